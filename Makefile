@@ -1,0 +1,33 @@
+# Two entry points for a fresh machine (Debian, Python 3.11): `make demo` and `make test`.
+# Both create .venv with uv from requirements.lock (hashes pinned) and install huiyan into it.
+PYTHON ?= python3
+VENV := .venv
+export UV_PYTHON_DOWNLOADS := never
+
+.PHONY: setup demo test test-spark lint bench lock
+
+$(VENV)/.installed: requirements.lock pyproject.toml
+	command -v uv >/dev/null 2>&1 || $(PYTHON) -m pip install -q uv
+	test -d $(VENV) || uv venv -q $(VENV) --python $(PYTHON)
+	VIRTUAL_ENV=$(VENV) uv pip sync -q requirements.lock
+	VIRTUAL_ENV=$(VENV) uv pip install -q --no-deps -e .
+	touch $@
+
+setup: $(VENV)/.installed
+
+demo: setup
+	$(VENV)/bin/huiyan demo
+
+test: setup
+	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/python -m pytest -q
+
+test-spark: setup
+	$(VENV)/bin/python -m pytest -q -m spark
+
+lint: setup
+	$(VENV)/bin/ruff check --fix . && $(VENV)/bin/ruff format .
+
+lock:
+	uv pip compile -q pyproject.toml --all-extras --generate-hashes -o requirements.lock

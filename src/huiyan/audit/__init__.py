@@ -1,0 +1,3 @@
+"""audit."""
+
+from __future__ import annotations

@@ -1,0 +1,153 @@
+"""The embedded store: one DuckDB file with the canonical tables, quarantine and results."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import duckdb
+import pyarrow as pa
+
+from huiyan.model import Table, table
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
+    from ibis.backends.duckdb import Backend as IbisDuckDB
+
+DEFAULT_DB = "huiyan.duckdb"
+
+
+_ARROW_TO_DUCK = {
+    "string": "VARCHAR",
+    "int32": "INTEGER",
+    "int64": "BIGINT",
+    "double": "DOUBLE",
+    "bool": "BOOLEAN",
+    "date32[day]": "DATE",
+    "timestamp[s]": "TIMESTAMP",
+    "decimal128(16, 2)": "DECIMAL(16,2)",
+    "decimal128(18, 4)": "DECIMAL(18,4)",
+}
+
+
+def ddl(t: Table) -> str:
+    """CREATE TABLE statement for a canonical table (all columns nullable; keys not enforced)."""
+    cols = ", ".join(f'"{f.name}" {_ARROW_TO_DUCK[str(f.type)]}' for f in t.fields)
+    return f'CREATE TABLE IF NOT EXISTS "{t.name}" ({cols})'
+
+
+class Store:
+    """A DuckDB database file holding huiyan's tables.
+
+    Steps never open files themselves: the pipeline hands them Ibis tables from ``ibis_table``
+    and writes what they return with ``write``.
+    """
+
+    def __init__(self, path: str | Path = DEFAULT_DB, *, read_only: bool = False) -> None:
+        self.path = Path(path)
+        self.con = duckdb.connect(str(self.path), read_only=read_only)
+        self._ibis: IbisDuckDB | None = None
+
+    # ------------------------------------------------------------------ lifecycle
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def ibis(self) -> IbisDuckDB:
+        """An Ibis backend on the same connection (imported lazily: Ibis is slow to import)."""
+        if self._ibis is None:
+            import ibis
+
+            self._ibis = ibis.duckdb.from_connection(self.con)
+        return self._ibis
+
+    # ------------------------------------------------------------------ tables
+    def has(self, name: str) -> bool:
+        rows = self.con.sql(
+            "select count(*) from information_schema.tables where table_name = ?", params=[name]
+        ).fetchall()
+        return bool(rows[0][0])
+
+    def ensure(self, name: str) -> None:
+        """Create the canonical table ``name`` if it does not exist yet."""
+        self.con.execute(ddl(table(name)))
+
+    def tables(self) -> list[str]:
+        return [
+            r[0]
+            for r in self.con.sql(
+                "select table_name from information_schema.tables order by 1"
+            ).fetchall()
+        ]
+
+    def count(self, name: str) -> int:
+        return int(self.con.sql(f'select count(*) from "{name}"').fetchall()[0][0])
+
+    def read(self, name: str) -> pa.Table:
+        """The whole table as Arrow (for small tables and tests; steps use ``ibis_table``)."""
+        return self.con.sql(f'select * from "{name}"').to_arrow_table()
+
+    def ibis_table(self, name: str) -> ir.Table:
+        """The stored table as an Ibis expression; an empty canonical table if not stored yet."""
+        if not self.has(name):
+            self.ensure(name)
+        return self.ibis.table(name)
+
+    def write(self, name: str, data: pa.Table | ir.Table, *, mode: str = "append") -> int:
+        """Write rows to a canonical table. ``mode``: ``append`` or ``replace`` (drop all rows first).
+
+        Returns the number of rows written. Columns are conformed to the model schema, so a
+        step cannot invent or misspell a column without an error here.
+        """
+        if mode not in ("append", "replace"):
+            raise ValueError(f"mode must be append or replace, not {mode!r}")
+        t = table(name)
+        if not isinstance(data, pa.Table):
+            data = data.to_pyarrow()
+        unknown = set(data.column_names) - set(t.columns)
+        if unknown:
+            raise ValueError(f"table {name}: unknown columns {sorted(unknown)}")
+        data = t.conform(data)
+        self.ensure(name)
+        with self.transaction():
+            if mode == "replace":
+                self.con.execute(f'DELETE FROM "{name}"')
+            self.con.register("_huiyan_incoming", data)
+            try:
+                self.con.execute(f'INSERT INTO "{name}" SELECT * FROM _huiyan_incoming')
+            finally:
+                self.con.unregister("_huiyan_incoming")
+        return data.num_rows
+
+    def delete_where(self, name: str, column: str, values: pa.Array | list[str]) -> int:
+        """Delete rows whose ``column`` is in ``values`` (used to replace one batch's results)."""
+        if not self.has(name):
+            return 0
+        keys = pa.table({"k": pa.array(values, pa.string())})
+        self.con.register("_huiyan_keys", keys)
+        try:
+            before = self.count(name)
+            self.con.execute(
+                f'DELETE FROM "{name}" WHERE "{column}" IN (SELECT k FROM _huiyan_keys)'
+            )
+            return before - self.count(name)
+        finally:
+            self.con.unregister("_huiyan_keys")
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            yield
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+        self.con.execute("COMMIT")

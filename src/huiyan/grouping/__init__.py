@@ -1,0 +1,3 @@
+"""grouping."""
+
+from __future__ import annotations

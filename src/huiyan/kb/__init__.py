@@ -1,0 +1,3 @@
+"""kb."""
+
+from __future__ import annotations

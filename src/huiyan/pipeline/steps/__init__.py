@@ -1,0 +1,3 @@
+"""pipeline/steps."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""quality."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""settlement."""
+
+from __future__ import annotations

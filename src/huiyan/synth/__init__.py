@@ -1,0 +1,3 @@
+"""synth."""
+
+from __future__ import annotations

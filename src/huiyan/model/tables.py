@@ -8,6 +8,7 @@ Everything else in huiyan refers to these declarations; ``TABLES`` is the regist
 from __future__ import annotations
 
 from huiyan.model.fields import BIGINT, BOOL, DATE, FLOAT, INT, MONEY, QTY, STR, TIME, Field, Table
+from huiyan.model.kb_tables import KB_TABLES
 
 F = Field
 
@@ -564,7 +565,8 @@ RESULT_TABLES: tuple[Table, ...] = (QC_ISSUE, DRG_RESULT, DIP_RESULT, PAYMENT, F
 BOOKKEEPING_TABLES: tuple[Table, ...] = (QUARANTINE, INGEST_BATCH, CASE_SCOPE)
 
 TABLES: dict[str, Table] = {
-    t.name: t for t in INPUT_TABLES + KNOWLEDGE_TABLES + RESULT_TABLES + BOOKKEEPING_TABLES
+    t.name: t
+    for t in INPUT_TABLES + KNOWLEDGE_TABLES + RESULT_TABLES + BOOKKEEPING_TABLES + KB_TABLES
 }
 
 

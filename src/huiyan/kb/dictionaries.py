@@ -25,22 +25,22 @@ def _rows(scheme: str, name: str) -> list[list[str]]:
 @cache
 def diagnoses(scheme: str = NATIONAL_SCHEME) -> dict[str, str]:
     """ICD-10 医保版 2.0 diagnosis code -> name."""
-    return {code: name for code, name in _rows(scheme, "diagnoses")}
+    return dict(_rows(scheme, "diagnoses"))
 
 
 @cache
 def procedures(scheme: str = NATIONAL_SCHEME) -> dict[str, str]:
     """ICD-9-CM-3 医保版 2.0 procedure code -> name."""
-    return {code: name for code, name in _rows(scheme, "procedures")}
+    return dict(_rows(scheme, "procedures"))
 
 
 @cache
 def diagnosis_map(scheme: str = NATIONAL_SCHEME) -> dict[str, str]:
     """Legacy or variant diagnosis code -> 医保版 2.0 code (identity rows included)."""
-    return {src: dst for src, dst in _rows(scheme, "diagnosis_map")}
+    return dict(_rows(scheme, "diagnosis_map"))
 
 
 @cache
 def procedure_map(scheme: str = NATIONAL_SCHEME) -> dict[str, str]:
     """Legacy or variant procedure code -> 医保版 2.0 code (identity rows included)."""
-    return {src: dst for src, dst in _rows(scheme, "procedure_map")}
+    return dict(_rows(scheme, "procedure_map"))

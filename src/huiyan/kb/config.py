@@ -1,6 +1,6 @@
 """Parameters: every threshold and method in one place, with the common defaults.
 
-Defaults ship as ``data/config/<section>.yaml`` (one file per step: ``scope``, ``qc``,
+Defaults ship as ``data/config/<section>.yaml`` (one file per step: ``scope``, ``grouping``, ``qc``,
 ``payment``, ``settlement``, ``audit``, ``monitor``). A region overrides any of them in one
 YAML file of its own (``huiyan.yaml``) with the same sections at the top level::
 
@@ -26,10 +26,12 @@ from typing import Any
 
 import yaml
 
-SECTIONS = ("scope", "qc", "payment", "settlement", "audit", "monitor")
+from huiyan.errors import ConfigurationError
+
+SECTIONS = ("scope", "grouping", "qc", "payment", "settlement", "audit", "monitor")
 
 
-class ConfigError(ValueError):
+class ConfigError(ConfigurationError):
     """A configuration file names a section or key huiyan does not know."""
 
 

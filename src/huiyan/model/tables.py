@@ -7,8 +7,11 @@ Everything else in huiyan refers to these declarations; ``TABLES`` is the regist
 
 from __future__ import annotations
 
+from huiyan.model.audit_tables import AUDIT_TABLES
 from huiyan.model.fields import BIGINT, BOOL, DATE, FLOAT, INT, MONEY, QTY, STR, TIME, Field, Table
 from huiyan.model.kb_tables import KB_TABLES
+from huiyan.model.payment_tables import PAYMENT_TABLES
+from huiyan.model.qc_tables import QC_TABLES
 
 F = Field
 
@@ -566,7 +569,14 @@ BOOKKEEPING_TABLES: tuple[Table, ...] = (QUARANTINE, INGEST_BATCH, CASE_SCOPE)
 
 TABLES: dict[str, Table] = {
     t.name: t
-    for t in INPUT_TABLES + KNOWLEDGE_TABLES + RESULT_TABLES + BOOKKEEPING_TABLES + KB_TABLES
+    for t in INPUT_TABLES
+    + KNOWLEDGE_TABLES
+    + RESULT_TABLES
+    + BOOKKEEPING_TABLES
+    + KB_TABLES
+    + QC_TABLES
+    + PAYMENT_TABLES
+    + AUDIT_TABLES
 }
 
 

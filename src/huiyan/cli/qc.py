@@ -1,9 +1,73 @@
-"""CLI commands of the qc step (placeholder until its issue lands)."""
+"""CLI ``huiyan qc``: run settlement-list QC on a store, write workbooks, or explain one case."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
+
+from huiyan.cli.console import console, progress, user_errors
 
 
 def register(app: typer.Typer) -> None:
     """Register this area's commands on ``app``."""
+
+    @app.command("qc")
+    def qc(
+        db: Path = typer.Option(Path("huiyan.duckdb"), "--db", help="DuckDB 数据库文件"),
+        out: Path | None = typer.Option(None, "--out", help="按机构输出质控 Excel 工作簿的目录"),
+        explain: str | None = typer.Option(None, "--explain", help="逐条显示某结算ID的质控结论"),
+        config_file: Path | None = typer.Option(None, "--config", help="地区参数文件 huiyan.yaml"),
+    ) -> None:
+        """结算清单质控：全部质控规则、四项指标（上传率/完整率/入组率/质控通过率）与机构工作簿。"""
+        from rich.table import Table
+
+        from huiyan.engine import Store
+        from huiyan.errors import InputError
+        from huiyan.kb import config
+        from huiyan.quality.service import explain as explain_case
+        from huiyan.quality.service import run_qc
+        from huiyan.quality.spec import checks
+
+        with user_errors():
+            if not db.exists():
+                raise InputError(f"{db}: 数据库文件不存在")
+            cfg = config.load(config_file)
+            with Store(db) as store:
+                if explain:
+                    verdicts = explain_case(store, cfg, explain)
+                    t = Table(title=f"结算ID {explain} 质控结论")
+                    for col in ("规则编号", "规则名称", "严重程度", "结论", "问题描述"):
+                        t.add_column(col)
+                    for spec, rows in verdicts:
+                        verdict = "[red]不通过[/]" if rows else "[green]通过[/]"
+                        msg = "；".join(r["message"] for r in rows)
+                        sev = "错误" if spec.severity == "error" else "提示"
+                        t.add_row(spec.id, spec.name, sev, verdict, msg)
+                    console.print(t)
+                    return
+                with progress() as bar:
+                    task = bar.add_task("质控规则", total=len(checks()))
+                    result = run_qc(store, cfg, on_check=lambda s, n: bar.advance(task))
+                summary = Table(title="结算清单质控指标")
+                for col in ("机构", "期间", "指标", "分子", "分母", "比率"):
+                    summary.add_column(col)
+                for r in result.indicators.to_pylist():
+                    rate = "-" if r["rate"] is None else f"{r['rate']:.2%}"
+                    summary.add_row(
+                        r["medins_code"], r["period"], r["indicator"],
+                        str(r["numerator"]), str(r["denominator"]), rate,
+                    )
+                console.print(summary)
+                console.print(f"质控问题 {result.issues.num_rows} 条")
+                if out is not None:
+                    from huiyan.report.qc_workbook import write_all
+
+                    names = {}
+                    if store.has("medins"):
+                        names = {
+                            r["medins_code"]: r["medins_name"] or ""
+                            for r in store.read("medins").to_pylist()
+                        }
+                    paths = write_all(out, result.issues, result.indicators, names)
+                    console.print(f"已写出 {len(paths)} 个机构工作簿到 {out}")

@@ -1,9 +1,54 @@
-"""CLI commands of the synth step (placeholder until its issue lands)."""
+"""``huiyan synth OUT_DIR``: write a synthetic region-year with planted, labelled violations."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
+from rich.table import Table
+
+from huiyan.cli.console import console, user_errors
 
 
 def register(app: typer.Typer) -> None:
     """Register this area's commands on ``app``."""
+
+    @app.command("synth")
+    def synth(
+        out_dir: Annotated[Path, typer.Argument(help="数据集输出目录")],
+        cases: int = typer.Option(20_000, "--cases", help="结算单数量"),
+        seed: int = typer.Option(1, "--seed", help="随机种子（相同种子生成相同文件）"),
+        hospitals: int | None = typer.Option(None, "--hospitals", help="医院数量"),
+        months: int = typer.Option(12, "--months", help="月份数"),
+        violation_rate: float = typer.Option(0.05, "--violation-rate", help="违规病例比例"),
+        fmt: str = typer.Option("csv", "--format", help="csv 或 parquet"),
+        labels_dir: Annotated[
+            Path | None, typer.Option("--labels-dir", help="标签目录（默认 OUT_DIR/../labels）")
+        ] = None,
+        no_medrcd: bool = typer.Option(False, "--no-medrcd", help="不生成病案首页"),
+    ) -> None:
+        """生成合成统筹区数据（含已标注的违规病例）。"""
+        from huiyan.synth import generate
+
+        with user_errors(), console.status("正在生成合成数据…"):
+            report = generate(
+                out_dir,
+                cases=cases,
+                seed=seed,
+                hospitals=hospitals,
+                months=months,
+                violation_rate=violation_rate,
+                fmt=fmt,
+                labels_dir=labels_dir,
+                with_medrcd=not no_medrcd,
+            )
+        table = Table(title=f"合成数据 {report.out_dir}")
+        table.add_column("表")
+        table.add_column("行数", justify="right")
+        for name, rows in report.rows.items():
+            table.add_row(name, f"{rows:,}")
+        console.print(table)
+        console.print(
+            f"违规标签 {sum(report.labels_by_class.values()):,} 条 → {report.labels_path}"
+        )

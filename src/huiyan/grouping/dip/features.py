@@ -1,0 +1,90 @@
+"""Per-case DIP features: diagnosis subcategory/category, procedure combination and type."""
+
+from __future__ import annotations
+
+import csv
+from functools import cache
+from importlib import resources
+from typing import TYPE_CHECKING, Any
+
+import ibis
+import pyarrow as pa
+
+from huiyan.model.tables import DISEINFO, OPRNINFO
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
+
+    from huiyan.engine import Store
+
+# Precedence when a case has several procedures: the heaviest type names the case.
+PROC_TYPES = ("conservative", "diagnostic", "therapeutic", "surgery")
+_RANK = {name: i for i, name in enumerate(PROC_TYPES)}
+
+
+@cache
+def _prefix_types() -> dict[str, str]:
+    text = resources.files("huiyan.grouping.dip").joinpath("data/procedure_type.csv")
+    with text.open(encoding="utf-8") as f:
+        return {row["prefix"]: row["proc_type"] for row in csv.DictReader(f)}
+
+
+@cache
+def _or_codes(scheme: str) -> pa.Table:
+    path = resources.files("huiyan.kb").joinpath(f"data/drg/{scheme}/or_procedures.tsv")
+    with path.open(encoding="utf-8") as f:
+        codes = [line.split("\t", 1)[0].strip() for line in f.readlines()[1:]]
+    return pa.table({"oprn_oprt_code": sorted({c for c in codes if c})})
+
+
+def _type_rank(code: ir.StringValue, is_or: ir.BooleanValue) -> ir.IntegerValue:
+    """0 conservative … 3 surgery; prefixes of 4 characters (``92.0``) beat chapters (``92``)."""
+    prefixes = sorted(_prefix_types().items(), key=lambda kv: -len(kv[0]))
+    branches: list[tuple[Any, Any]] = [(is_or, _RANK["surgery"])]
+    branches += [(code.startswith(p), _RANK[t]) for p, t in prefixes]
+    return ibis.cases(*branches, else_=_RANK["therapeutic"])
+
+
+def case_features(store: Store, params: dict[str, Any], *, scheme: str) -> ir.Table:
+    """One row per settlement with a principal diagnosis.
+
+    Columns: setl_id, subcat, category, procedures ('+'-joined sorted distinct codes, '' when
+    none), proc_type.
+    """
+    d = store.ibis_table(DISEINFO.name)
+    principal = d.filter(d.diag_srt_no == 1).select(
+        "setl_id",
+        subcat=d.diag_code.substr(0, int(params["subcategory_length"])),
+        category=d.diag_code.substr(0, int(params["category_length"])),
+    )
+    principal = principal.distinct(on="setl_id", keep="first")
+    o = store.ibis_table(OPRNINFO.name).select("setl_id", "oprn_oprt_code").distinct()
+    or_codes = ibis.memtable(_or_codes(scheme)).mutate(_or=ibis.literal(True))
+    o = o.left_join(or_codes, "oprn_oprt_code").drop("oprn_oprt_code_right")
+    o = o.mutate(_or=o._or.fill_null(False))
+    if params["procedures"] == "or_only":
+        o = o.filter(o._or)
+    o = o.mutate(_rank=_type_rank(o.oprn_oprt_code, o._or))
+    procs = o.group_by("setl_id").aggregate(
+        procedures=o.oprn_oprt_code.group_concat("+", order_by=o.oprn_oprt_code),
+        _rank=o._rank.max(),
+    )
+    out = principal.left_join(procs, "setl_id").drop("setl_id_right")
+    rank = out._rank.fill_null(0)
+    return out.select(
+        "setl_id",
+        "subcat",
+        "category",
+        procedures=out.procedures.fill_null(""),
+        proc_type=ibis.cases(*[(rank == i, name) for name, i in _RANK.items()]),
+    )
+
+
+def core_key(subcat: ir.StringValue, procedures: ir.StringValue) -> ir.StringValue:
+    """The core packet id: ``I21.0`` (conservative) or ``I21.0|36.0600+88.5500``."""
+    return ibis.ifelse(procedures == "", subcat, subcat.concat("|", procedures))
+
+
+def comprehensive_key(category: ir.StringValue, proc_type: ir.StringValue) -> ir.StringValue:
+    """The comprehensive packet id: ``I21:surgery``."""
+    return category.concat(":", proc_type)

@@ -1,0 +1,60 @@
+"""From the code the decision procedure returns to status, mdc, adrg and drg (README, Result)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+FAIL_CODE = "0000"
+EMPTY = ("0000", "00", "0000")
+
+# Input statuses in order of precedence: the first that applies is the case's status.
+# Reference statuses come first in the order the reference checks them; the `checked` extras
+# (input checks the reference does not make) follow and never change a reference failure.
+REFERENCE_INPUT_STATUSES = ("ZD_NOT_MAPPING", "SS_NOT_MAPPING", "CHECK_FAILED")
+CHECKED_STATUSES = (
+    "ZD_NOT_MAPPING",
+    "SS_NOT_MAPPING",
+    "CHECK_FAILED",
+    "NEWBORN_ERROR",
+    "ZD_NOT_VALID",
+    "SS_NOT_VALID",
+    "ZD_NOT_PRINCIPAL",
+    "ZD_NOT_MATCH_GENDER",
+)
+
+
+def classify(code: str) -> tuple[str, str, str, str]:
+    """(status, mdc, adrg, drg) of a returned code.
+
+    >>> classify("BB11")
+    ('SUCCESS', 'MDCB', 'BB1', 'BB11')
+    >>> classify("BQY")
+    ('QY', 'MDCB', 'QY', 'BQY')
+    >>> classify("0000")
+    ('FAIL', '0000', '00', '0000')
+    """
+    if code == FAIL_CODE:
+        return ("FAIL", *EMPTY)
+    mdc = "MDC" + code[0]
+    if code[1:3] == "QY":
+        return "QY", mdc, "QY", code
+    if code[1:3] == "00":
+        return "FAIL", mdc, "00", code
+    return "SUCCESS", mdc, code[:3], code
+
+
+@dataclass
+class GroupResult:
+    """One case's result; ``trace`` holds the Chinese explanation lines (single-case path)."""
+
+    case_id: str
+    status: str
+    mdc: str = EMPTY[0]
+    adrg: str = EMPTY[1]
+    drg: str = EMPTY[2]
+    has_mcc: bool | None = None
+    has_cc: bool | None = None
+    trace: list[str] = field(default_factory=list)
+
+    def key(self) -> tuple[str, str, str, str]:
+        return self.status, self.mdc, self.adrg, self.drg

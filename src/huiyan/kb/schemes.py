@@ -1,0 +1,133 @@
+"""DRG grouping schemes as data: ``kb/data/drg/<name>/`` with a ``manifest.yaml`` each.
+
+A folder holds ``scheme.json`` (the decision procedure in the condition vocabulary of
+``chs-drg-1.1/README.md``) and the code tables as TSV. A regional scheme is a delta on the
+national one: its manifest names ``inherits: <scheme>`` and the folder holds only the files
+that differ; every other table is read from the inherited folder. TSV cells are verbatim
+(never trimmed: one map target has a meaningful leading space, one MCC key a byte-order mark).
+
+To add a scheme: create ``data/drg/<name>/`` with ``scheme.json``, the changed tables and a
+``manifest.yaml`` (name, version, source, effective dates, ``inherits``, sha256 of each file).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from importlib.resources.abc import Traversable
+from typing import Any
+
+import yaml
+
+from huiyan.errors import ConfigurationError
+
+TABLE_ROLES: tuple[str, ...] = (
+    "diagnoses",
+    "procedures",
+    "diagnosis_map",
+    "procedure_map",
+    "cc",
+    "mcc",
+    "cc_exclusion",
+    "or_procedures",
+    "drgs",
+)
+
+
+def _root() -> Traversable:
+    return resources.files("huiyan.kb").joinpath("data/drg")
+
+
+def scheme_names() -> list[str]:
+    """Names of the shipped schemes (folders with a manifest), sorted."""
+    return sorted(
+        p.name for p in _root().iterdir() if p.is_dir() and p.joinpath("manifest.yaml").is_file()
+    )
+
+
+@dataclass(frozen=True)
+class Scheme:
+    """One grouping scheme: manifest, decision procedure and a reader for its tables."""
+
+    name: str
+    manifest: dict[str, Any]
+    logic: dict[str, Any] = field(repr=False)
+
+    def folder_of(self, filename: str) -> Traversable:
+        """The folder that holds ``filename``: this scheme's, else the nearest inherited one."""
+        name: str | None = self.name
+        while name is not None:
+            folder = _root().joinpath(name)
+            if folder.joinpath(filename).is_file():
+                return folder
+            name = _manifest(name).get("inherits")
+        raise ConfigurationError(f"分组方案 {self.name} 缺少数据文件 {filename}")
+
+    def rows(self, role: str) -> list[list[str]]:
+        """Rows (without header) of the table of ``role``, cells verbatim."""
+        filename = self.logic.get("tables", {}).get(role, f"{role}.tsv")
+        return _read_tsv(self.name, filename)
+
+    def table(self, role: str) -> dict[str, str]:
+        """A two-column table as a dict (first column -> second; keys are unique per README)."""
+        return {r[0]: r[1] for r in self.rows(role)}
+
+    def code_list(self, name: str) -> list[str]:
+        """The codes of list ``name``; ``or_procedures`` is the code column of its table."""
+        if name == "or_procedures":
+            return [r[0] for r in self.rows("or_procedures")]
+        try:
+            return list(self.logic["lists"][name])
+        except KeyError:
+            raise ConfigurationError(
+                f"分组方案 {self.name} 引用了未定义的编码列表 {name}"
+            ) from None
+
+    @property
+    def mapped_mode_supported(self) -> bool:
+        return bool(self.logic.get("input", {}).get("mapped_mode_supported", True))
+
+
+@cache
+def _manifest(name: str) -> dict[str, Any]:
+    path = _root().joinpath(name, "manifest.yaml")
+    if not path.is_file():
+        known = ", ".join(scheme_names())
+        raise ConfigurationError(f"未知的分组方案 {name!r};可用方案:{known}")
+    data = yaml.safe_load(path.read_text("utf-8"))
+    if not isinstance(data, dict) or data.get("name") != name:
+        raise ConfigurationError(f"分组方案清单 {name}/manifest.yaml 格式错误(name 应为 {name})")
+    return data
+
+
+@cache
+def _read_tsv(scheme: str, filename: str) -> list[list[str]]:
+    folder = load_scheme(scheme).folder_of(filename)
+    with folder.joinpath(filename).open(encoding="utf-8", newline="") as fh:
+        reader = csv.reader(fh, delimiter="\t", quoting=csv.QUOTE_NONE)
+        next(reader)
+        return [row for row in reader if row]
+
+
+@cache
+def load_scheme(name: str) -> Scheme:
+    """The scheme called ``name`` (raises ConfigurationError listing the known ones)."""
+    manifest = _manifest(name)
+    logic = json.loads(_root().joinpath(name, "scheme.json").read_text("utf-8"))
+    return Scheme(name=name, manifest=manifest, logic=logic)
+
+
+def verify(name: str) -> list[str]:
+    """Files of scheme ``name`` whose sha256 differs from its manifest (empty when intact)."""
+    manifest = _manifest(name)
+    folder = _root().joinpath(name)
+    bad = []
+    for filename, digest in (manifest.get("files") or {}).items():
+        path = folder.joinpath(filename)
+        if not path.is_file() or hashlib.sha256(path.read_bytes()).hexdigest() != digest:
+            bad.append(filename)
+    return bad

@@ -1,0 +1,115 @@
+"""Runs the declared checks: builds each one's expression, renders its message, collects issues."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+import ibis
+import pyarrow as pa
+
+from huiyan.errors import ConfigurationError
+from huiyan.model.tables import QC_ISSUE
+from huiyan.quality.inputs import QcInputs
+from huiyan.quality.kinds import BUILDERS
+from huiyan.quality.logic.registry import functions
+from huiyan.quality.reference import register
+from huiyan.quality.spec import INPUT_TABLES, CheckSpec, checks
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
+    from ibis.backends import BaseBackend
+
+_PLACEHOLDER = re.compile(r"\{(value|other)\}")
+
+
+def inputs(
+    backend: BaseBackend,
+    table: Callable[[str], ir.Table],
+    qc_config: Mapping[str, Any],
+    *,
+    payment_scheme: str = "chs-drg-1.1",
+) -> QcInputs:
+    """Inputs for the checks: ``table(name)`` gives each input table on ``backend``."""
+    params = {k: v for k, v in qc_config.items() if k != "checks"}
+    return QcInputs(
+        tables={n: table(n) for n in INPUT_TABLES},
+        refs=register(backend),
+        params=params,
+        payment_scheme=payment_scheme,
+    )
+
+
+def active_checks(qc_config: Mapping[str, Any]) -> list[CheckSpec]:
+    """The shipped checks with the region's overrides (``qc.checks.<ID>: {enabled, severity}``)."""
+    overrides = qc_config.get("checks") or {}
+    known = {c.id for c in checks()}
+    unknown = sorted(set(overrides) - known)
+    if unknown:
+        raise ConfigurationError(f"qc.checks: unknown check ids {unknown}")
+    out = []
+    for c in checks():
+        o = overrides.get(c.id) or {}
+        if not o.get("enabled", True):
+            continue
+        if "severity" in o:
+            c = CheckSpec(**{**c.__dict__, "severity": o["severity"]})
+        out.append(c)
+    return out
+
+
+def _message(template: str, raw: ir.Table) -> ir.StringValue:
+    pieces: list[ir.StringValue] = []
+    pos = 0
+    for m in _PLACEHOLDER.finditer(template):
+        if m.start() > pos:
+            pieces.append(ibis.literal(template[pos : m.start()]))
+        pieces.append(raw[m.group(1)].fill_null("空"))
+        pos = m.end()
+    if pos < len(template):
+        pieces.append(ibis.literal(template[pos:]))
+    msg = pieces[0]
+    for p in pieces[1:]:
+        msg = msg.concat(p)
+    return msg
+
+
+def check_expr(q: QcInputs, spec: CheckSpec) -> ir.Table:
+    """One check as one expression with the ``qc_issue`` columns (``medins_code`` from the list)."""
+    if spec.kind == "logic":
+        fn = functions().get(spec.params.get("fn", ""))
+        if fn is None:
+            raise ConfigurationError(f"{spec.id}: no logic function {spec.params.get('fn')!r}")
+        raw = fn(q, {**q.params, **spec.params})
+    else:
+        raw = BUILDERS[spec.kind](q, spec)
+    if "other" not in raw.columns:
+        raw = raw.mutate(other=ibis.null("string"))
+    s = q.setl_list.select(sid=q.setl_list.setl_id, medins_code=q.setl_list.medins_code)
+    j = raw.left_join(s, raw.setl_id == s.sid)
+    return j.select(
+        setl_id=j.setl_id,
+        medins_code=j.medins_code,
+        check_id=ibis.literal(spec.id),
+        field=j.field,
+        value=j.value,
+        message=_message(spec.message, j),
+        severity=ibis.literal(spec.severity),
+    )
+
+
+def run_checks(
+    q: QcInputs,
+    specs: Iterable[CheckSpec],
+    *,
+    on_check: Callable[[CheckSpec, int], None] | None = None,
+) -> pa.Table:
+    """Execute every check (one query each) and return all issues as a ``qc_issue`` Arrow table."""
+    parts = [QC_ISSUE.empty()]
+    for spec in specs:
+        result = QC_ISSUE.conform(check_expr(q, spec).to_pyarrow())
+        parts.append(result)
+        if on_check:
+            on_check(spec, result.num_rows)
+    return pa.concat_tables([QC_ISSUE.conform(p) for p in parts])

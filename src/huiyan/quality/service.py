@@ -1,0 +1,60 @@
+"""Running QC on a store: all checks, the issue table and the indicators, in one call."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pyarrow as pa
+
+from huiyan.engine import Store
+from huiyan.quality.indicators import indicators
+from huiyan.quality.inputs import QcInputs
+from huiyan.quality.runner import active_checks, check_expr, inputs, run_checks
+from huiyan.quality.spec import CheckSpec
+
+
+@dataclass
+class QcResult:
+    issues: pa.Table
+    indicators: pa.Table
+
+
+def store_inputs(store: Store, config: Mapping[str, Mapping[str, Any]]) -> QcInputs:
+    """QC inputs over the store's tables (missing optional tables are empty)."""
+    return inputs(
+        store.ibis,
+        store.ibis_table,
+        config["qc"],
+        payment_scheme=config.get("grouping", {}).get("payment_scheme", "chs-drg-1.1"),
+    )
+
+
+def run_qc(
+    store: Store,
+    config: Mapping[str, Mapping[str, Any]],
+    *,
+    on_check: Callable[[CheckSpec, int], None] | None = None,
+) -> QcResult:
+    """Run every active check, replace ``qc_issue`` and ``qc_indicator`` with the new results."""
+    q = store_inputs(store, config)
+    issues = run_checks(q, active_checks(config["qc"]), on_check=on_check)
+    store.write("qc_issue", issues, mode="replace")
+    med_types = config.get("scope", {}).get("inpatient_med_types", [])
+    ind = indicators(q, store.ibis_table("qc_issue"), inpatient_med_types=med_types).to_pyarrow()
+    store.write("qc_indicator", ind, mode="replace")
+    return QcResult(issues=issues, indicators=ind)
+
+
+def explain(
+    store: Store, config: Mapping[str, Mapping[str, Any]], setl_id: str
+) -> list[tuple[CheckSpec, list[dict[str, Any]]]]:
+    """Every active check's verdict on one settlement: the spec and its failing rows (empty = pass)."""
+    q = store_inputs(store, config)
+    out = []
+    for spec in active_checks(config["qc"]):
+        e = check_expr(q, spec)
+        rows = e.filter(e.setl_id == setl_id).to_pyarrow().to_pylist()
+        out.append((spec, rows))
+    return out

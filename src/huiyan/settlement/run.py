@@ -1,0 +1,169 @@
+"""Gather a settlement run's cases from the store and write its ledgers.
+
+``settle(store, config, period="2025-12")`` is the monthly pre-settlement of the cases
+discharged that month; with ``year_end=True`` it clears the whole year of ``period``.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import ibis
+import numpy as np
+import pyarrow as pa
+
+from huiyan.errors import InputError
+from huiyan.model.payment_tables import SETTLEMENT, SETTLEMENT_CASE, SETTLEMENT_POOL
+from huiyan.model.tables import DRG_RESULT, FINDING, PAYMENT, SETL_LIST
+from huiyan.settlement.allocate import to_fen
+from huiyan.settlement.ledger import Cases, Ledger, monthly, year_end, yuan
+
+if TYPE_CHECKING:
+    from huiyan.engine import Store
+
+_PERIOD = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+_MONEY_COLS = ("standard_amt", "actual_cost", "patient_share", "special_review_amt",
+               "new_tech_amt", "clearing_adj", "deduction", "fund_due", "prepaid", "paid",
+               "withheld", "redistributed")
+
+
+def read_amounts(path: str | Path, *, amount: bool) -> dict[str, int]:
+    """A CSV of ``setl_id[,amount]`` (special-review applications, new technology, deductions)."""
+    p = Path(path)
+    try:
+        with p.open(encoding="utf-8-sig", newline="") as f:
+            rows = list(csv.DictReader(f))
+    except OSError as exc:
+        raise InputError(f"{p}: 无法读取: {exc}") from exc
+    out: dict[str, int] = {}
+    for i, row in enumerate(rows, start=2):
+        sid = (row.get("setl_id") or "").strip()
+        if not sid:
+            raise InputError(f"{p} 第{i}行 字段 setl_id: 不能为空")
+        value = 0
+        if amount:
+            try:
+                value = to_fen(Decimal((row.get("amount") or "").strip()))
+            except InvalidOperation:
+                raise InputError(f"{p} 第{i}行 字段 amount: {row.get('amount')!r} 不是金额") from None
+        out[sid] = out.get(sid, 0) + value
+    return out
+
+
+def _cases(store: Store, config: dict[str, dict[str, Any]], year: int, month: int | None) -> pa.Table:
+    method = config["payment"]["method"]
+    scheme = config["grouping"]["payment_scheme"]
+    pay = store.ibis_table(PAYMENT.name)
+    pay = pay.filter((pay.method == method) & (pay.case_type != "out_of_scope"))
+    s = store.ibis_table(SETL_LIST.name)
+    when = s.dscg_time.year() == year
+    if month is not None:
+        when &= s.dscg_time.month() == month
+    s = s.filter(when).select(
+        "setl_id", "adm_way",
+        patient=(s.medfee_sumamt - s.fund_pay_sumamt.fill_null(0)).cast("decimal(16, 2)"),
+    )
+    r = store.ibis_table(DRG_RESULT.name)
+    r = r.filter(r.scheme == scheme).select("setl_id", "has_mcc").distinct(on="setl_id", keep="first")
+    t = pay.join(s, "setl_id").left_join(r, "setl_id").drop("setl_id_right")
+    crit = (t.adm_way == "1") | t.has_mcc.fill_null(False)
+    deduct = ibis.literal(0.0)
+    if store.has(FINDING.name):
+        f = store.ibis_table(FINDING.name)
+        f = f.filter(f.sev_deg == "1").group_by("setl_id").aggregate(_ded=f.vola_amt.sum())
+        t = t.left_join(f, "setl_id").drop("setl_id_right")
+        deduct = t._ded.fill_null(0)
+    return t.select(
+        "setl_id", "medins_code", "case_type",
+        standard=t.standard_payment, actual=t.actual_cost, patient=t.patient,
+        critical=crit, deduction=deduct.cast("decimal(16, 2)"),
+    ).order_by("setl_id").to_pyarrow()
+
+
+def _fen(col: pa.ChunkedArray) -> np.ndarray:
+    # Decimal(16,2) → exact integer fen through the scaled integer representation.
+    return np.array([to_fen(v) if v is not None else 0 for v in col.to_pylist()], dtype=np.int64)
+
+
+def settle(
+    store: Store,
+    config: dict[str, dict[str, Any]],
+    *,
+    period: str,
+    year_end_clearing: bool = False,
+    special_review: str | Path | None = None,
+    new_tech: str | Path | None = None,
+    deductions: str | Path | None = None,
+) -> Ledger:
+    """Compute and store one settlement run (replacing an earlier run of the same period)."""
+    m = _PERIOD.match(period)
+    if not m:
+        raise InputError(f"结算期间 {period!r} 格式应为 YYYY-MM (如 2025-12)")
+    year, month = int(m.group(1)), int(m.group(2))
+    t = _cases(store, config, year, None if year_end_clearing else month)
+    if t.num_rows == 0:
+        raise InputError(f"{period}: 没有可结算的病例 (请先运行 huiyan price)")
+    ids = np.array(t.column("setl_id").to_pylist(), dtype=object)
+    sr = read_amounts(special_review, amount=False) if special_review else {}
+    nt = read_amounts(new_tech, amount=True) if new_tech else {}
+    extra = read_amounts(deductions, amount=True) if deductions else {}
+    cases = Cases(
+        setl_id=ids,
+        medins_code=np.array(t.column("medins_code").to_pylist(), dtype=object),
+        case_type=np.array(t.column("case_type").to_pylist(), dtype=object),
+        standard=_fen(t.column("standard")),
+        actual=_fen(t.column("actual")),
+        patient=_fen(t.column("patient")),
+        critical=np.array(t.column("critical").to_pylist(), dtype=bool),
+        special_review=np.array([s in sr for s in ids], dtype=bool),
+        new_tech=np.array([nt.get(s, 0) for s in ids], dtype=np.int64),
+        deduction=_fen(t.column("deduction")) + np.array([extra.get(s, 0) for s in ids], dtype=np.int64),
+    )
+    if year_end_clearing:
+        kind = "year_end"
+        ledger = year_end(
+            cases, settlement=config["settlement"], method=config["payment"]["method"],
+            prepaid=_prepaid(store, year),
+        )
+    else:
+        kind = "monthly"
+        ledger = monthly(cases, prepay_share=str(config["settlement"]["prepay_share"]))
+    _write(store, ledger, period=str(year) if year_end_clearing else period, kind=kind)
+    return ledger
+
+
+def _prepaid(store: Store, year: int) -> dict[str, int]:
+    if not store.has(SETTLEMENT.name):
+        return {}
+    rows = store.con.sql(
+        "select medins_code, sum(paid) from settlement where kind = 'monthly' and period like ? "
+        "group by 1",
+        params=[f"{year}-%"],
+    ).fetchall()
+    return {code: to_fen(v) for code, v in rows}
+
+
+def _write(store: Store, ledger: Ledger, *, period: str, kind: str) -> None:
+    def table(rows: list[dict[str, Any]], spec: Any, money: tuple[str, ...]) -> pa.Table:
+        rows = [{**r, "period": period, "kind": kind,
+                 **{k: yuan(v) for k, v in r.items() if k in money}} for r in rows]
+        cols = {c: pa.array([r.get(c) for r in rows], spec[c].type) for c in spec.columns}
+        return pa.table(cols)
+
+    pool = {**ledger.pool, "reconciled": ledger.pool["pool_in"] == ledger.pool["paid_out"]
+            + ledger.pool["withheld"] + ledger.pool["redistributed"]}
+    for spec, rows, money in (
+        (SETTLEMENT, ledger.hospitals, _MONEY_COLS),
+        (SETTLEMENT_CASE, ledger.cases, ("fund_due", "deduction", "redistributed")),
+        (SETTLEMENT_POOL, [pool], ("pool_in", "paid_out", "withheld", "redistributed", "deducted")),
+    ):
+        store.ensure(spec.name)
+        with store.transaction():
+            store.con.execute(
+                f'DELETE FROM "{spec.name}" WHERE period = ? AND kind = ?', [period, kind]
+            )
+        store.write(spec.name, table(rows, spec, money))

@@ -1,0 +1,224 @@
+"""``generate``: a region-year of canonical tables, month by month, plus labels beside it."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+
+from huiyan.errors import InputError
+from huiyan.model.tables import DISEINFO, FEEDETAIL, MEDINS, MEDRCD, OPRNINFO, SETL_LIST
+from huiyan.synth import knowledge
+from huiyan.synth.catalog import Catalog, load_catalog
+from huiyan.synth.fees import clean_lines
+from huiyan.synth.output import (
+    TableWriter,
+    strings,
+)
+from huiyan.synth.plant import plan_cases, plant_lines, quota
+from huiyan.synth.profiles import profiles
+from huiyan.synth.region import (
+    DAY,
+    Hospitals,
+    concat,
+    derive,
+    dscg_s,
+    make_cases,
+    make_hospitals,
+    region_params,
+)
+
+LABEL_COLUMNS = ("setl_id", "vola_bhvr_type", "mechanism", "detail", "amount")
+SURGERY_PRICE = {1: Decimal("1200"), 2: Decimal("3500"), 3: Decimal("8000")}
+
+
+@dataclass
+class SynthReport:
+    """What was written: row counts per table, labels per class, the folders."""
+
+    out_dir: Path
+    labels_path: Path
+    rows: dict[str, int] = field(default_factory=dict)
+    labels_by_class: dict[str, int] = field(default_factory=dict)
+
+
+def generate(
+    out_dir: str | Path,
+    *,
+    cases: int,
+    seed: int,
+    hospitals: int | None = None,
+    months: int = 12,
+    violation_rate: float = 0.05,
+    fmt: str = "csv",
+    labels_dir: str | Path | None = None,
+    with_medrcd: bool = True,
+) -> SynthReport:
+    """Write a synthetic region-year to ``out_dir`` and its labels to ``labels_dir``."""
+    if fmt not in ("csv", "parquet"):
+        raise InputError(f"未知的输出格式 {fmt!r}（可选 csv / parquet）")
+    if cases < 1 or not 1 <= months <= 12 or not 0 <= violation_rate <= 0.5:
+        raise InputError("参数无效：cases ≥ 1，months 1–12，violation_rate 0–0.5")
+    out = Path(out_dir)
+    labels_folder = Path(labels_dir) if labels_dir else out.parent / "labels"
+    if labels_folder.resolve() == out.resolve() or out.resolve() in labels_folder.resolve().parents:
+        raise InputError("标签目录不能位于数据集目录之内")
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    labels_folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    hosp = make_hospitals(hospitals or int(np.clip(cases // 1500, 6, 80)), rng)
+    cat = load_catalog()
+    surgery_item = np.array(
+        [
+            cat.add_surgery_item(
+                p.oprn, _oprn_name(p.oprn), SURGERY_PRICE[p.complexity], p.complexity
+            )
+            if p.kind == "surgical"
+            else -1
+            for p in profiles()
+        ]
+    )
+    fmt_ext = fmt
+    writers = {
+        t.name: TableWriter(out, t, fmt_ext)
+        for t in (SETL_LIST, DISEINFO, OPRNINFO, FEEDETAIL) + ((MEDRCD,) if with_medrcd else ())
+    }
+    report = SynthReport(out, labels_folder / "labels.csv")
+    label_rows: list[tuple[str, ...]] = []
+    year = int(region_params()["year"])
+    per_month = np.full(months, cases // months)
+    per_month[: cases % months] += 1
+    offset = 0
+    for m in range(months):
+        batch = _month(
+            int(per_month[m]),
+            m + 1,
+            year,
+            hosp,
+            cat,
+            surgery_item,
+            violation_rate,
+            rng,
+            offset,
+            with_medrcd,
+        )
+        for name, cols in batch["tables"].items():
+            writers[name].write(cols)
+        label_rows += batch["labels"]
+        offset += batch["n"]
+    for w in writers.values():
+        w.close()
+        report.rows[w.table.name] = w.rows
+    medins = _medins(hosp)
+    TableWriter(out, MEDINS, fmt).write(medins) if False else _write_one(out, MEDINS, medins, fmt)
+    _write_one(out, _hilist_table(), None, fmt, arrow=cat.hilist())
+    report.rows["medins"] = len(hosp.code)
+    report.rows["hilist"] = len(cat.rows)
+    knowledge.write(out / "knowledge", cat)
+    with report.labels_path.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(LABEL_COLUMNS)
+        w.writerows(label_rows)
+    for r in label_rows:
+        report.labels_by_class[r[1]] = report.labels_by_class.get(r[1], 0) + 1
+    return report
+
+
+def _hilist_table():
+    from huiyan.model.tables import HILIST
+
+    return HILIST
+
+
+def _write_one(out: Path, table, cols, fmt: str, arrow: pa.Table | None = None) -> None:
+    w = TableWriter(out, table, fmt)
+    if arrow is not None:
+        cols = {n: arrow.column(n).combine_chunks() for n in arrow.column_names}
+    w.write(cols)
+    w.close()
+
+
+def _oprn_name(code: str | None) -> str:
+    from huiyan.kb.dictionaries import procedures
+
+    return procedures().get(code or "", code or "")
+
+
+def _medins(h: Hospitals) -> dict[str, pa.Array]:
+    return {
+        "medins_code": strings(list(h.code)),
+        "medins_name": strings(list(h.name)),
+        "medins_lv": strings([str(x) for x in h.level]),
+        "medins_type": strings(list(h.kind)),
+        "admdvs": strings([region_params()["admdvs"]] * len(h.code)),
+    }
+
+
+def _legit_follow_ups(c, hosp: Hospitals, rng) -> dict:
+    """Same-day transfers to a level-3 hospital and chemotherapy cycles (not violations)."""
+    n = len(c["los"])
+    legit = region_params()["legit"]
+    t = np.flatnonzero((c["dscg_way"] == 1) & (rng.random(n) < legit["transfer"]))
+    c["dscg_way"][t] = 2
+    top = np.flatnonzero(hosp.level == 3)
+    dest = rng.choice(top, len(t))
+    dest = np.where(dest == c["hosp"][t], top[(np.searchsorted(top, dest) + 1) % len(top)], dest)
+    moved = derive(
+        c,
+        t,
+        hosp=dest,
+        adm_way=3,
+        adm_s=dscg_s(c)[t] + 2 * 3600,
+        los=np.maximum(2, c["los"][t]),
+        dscg_way=1,
+    )
+    moved["dscg_way"][moved["hosp"] == c["hosp"][t]] = 1
+    c = concat(c, moved)
+    k = int(np.ceil(n * legit["chemo_patients"]))
+    chemo_pid = next(p.pid for p in profiles() if p.kind == "chemo")
+    src = rng.choice(n, k, replace=False) if k else np.zeros(0, dtype=np.int64)
+    first_person = int(c["person"].max()) + 1
+    chemo_hosp = rng.choice(top, k)  # all cycles of a patient at one hospital
+    for cycle in range(3):
+        cyc = derive(
+            c,
+            src,
+            prof=chemo_pid,
+            hosp=chemo_hosp,
+            los=3,
+            dscg_way=1,
+            adm_way=2,
+            flag31=2 if cycle < 2 else 1,
+            person=np.arange(first_person, first_person + k),
+            adm_s=c["adm_s"][src] // DAY * DAY + cycle * 14 * DAY + 9 * 3600,
+            age=np.clip(c["age"][src], 40, 75),
+        )
+        cyc["cm"][:] = False
+        c = concat(c, cyc)
+    return c
+
+
+def _month(
+    n, month, year, hosp, cat: Catalog, surgery_item, rate, rng, offset, with_medrcd
+) -> dict:
+    c = make_cases(n, month, year, hosp, rng)
+    c = _legit_follow_ups(c, hosp, rng)
+    level = hosp.level[c["hosp"]]
+    q = quota(n, rate, rng)
+    c, labels, extra_dx, lowadm, under = plan_cases(c, level, q, rng)
+    level = hosp.level[c["hosp"]]
+    lines = clean_lines(c, level, cat, rng, surgery_item)
+    lines, keep, more = plant_lines(lines, c, level, cat, q, rng, lowadm, under)
+    labels += more
+    from huiyan.synth.tables import build_tables
+
+    return build_tables(
+        c, level, hosp, cat, lines, keep, labels, extra_dx, offset, year, with_medrcd, rng
+    )

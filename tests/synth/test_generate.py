@@ -1,0 +1,145 @@
+"""The synthetic region: determinism, schema, label rates, reconciled amounts, planted evidence."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+from decimal import Decimal
+from pathlib import Path
+
+import pyarrow.csv as pacsv
+import pytest
+
+from huiyan.model.enums import codes
+from huiyan.model.tables import TABLES
+from huiyan.synth import generate
+
+CASES = 3000
+
+
+@pytest.fixture(scope="module")
+def region(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("region")
+    generate(root / "data", cases=CASES, seed=7, months=3, violation_rate=0.19)
+    return root
+
+
+def _read(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def _digest(folder: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*.csv"))
+    }
+
+
+def test_same_seed_gives_identical_files(tmp_path: Path) -> None:
+    a = generate(tmp_path / "a" / "data", cases=400, seed=11, months=2)
+    b = generate(tmp_path / "b" / "data", cases=400, seed=11, months=2)
+    c = generate(tmp_path / "c" / "data", cases=400, seed=12, months=2)
+    assert _digest(a.out_dir.parent) == _digest(b.out_dir.parent)
+    assert _digest(a.out_dir.parent) != _digest(c.out_dir.parent)
+
+
+def test_every_file_has_model_columns_and_parses_with_model_types(region: Path) -> None:
+    data = region / "data"
+    for path in [*data.glob("*.csv"), *(data / "knowledge").glob("*.csv")]:
+        table = TABLES[path.stem]
+        header = path.read_text("utf-8").splitlines()[0].replace('"', "").split(",")
+        assert header == table.columns, path.name
+        types = {f.name: f.type for f in table.fields}
+        parsed = pacsv.read_csv(path, convert_options=pacsv.ConvertOptions(column_types=types))
+        assert parsed.num_rows > 0, path.name
+    assert not (data / "labels.csv").exists()
+    assert (region / "labels" / "labels.csv").is_file()
+
+
+def test_every_class_is_planted_at_the_requested_rate(region: Path) -> None:
+    labels = _read(region / "labels" / "labels.csv")
+    per_class = dict.fromkeys(codes("vola_bhvr_type"), 0)
+    for row in labels:
+        per_class[row["vola_bhvr_type"]] += 1
+    expected = CASES * 0.19 / len(per_class)  # 30 per class
+    for cls, n in per_class.items():
+        assert 0.6 * expected <= n <= 1.4 * expected, (cls, n)
+
+
+def test_clean_region_has_no_labels(tmp_path: Path) -> None:
+    report = generate(tmp_path / "data", cases=300, seed=5, months=1, violation_rate=0.0)
+    assert _read(report.labels_path) == []
+
+
+def test_amounts_reconcile_to_the_fen(region: Path) -> None:
+    total: dict[str, Decimal] = {}
+    for row in _read(region / "data" / "feedetail.csv"):
+        total[row["setl_id"]] = total.get(row["setl_id"], Decimal(0)) + Decimal(
+            row["det_item_fee_sumamt"]
+        )
+    for s in _read(region / "data" / "setl_list.csv"):
+        assert total[s["setl_id"]] == Decimal(s["medfee_sumamt"])
+        assert Decimal(s["fund_pay_sumamt"]) + Decimal(s["psn_cashpay"]) == Decimal(
+            s["medfee_sumamt"]
+        )
+
+
+def test_planted_evidence_is_in_the_data(region: Path) -> None:
+    data = region / "data"
+    setl = {s["setl_id"]: s for s in _read(data / "setl_list.csv")}
+    lines = {(r["setl_id"], r["feedetl_sn"]): r for r in _read(data / "feedetail.csv")}
+    hilist = {h["hilist_code"]: h for h in _read(data / "hilist.csv")}
+    medins = {m["medins_code"]: m for m in _read(data / "medins.csv")}
+    dx = {}
+    for d in _read(data / "diseinfo.csv"):
+        dx.setdefault(d["setl_id"], []).append(d["diag_code"])
+    checked = set()
+    for lab in _read(region / "labels" / "labels.csv"):
+        s = setl[lab["setl_id"]]
+        cls = lab["vola_bhvr_type"]
+        sns = [x for x in lab["detail"].split("|") if x]
+        if cls == "FAKE":
+            line = lines[(s["setl_id"], sns[0])]
+            assert line["fee_ocur_time"] > s["dscg_time"]
+        elif cls == "OVERPRICE":
+            line = lines[(s["setl_id"], sns[0])]
+            limit = Decimal(
+                hilist[line["med_list_codg"]][f"pric_lv{medins[s['medins_code']]['medins_lv']}"]
+            )
+            assert Decimal(line["pric"]) > limit
+        elif cls == "SEX":
+            line = lines[(s["setl_id"], sns[0])]
+            assert hilist[line["med_list_codg"]]["lmt_gend"] not in ("", s["gend"])
+        elif cls == "LEVEL":
+            line = lines[(s["setl_id"], sns[0])]
+            assert int(hilist[line["med_list_codg"]]["lmt_medins_lv"]) > int(
+                medins[s["medins_code"]]["medins_lv"]
+            )
+        elif cls == "SPLIT":
+            first = setl[lab["detail"]]
+            assert first["psn_no"] == s["psn_no"] and first["medins_code"] == s["medins_code"]
+            assert (
+                s["adm_time"][:10] > first["dscg_time"][:10]
+                or s["adm_time"][:10] == first["dscg_time"][:10]
+            ) >= 0
+            assert s["days_rinp_flag_31"] == "1" and s["adm_way"] != "3"
+        elif cls in ("UPCODE", "DXCODE"):
+            assert lab["detail"] in dx[s["setl_id"]]
+        checked.add(cls)
+    assert {"FAKE", "OVERPRICE", "SEX", "LEVEL", "SPLIT", "UPCODE", "DXCODE"} <= checked
+
+
+def test_clean_background_respects_daily_limits_and_stay_bounds(tmp_path: Path) -> None:
+    report = generate(tmp_path / "data", cases=400, seed=9, months=1, violation_rate=0.0)
+    setl = {s["mdtrt_id"]: s for s in _read(report.out_dir / "setl_list.csv")}
+    hilist = {h["hilist_code"]: h for h in _read(report.out_dir / "hilist.csv")}
+    per_day: dict[tuple[str, str, str], Decimal] = {}
+    for r in _read(report.out_dir / "feedetail.csv"):
+        s = setl[r["mdtrt_id"]]
+        assert s["adm_time"] <= r["fee_ocur_time"] <= s["dscg_time"]
+        key = (r["mdtrt_id"], r["med_list_codg"], r["fee_ocur_time"][:10])
+        per_day[key] = per_day.get(key, Decimal(0)) + Decimal(r["cnt"])
+    for (_, code, _), qty in per_day.items():
+        limit = hilist[code]["max_cnt_day"]
+        assert not limit or qty <= Decimal(limit), code

@@ -1,19 +1,24 @@
-"""The four indicators checked by hand on the small fixture, the workbook and the CLI."""
+"""The four indicators checked by hand on the small fixture; the step, the workbook and the CLI.
+
+One store for the module: ``huiyan qc --db --out`` runs once, the tests read what it wrote.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import openpyxl
-from qc_fixture import base, load, patch
+import pytest
 import typer
+from qc_fixture import base, load, patch
 from typer.testing import CliRunner
 
 from huiyan.cli import qc as qc_cli
 from huiyan.engine import Store
 from huiyan.kb import config
-from huiyan.quality.service import run_qc
-from huiyan.report.qc_workbook import write_all
+from huiyan.pipeline.context import RunContext
+from huiyan.pipeline.steps import qc as qc_step
 
 
 def _fixture(store: Store) -> None:
@@ -26,13 +31,28 @@ def _fixture(store: Store) -> None:
     load(store, t)
 
 
-def test_indicators_by_hand(store: Store) -> None:
-    _fixture(store)
-    result = run_qc(store, config.load())
-    got = {
-        (r["period"], r["indicator"]): (r["numerator"], r["denominator"])
-        for r in result.indicators.to_pylist()
-    }
+def _cli() -> typer.Typer:
+    app = typer.Typer()
+    qc_cli.register(app)
+    app.command("noop")(lambda: None)  # two commands, so typer keeps the "qc" sub-command name
+    return app
+
+
+@pytest.fixture(scope="module")
+def ran(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    tmp = tmp_path_factory.mktemp("qcind")
+    db = tmp / "h.duckdb"
+    with Store(db) as s:
+        _fixture(s)
+    res = CliRunner().invoke(_cli(), ["qc", "--db", str(db), "--out", str(tmp / "out")])
+    assert res.exit_code == 0, res.output
+    return {"db": db, "out": tmp / "out", "output": res.output}
+
+
+def test_indicators_by_hand(ran: dict[str, Any]) -> None:
+    with Store(ran["db"]) as s:
+        rows = s.read("qc_indicator").to_pylist()
+    got = {(r["period"], r["indicator"]): (r["numerator"], r["denominator"]) for r in rows}
     # March: S1 (missing 医保编号, an error), S2 clean; both grouped.
     # April: S3 (QY: not grouped, warning only), S4 (maternity: out of scope), S5 (no list).
     assert got == {
@@ -45,23 +65,12 @@ def test_indicators_by_hand(store: Store) -> None:
         ("2024-04", "grouping_rate"): (0, 1),
         ("2024-04", "qc_pass_rate"): (2, 2),
     }
-    rates = {(r["period"], r["indicator"]): r["rate"] for r in result.indicators.to_pylist()}
+    rates = {(r["period"], r["indicator"]): r["rate"] for r in rows}
     assert rates[("2024-04", "upload_rate")] == 2 / 3
 
 
-def test_rerun_replaces_results(store: Store) -> None:
-    _fixture(store)
-    first = run_qc(store, config.load()).issues.num_rows
-    run_qc(store, config.load())
-    assert store.count("qc_issue") == first > 0
-    assert store.count("qc_indicator") == 8
-
-
-def test_workbook_has_chinese_sheets_and_issues(store: Store, tmp_path: Path) -> None:
-    _fixture(store)
-    result = run_qc(store, config.load())
-    [path] = write_all(tmp_path, result.issues, result.indicators, {"H37150200001": "聊城市人民医院"})
-    wb = openpyxl.load_workbook(path)
+def test_workbook_has_chinese_sheets_and_issues(ran: dict[str, Any]) -> None:
+    wb = openpyxl.load_workbook(ran["out"] / "质控报告_H37150200001.xlsx")
     assert wb.sheetnames == ["指标汇总", "质控问题", "规则统计"]
     issues = list(wb["质控问题"].iter_rows(values_only=True))
     assert issues[0][:4] == ("结算ID", "规则编号", "规则名称", "严重程度")
@@ -70,17 +79,15 @@ def test_workbook_has_chinese_sheets_and_issues(store: Store, tmp_path: Path) ->
     assert summary[3][0] == "2024-03" and summary[3][1:4] == (2, 2, 1.0)
 
 
-def test_cli_qc_and_explain(tmp_path: Path) -> None:
-    db = tmp_path / "h.duckdb"
-    with Store(db) as s:
-        _fixture(s)
-    app = typer.Typer()
-    qc_cli.register(app)
-    app.command("noop")(lambda: None)  # two commands, so typer keeps the "qc" sub-command name
-    runner = CliRunner()
-    res = runner.invoke(app, ["qc", "--db", str(db), "--out", str(tmp_path / "out")])
+def test_step_rerun_replaces_results(ran: dict[str, Any]) -> None:
+    with Store(ran["db"]) as s:
+        before = s.count("qc_issue")
+        report = qc_step.run(RunContext(store=s, config=config.load()))
+        assert s.count("qc_issue") == before == report.rows["qc_issue"] > 0
+        assert s.count("qc_indicator") == 8
+
+
+def test_explain_lists_every_check(ran: dict[str, Any]) -> None:
+    res = CliRunner().invoke(_cli(), ["qc", "--db", str(ran["db"]), "--explain", "S1"])
     assert res.exit_code == 0, res.output
-    assert (tmp_path / "out" / "质控报告_H37150200001.xlsx").exists()
-    res = runner.invoke(app, ["qc", "--db", str(db), "--explain", "S1"])
-    assert res.exit_code == 0, res.output
-    assert "QC-C001" in res.output and "不通过" in res.output
+    assert "QC-C001" in res.output and "不通过" in res.output and "通过" in res.output

@@ -1,0 +1,214 @@
+"""Binding: the one module that turns stored tables and the kb into a rule's inputs.
+
+Everything a rule may read is an attribute of ``RuleInputs``; rules never open the store or
+the kb themselves, so adjusting to a new table or knowledge source happens here only.
+
+- store tables (Ibis, on whatever backend holds them): ``setl_list, diseinfo, oprninfo,
+  feedetail, medins, drg_result, payment, case_scope``;
+- the effective catalog ``hilist`` (shipped, overridden by the dataset's), the knowledge
+  tables of design.md §3 (shipped defaults merged with the dataset's ``knowledge/``), the
+  restriction tables (national knowledge points plus ``hilist`` limits) and the scheme's
+  MCC/CC lists — small, handed to the backend as in-memory tables;
+- derived, shared expressions: ``case`` (one row per settlement with LOS, level, days as
+  integers), ``lines`` (refund-netted fee lines with catalog attributes, computed once and
+  cached on the backend) and ``norms`` (per-DRG average cost and LOS).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+
+from huiyan.audit.netting import net_lines
+from huiyan.model.tables import HILIST
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
+
+    from huiyan.engine import Store
+
+STORE_TABLES = (
+    "setl_list",
+    "diseinfo",
+    "oprninfo",
+    "feedetail",
+    "medins",
+    "drg_result",
+    "payment",
+    "case_scope",
+)
+KNOWLEDGE = (
+    "dx_evidence",
+    "oprn_evidence",
+    "diag_restriction",
+    "diag_exclusive",
+    "item_exclusive",
+    "item_bundle",
+    "exam_indication",
+    "procedure_incision",
+    "outpatient_treatable",
+    "drg_weight",
+)
+DRUG_CHRGITM_TYPES = ("09", "10", "11")
+
+
+@dataclass
+class RuleInputs:
+    """The tables a rule reads (all Ibis expressions on one backend)."""
+
+    case: ir.Table
+    lines: ir.Table
+    diag: ir.Table
+    oprn: ir.Table
+    hilist: ir.Table
+    drg: ir.Table
+    payment: ir.Table
+    scope: ir.Table
+    norms: ir.Table
+    kb: dict[str, ir.Table]
+    scheme: str
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Source:
+    """Where the inputs come from: big tables as Ibis, small ones as Arrow.
+
+    ``table(name)`` returns the stored table as an Ibis expression; ``arrow(name)`` returns a
+    small stored table (catalog, knowledge) as Arrow or None when it is not stored.
+    """
+
+    table: Callable[[str], ir.Table]
+    arrow: Callable[[str], pa.Table | None]
+    cache: Callable[[ir.Table], ir.Table] = field(default=lambda t: t.cache())
+
+
+def store_source(store: Store) -> Source:
+    """A ``Source`` reading the embedded DuckDB store."""
+
+    def arrow(name: str) -> pa.Table | None:
+        return store.read(name) if store.has(name) else None
+
+    return Source(table=store.ibis_table, arrow=arrow)
+
+
+def _memtable(data: pa.Table) -> ir.Table:
+    import ibis
+
+    return ibis.memtable(data)
+
+
+def _mcc_cc(scheme: str) -> tuple[pa.Table, pa.Table]:
+    from huiyan.kb.schemes import load_scheme
+
+    s = load_scheme(scheme)
+    codes: list[str] = []
+    kinds: list[str] = []
+    tables: list[str] = []
+    for kind in ("mcc", "cc"):
+        for code, table in (r[:2] for r in s.rows(kind)):
+            codes.append(code)
+            kinds.append(kind)
+            tables.append(table)
+    lists = pa.table({"cc_code": codes, "cc_kind": kinds, "cc_table": tables})
+    excl = s.rows("cc_exclusion")
+    exclusion = pa.table({"ex_principal": [r[0] for r in excl], "ex_table": [r[1] for r in excl]})
+    return lists, exclusion
+
+
+def bind(source: Source, config: dict[str, dict[str, Any]]) -> RuleInputs:
+    """Bind every input of the rule library (see the module docstring)."""
+    import ibis
+
+    from huiyan.kb import catalog, knowledge, restrictions
+
+    t = {name: source.table(name) for name in STORE_TABLES}
+    hilist_arrow = HILIST.conform(catalog.effective_hilist(source.arrow("hilist")))
+    hilist = _memtable(hilist_arrow)
+    kb = {name: _memtable(knowledge.effective(name, source.arrow(name))) for name in KNOWLEDGE}
+    kb["item_restriction"] = _memtable(restrictions.effective_item_restrictions(hilist_arrow))
+    kb["dup_charge_pair"] = _memtable(restrictions.load("dup_charge_pair"))
+    scheme = str(config.get("grouping", {}).get("payment_scheme", "chs-drg-1.1"))
+    lists, exclusion = _mcc_cc(scheme)
+    kb["mcc_cc"] = _memtable(lists)
+    kb["cc_exclusion"] = _memtable(exclusion)
+
+    s, m = t["setl_list"], t["medins"].select("medins_code", "medins_lv")
+    m = m.select(m_code=m.medins_code, medins_lv=m.medins_lv)
+    sm = s.left_join(m, s.medins_code == m.m_code)
+    adm_day = sm.adm_time.date().epoch_days()
+    dscg_day = sm.dscg_time.date().epoch_days()
+    case = sm.select(
+        "setl_id",
+        "mdtrt_id",
+        "psn_no",
+        "medins_code",
+        "gend",
+        "age",
+        "insutype",
+        "adm_way",
+        "dscg_way",
+        "adm_time",
+        "dscg_time",
+        medins_lv=sm.medins_lv,
+        flag31=sm.days_rinp_flag_31,
+        adm_day=adm_day,
+        dscg_day=dscg_day,
+        adm_sec=sm.adm_time.epoch_seconds(),
+        dscg_sec=sm.dscg_time.epoch_seconds(),
+        los=ibis.greatest(dscg_day - adm_day, 1),
+        medfee=sm.medfee_sumamt.cast("float64"),
+        fund_pay=sm.fund_pay_sumamt.cast("float64"),
+    )
+    case = source.cache(case)
+
+    h = hilist.select(
+        h_code=hilist.hilist_code,
+        h_list_type=hilist.list_type,
+        unit=hilist.unit,
+    )
+    net = net_lines(t["feedetail"], s)
+    joined = net.left_join(h, net.code == h.h_code)
+    drug_type = joined.chrgitm_type.isin(DRUG_CHRGITM_TYPES)
+    lines = joined.mutate(
+        list_type=joined.h_list_type.fill_null(drug_type.ifelse("1", "2")),
+    ).drop("h_code", "h_list_type")
+    lines = source.cache(lines)
+
+    drg = t["drg_result"].filter(lambda d: d.scheme == scheme)
+    payment = t["payment"].filter(lambda p: p.method == "DRG")
+    norms = source.cache(_norms(case, drg, kb["drg_weight"], scheme))
+    return RuleInputs(
+        case=case,
+        lines=lines,
+        diag=t["diseinfo"],
+        oprn=t["oprninfo"],
+        hilist=hilist,
+        drg=drg,
+        payment=payment,
+        scope=t["case_scope"],
+        norms=norms,
+        kb=kb,
+        scheme=scheme,
+    )
+
+
+def _norms(case: ir.Table, drg: ir.Table, weights: ir.Table, scheme: str) -> ir.Table:
+    """Per DRG: average cost and LOS — the region's published norms, else derived from the data."""
+    g = drg.filter(drg.status == "SUCCESS").select(n_setl_id=drg.setl_id, n_drg=drg.drg)
+    c = case.join(g, case.setl_id == g.n_setl_id)
+    derived = c.group_by(drg=c.n_drg).aggregate(
+        d_cost=c.medfee.mean(), d_los=c.los.cast("float64").mean(), n_cases=c.setl_id.count()
+    )
+    w = weights.filter(weights.scheme == scheme)
+    w = w.select(w_drg=w.drg, w_cost=w.avg_cost.cast("float64"), w_los=w.avg_los)
+    j = derived.left_join(w, derived.drg == w.w_drg)
+    return j.select(
+        "drg",
+        "n_cases",
+        avg_cost=j.w_cost.fill_null(j.d_cost),
+        avg_los=j.w_los.fill_null(j.d_los),
+    )

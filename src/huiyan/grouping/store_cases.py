@@ -1,0 +1,80 @@
+"""Grouper cases built from the store: ``setl_list`` + ``diseinfo`` + ``oprninfo``.
+
+Written as one Ibis expression (runs on DuckDB or Spark): diagnoses ordered principal first
+(``maindiag_flag`` = 1, then ``diag_srt_no``), procedures by ``oprn_srt_no``, length of stay
+= discharge date - admission date, at least 1 day.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import ibis
+import pyarrow as pa
+
+from huiyan.model import Table
+from huiyan.model.tables import DISEINFO, OPRNINFO, SETL_LIST
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
+
+    from huiyan.engine import Store
+
+
+def _cols(t: Table, *names: str) -> tuple[str, ...]:
+    # Column names come from the model: a rename there fails here at import, not at run time.
+    missing = [n for n in names if n not in t]
+    if missing:
+        raise KeyError(f"model table {t.name} lacks {missing}")
+    return names
+
+
+SETL_ID, GEND, AGE, NWB_AGE, NWB_WT, CATY, ADM, DSCG, WAY = _cols(
+    SETL_LIST,
+    "setl_id",
+    "gend",
+    "age",
+    "nwb_age_days",
+    "nwb_bir_wt",
+    "dscg_caty",
+    "adm_time",
+    "dscg_time",
+    "dscg_way",
+)
+DIAG_NO, DIAG_CODE, MAIN_FLAG = _cols(DISEINFO, "diag_srt_no", "diag_code", "maindiag_flag")
+OPRN_NO, OPRN_CODE = _cols(OPRNINFO, "oprn_srt_no", "oprn_oprt_code")
+
+
+def cases_expr(setl: ir.Table, dise: ir.Table, oprn: ir.Table) -> ir.Table:
+    """The case table (``cases.CASE_COLUMNS``, code fields as lists) as an Ibis expression."""
+    principal_last = ibis.ifelse(dise[MAIN_FLAG] == "1", 0, 1)
+    dx = dise.group_by(SETL_ID).aggregate(
+        diagnoses=dise[DIAG_CODE].collect(order_by=[principal_last, dise[DIAG_NO]])
+    )
+    px = oprn.group_by(SETL_ID).aggregate(
+        procedures=oprn[OPRN_CODE].collect(order_by=[oprn[OPRN_NO]])
+    )
+    los = setl[DSCG].date().delta(setl[ADM].date(), unit="day")
+    base = setl.select(
+        case_id=setl[SETL_ID],
+        gender=setl[GEND],
+        age=setl[AGE].cast("int64"),
+        age_days=setl[NWB_AGE].cast("int64"),
+        birth_weight=setl[NWB_WT].cast("int64"),
+        dept=setl[CATY],
+        los=ibis.greatest(los, 1).cast("int64"),
+        discharge_way=setl[WAY],
+    )
+    joined = base.left_join(dx, base.case_id == dx[SETL_ID]).drop(SETL_ID)
+    joined = joined.left_join(px, joined.case_id == px[SETL_ID]).drop(SETL_ID)
+    return joined.order_by("case_id")
+
+
+def cases_from_store(store: Store) -> pa.Table:
+    """Every settlement of the store as a case table (Arrow)."""
+    expr = cases_expr(
+        store.ibis_table(SETL_LIST.name),
+        store.ibis_table(DISEINFO.name),
+        store.ibis_table(OPRNINFO.name),
+    )
+    return expr.to_pyarrow()

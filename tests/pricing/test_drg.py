@@ -17,8 +17,11 @@ def test_weights_and_rate_reproduce_the_worked_example(store: Store) -> None:
     rows = [b.settlement(f"E{i}", "H1", 15_000) for i in range(8)]
     rows += [b.settlement(f"G{i}", "H1", 6_000) for i in range(10)]
     b.write(store, "setl_list", rows)
-    b.write(store, "drg_result", [b.drg(f"E{i}", "ES21") for i in range(8)]
-            + [b.drg(f"G{i}", "GE15") for i in range(10)])
+    b.write(
+        store,
+        "drg_result",
+        [b.drg(f"E{i}", "ES21") for i in range(8)] + [b.drg(f"G{i}", "GE15") for i in range(10)],
+    )
     b.write(store, "medins", [b.medins("H1")])
     result = price_drg(store, kb_config.load())
     weights = {r["drg"]: r["weight"] for r in result.standards.to_pyarrow().to_pylist()}
@@ -45,11 +48,18 @@ def test_iqr_trimming_drops_the_outlier_before_averaging(store: Store) -> None:
 def _outlier_store(store: Store) -> dict:
     # Published ES21 weight 1.5; budget set so the rate is 10,000 (§1.3/§1.4 worked example).
     costs = {f"N{i}": 15_000 for i in range(19)} | {
-        "HI1": 50_000, "HI2": 46_000, "LO": 4_000, "OK": 12_000, "QY": 7_000
+        "HI1": 50_000,
+        "HI2": 46_000,
+        "LO": 4_000,
+        "OK": 12_000,
+        "QY": 7_000,
     }
     b.write(store, "setl_list", [b.settlement(k, "H1", v) for k, v in costs.items()])
-    b.write(store, "drg_result", [b.drg(k, "ES21") for k in costs if k != "QY"]
-            + [b.drg("QY", "GQY", status="QY")])
+    b.write(
+        store,
+        "drg_result",
+        [b.drg(k, "ES21") for k in costs if k != "QY"] + [b.drg("QY", "GQY", status="QY")],
+    )
     b.write(store, "medins", [b.medins("H1", "3")])
     b.write(store, "drg_weight", [{"scheme": "chs-drg-1.1", "drg": "ES21", "weight": 1.5}])
     cfg = kb_config.load()
@@ -62,8 +72,14 @@ def test_high_and_low_multiple_cases(store: Store) -> None:
     assert pay["OK"]["standard_payment"] == Decimal("15000.00")  # hospital keeps 3,000
     assert pay["OK"]["difference"] == Decimal("3000.00")
     # 24 discharges × 5 % → one case by item: the larger excess (50,000) is paid by item.
-    assert (pay["HI1"]["case_type"], pay["HI1"]["standard_payment"]) == ("high", Decimal("50000.00"))
-    assert (pay["HI2"]["case_type"], pay["HI2"]["standard_payment"]) == ("high", Decimal("15000.00"))
+    assert (pay["HI1"]["case_type"], pay["HI1"]["standard_payment"]) == (
+        "high",
+        Decimal("50000.00"),
+    )
+    assert (pay["HI2"]["case_type"], pay["HI2"]["standard_payment"]) == (
+        "high",
+        Decimal("15000.00"),
+    )
     assert (pay["LO"]["case_type"], pay["LO"]["standard_payment"]) == ("low", Decimal("4000.00"))
     assert (pay["QY"]["case_type"], pay["QY"]["standard_payment"]) == ("qy", Decimal("7000.00"))
 
@@ -90,4 +106,7 @@ def test_long_stay_paid_per_diem(store: Store) -> None:
     b.write(store, "drg_result", [b.drg("LS", "ES21")])
     cfg["payment"]["drg"]["perdiem_rate"] = 800
     pay = _payments(store, cfg)
-    assert (pay["LS"]["case_type"], pay["LS"]["standard_payment"]) == ("perdiem", Decimal("48800.00"))
+    assert (pay["LS"]["case_type"], pay["LS"]["standard_payment"]) == (
+        "perdiem",
+        Decimal("48800.00"),
+    )

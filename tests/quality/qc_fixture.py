@@ -75,7 +75,9 @@ def patch(
 _IDS = ("setl_id", "mdtrt_id", "psn_no", "medcasno")
 
 
-def relabel(tables: dict[str, list[dict[str, Any]]], suffix: str) -> dict[str, list[dict[str, Any]]]:
+def relabel(
+    tables: dict[str, list[dict[str, Any]]], suffix: str
+) -> dict[str, list[dict[str, Any]]]:
     """A copy whose settlement, visit, person and record ids end in ``suffix``.
 
     Many patched copies of the fixture then live side by side in one store, so every case runs

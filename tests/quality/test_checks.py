@@ -12,12 +12,12 @@ from typing import Any
 
 import pytest
 import yaml
+from qc_fixture import CASES, base, load, patch, relabel
 
 from huiyan.engine import Store
 from huiyan.kb import config
 from huiyan.quality.service import run_qc
 from huiyan.quality.spec import checks
-from qc_fixture import CASES, base, load, patch, relabel
 
 CASE_FILES = ("completeness", "validity", "logic", "consistency")
 

@@ -5,7 +5,6 @@ One store for the module: ``huiyan qc --db --out`` runs once, the tests read wha
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import openpyxl

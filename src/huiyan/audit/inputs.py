@@ -70,7 +70,13 @@ class RuleInputs:
     norms: ir.Table
     kb: dict[str, ir.Table]
     scheme: str
-    extra: dict[str, Any] = field(default_factory=dict)
+    cached: list[ir.Table] = field(default_factory=list)
+
+    def release(self) -> None:
+        """Drop the tables cached on the backend (call before its connection closes)."""
+        for table in self.cached:
+            table.release()
+        self.cached.clear()
 
 
 @dataclass
@@ -84,6 +90,14 @@ class Source:
     table: Callable[[str], ir.Table]
     arrow: Callable[[str], pa.Table | None]
     cache: Callable[[ir.Table], ir.Table] = field(default=lambda t: t.cache())
+    cached: list[ir.Table] = field(default_factory=list)
+
+    def keep(self, table: ir.Table) -> ir.Table:
+        """``table`` computed once on the backend and reused by every rule."""
+        out = self.cache(table)
+        if out is not table:
+            self.cached.append(out)
+        return out
 
 
 def store_source(store: Store) -> Source:
@@ -163,7 +177,7 @@ def bind(source: Source, config: dict[str, dict[str, Any]]) -> RuleInputs:
         medfee=sm.medfee_sumamt.cast("float64"),
         fund_pay=sm.fund_pay_sumamt.cast("float64"),
     )
-    case = source.cache(case)
+    case = source.keep(case)
 
     h = hilist.select(
         h_code=hilist.hilist_code,
@@ -176,11 +190,11 @@ def bind(source: Source, config: dict[str, dict[str, Any]]) -> RuleInputs:
     lines = joined.mutate(
         list_type=joined.h_list_type.fill_null(drug_type.ifelse("1", "2")),
     ).drop("h_code", "h_list_type")
-    lines = source.cache(lines)
+    lines = source.keep(lines)
 
     drg = t["drg_result"].filter(lambda d: d.scheme == scheme)
     payment = t["payment"].filter(lambda p: p.method == "DRG")
-    norms = source.cache(_norms(case, drg, kb["drg_weight"], scheme))
+    norms = source.keep(_norms(case, drg, kb["drg_weight"], scheme))
     return RuleInputs(
         case=case,
         lines=lines,
@@ -193,6 +207,7 @@ def bind(source: Source, config: dict[str, dict[str, Any]]) -> RuleInputs:
         norms=norms,
         kb=kb,
         scheme=scheme,
+        cached=source.cached,
     )
 
 

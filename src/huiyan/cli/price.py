@@ -52,11 +52,13 @@ def settle(
     period: Annotated[str, typer.Option(help="结算期间 YYYY-MM (e.g. 2025-12)")],
     db: DbOption = Path("huiyan.duckdb"),
     config: ConfigOption = None,
-    year_end: Annotated[bool, typer.Option("--year-end", help="年终清算 (year-end clearing)")] = False,
-    special_review: Annotated[
-        Path | None, typer.Option(help="特病单议申请 CSV (setl_id)")
+    year_end: Annotated[
+        bool, typer.Option("--year-end", help="年终清算 (year-end clearing)")
+    ] = False,
+    special_review: Annotated[Path | None, typer.Option(help="特病单议申请 CSV (setl_id)")] = None,
+    new_tech: Annotated[
+        Path | None, typer.Option(help="新技术除外支付 CSV (setl_id,amount)")
     ] = None,
-    new_tech: Annotated[Path | None, typer.Option(help="新技术除外支付 CSV (setl_id,amount)")] = None,
     deductions: Annotated[Path | None, typer.Option(help="已确认扣减 CSV (setl_id,amount)")] = None,
 ) -> None:
     """月预结算 / 年终清算, 基金池对账到分 (monthly pre-settlement or year-end clearing)."""
@@ -69,17 +71,26 @@ def settle(
 
     with user_errors(), Store(db) as store:
         ledger = run_settle(
-            store, kb_config.load(config), period=period, year_end_clearing=year_end,
-            special_review=special_review, new_tech=new_tech, deductions=deductions,
+            store,
+            kb_config.load(config),
+            period=period,
+            year_end_clearing=year_end,
+            special_review=special_review,
+            new_tech=new_tech,
+            deductions=deductions,
         )
     table = Table(title=("年终清算" if year_end else "月预结算") + f" {period}")
     for col in ("机构", "病例", "基金应付", "扣减", "再分配", "本次拨付", "暂扣"):
         table.add_column(col, justify="right")
     for h in ledger.hospitals:
         table.add_row(
-            h["medins_code"], f"{h['cases']:,}", f"{yuan(h['fund_due']):,}",
-            f"{yuan(h.get('deduction', 0)):,}", f"{yuan(h.get('redistributed', 0)):,}",
-            f"{yuan(h['paid']):,}", f"{yuan(h.get('withheld', 0)):,}",
+            h["medins_code"],
+            f"{h['cases']:,}",
+            f"{yuan(h['fund_due']):,}",
+            f"{yuan(h.get('deduction', 0)):,}",
+            f"{yuan(h.get('redistributed', 0)):,}",
+            f"{yuan(h['paid']):,}",
+            f"{yuan(h.get('withheld', 0)):,}",
         )
     console.print(table)
     p = ledger.pool

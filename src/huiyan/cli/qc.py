@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -14,10 +15,16 @@ def register(app: typer.Typer) -> None:
 
     @app.command("qc")
     def qc(
-        db: Path = typer.Option(Path("huiyan.duckdb"), "--db", help="DuckDB 数据库文件"),
-        out: Path | None = typer.Option(None, "--out", help="按机构输出质控 Excel 工作簿的目录"),
-        explain: str | None = typer.Option(None, "--explain", help="逐条显示某结算ID的质控结论"),
-        config_file: Path | None = typer.Option(None, "--config", help="地区参数文件 huiyan.yaml"),
+        db: Annotated[Path, typer.Option("--db", help="DuckDB 数据库文件")] = Path("huiyan.duckdb"),
+        out: Annotated[
+            Path | None, typer.Option("--out", help="按机构输出质控 Excel 工作簿的目录")
+        ] = None,
+        explain: Annotated[
+            str | None, typer.Option("--explain", help="逐条显示某结算ID的质控结论")
+        ] = None,
+        config_file: Annotated[
+            Path | None, typer.Option("--config", help="地区参数文件 huiyan.yaml")
+        ] = None,
     ) -> None:
         """结算清单质控：全部质控规则、四项指标（上传率/完整率/入组率/质控通过率）与机构工作簿。"""
         from rich.table import Table
@@ -55,8 +62,12 @@ def register(app: typer.Typer) -> None:
                 for r in result.indicators.to_pylist():
                     rate = "-" if r["rate"] is None else f"{r['rate']:.2%}"
                     summary.add_row(
-                        r["medins_code"], r["period"], r["indicator"],
-                        str(r["numerator"]), str(r["denominator"]), rate,
+                        r["medins_code"],
+                        r["period"],
+                        r["indicator"],
+                        str(r["numerator"]),
+                        str(r["denominator"]),
+                        rate,
                     )
                 console.print(summary)
                 console.print(f"质控问题 {result.issues.num_rows} 条")

@@ -17,7 +17,13 @@ QC_INDICATOR = Table(
     fields=(
         F("medins_code", STR, "定点医药机构编号", required=True),
         F("period", STR, "期间(出院月份)", required=True),
-        F("indicator", STR, "指标", required=True, doc="upload_rate, completeness_rate, grouping_rate, qc_pass_rate"),
+        F(
+            "indicator",
+            STR,
+            "指标",
+            required=True,
+            doc="upload_rate, completeness_rate, grouping_rate, qc_pass_rate",
+        ),
         F("numerator", BIGINT, "分子", required=True),
         F("denominator", BIGINT, "分母", required=True),
         F("rate", FLOAT, "比率", doc="numerator / denominator; null when the denominator is 0"),

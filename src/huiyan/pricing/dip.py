@@ -42,7 +42,11 @@ def price_dip(store: Store, config: dict[str, dict[str, Any]]) -> DipPricing:
     # Budget point value = total cost / Σ scores of the latest year's in-scope cases (§2.3).
     last = t.filter(t.in_scope & t.score.notnull() & (t.year == latest))
     sums = last.aggregate(c=last.cost.sum(), s=last.score.sum()).to_pyarrow().to_pylist()[0]
-    budget = float(p["budget"]) if p["budget"] is not None else float(sums["c"] or 0) * (1 + float(p["growth"]))
+    budget = (
+        float(p["budget"])
+        if p["budget"] is not None
+        else float(sums["c"] or 0) * (1 + float(p["growth"]))
+    )
     total = float(sums["s"] or 0.0)
     point_value = budget / total if total > 0 else None
 
@@ -62,13 +66,18 @@ def price_dip(store: Store, config: dict[str, dict[str, Any]]) -> DipPricing:
     score = ibis.cases(
         (t.case_type == "low", dip_low_score(t.score, t._ratio)),
         # Extreme cases await expert review; until decided they are scored as ultra-high.
-        (t.case_type.isin(["high", "extreme_high"]), dip_high_score(t.score, t._ratio, float(dev["high"]))),
+        (
+            t.case_type.isin(["high", "extreme_high"]),
+            dip_high_score(t.score, t._ratio, float(dev["high"])),
+        ),
         else_=t.score,
     )
     by_item = t.cost_amt.cast("float64")
     pv = float(point_value) if point_value is not None else 0.0
     amount = ibis.ifelse(
-        t.case_type.isin(["out_of_scope", "ungroupable"]), by_item, dip_case_payment(score, pv, t._coef)
+        t.case_type.isin(["out_of_scope", "ungroupable"]),
+        by_item,
+        dip_case_payment(score, pv, t._coef),
     )
     std = amount.round(2).cast("decimal(16, 2)")
     payment = t.select(

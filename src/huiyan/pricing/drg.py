@@ -58,11 +58,11 @@ def price_drg(store: Store, config: dict[str, dict[str, Any]]) -> DrgPricing:
     )
 
     # Rate method: budget / Σ RW over the latest year's grouped cases (§1.3).
-    last = grouped.filter(grouped.year == latest).join(
-        standards.select("drg", "weight"), "drg"
-    )
+    last = grouped.filter(grouped.year == latest).join(standards.select("drg", "weight"), "drg")
     sums = last.aggregate(cost=last.cost.sum(), rw=last.weight.sum()).to_pyarrow().to_pylist()[0]
-    budget = float(p["budget"]) if p["budget"] is not None else sums["cost"] * (1 + float(p["growth"]))
+    budget = (
+        float(p["budget"]) if p["budget"] is not None else sums["cost"] * (1 + float(p["growth"]))
+    )
     total_weight = float(sums["rw"] or 0.0)
     if total_weight <= 0:
         raise InputError("DRG测算: 最近一年没有可计算权重的病例, 无法计算费率")

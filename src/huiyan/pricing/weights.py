@@ -60,9 +60,7 @@ def trim(cases: ir.Table, key: str, params: dict[str, Any]) -> ir.Table:
     return j.filter((j.cost >= lo) & (j.cost <= hi)).drop("_q1", "_q3")
 
 
-def weighted_group_means(
-    cases: ir.Table, key: str, latest: int, weights: list[float]
-) -> ir.Table:
+def weighted_group_means(cases: ir.Table, key: str, latest: int, weights: list[float]) -> ir.Table:
     """Per ``key``: Σ_y w_y·mean_y / Σ_y w_y over the years present (1:2:7, §2.2)."""
     per_year = cases.group_by([key, "year"]).aggregate(_m=cases.cost.mean(), _n=cases.count())
     per_year = per_year.mutate(_w=year_weight(per_year.year, latest, weights))
@@ -96,7 +94,9 @@ def derive_weights(
     out = counts.left_join(stats, "drg").drop("drg_right")
     out = out.left_join(means, "drg").drop("drg_right").cross_join(grand)
     cv = out._sd / out._mean
-    stable = (out.n_cases >= int(params["min_cases"])) & (cv.fill_null(0) <= float(params["max_cv"]))
+    stable = (out.n_cases >= int(params["min_cases"])) & (
+        cv.fill_null(0) <= float(params["max_cv"])
+    )
     return out.select(
         "drg",
         "n_cases",

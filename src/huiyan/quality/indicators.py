@@ -24,7 +24,10 @@ if TYPE_CHECKING:
 INDICATORS: dict[str, tuple[str, str]] = {
     "upload_rate": ("上传率", "已上传结算清单数 / 需上传清单的住院结算数"),
     "completeness_rate": ("完整率", "必填项完整且有效(无完整性/有效性错误)的清单数 / 已上传清单数"),
-    "grouping_rate": ("入组率", "付费方案分组成功(SUCCESS)的清单数 / 已上传且纳入DRG/DIP付费范围的清单数"),
+    "grouping_rate": (
+        "入组率",
+        "付费方案分组成功(SUCCESS)的清单数 / 已上传且纳入DRG/DIP付费范围的清单数",
+    ),
     "qc_pass_rate": ("质控通过率", "无错误级质控问题的清单数 / 已上传清单数"),
 }
 
@@ -33,9 +36,7 @@ def _flag(cond: ir.BooleanValue) -> ir.IntegerValue:
     return cond.cast("int64")
 
 
-def indicators(
-    q: QcInputs, issues: ir.Table, *, inpatient_med_types: Sequence[str]
-) -> ir.Table:
+def indicators(q: QcInputs, issues: ir.Table, *, inpatient_med_types: Sequence[str]) -> ir.Table:
     """One row per institution, month and indicator with numerator, denominator and rate."""
     s = q.setl_list
     cases = s.filter(s.med_type.isnull() | s.med_type.isin(list(inpatient_med_types))).select(
@@ -44,14 +45,14 @@ def indicators(
     listed = q.principal.select(listed_id=q.principal.setl_id).distinct()
     err = issues.filter(issues.severity == "error")
     field_checks = sorted(c.id for c in checks() if c.category in ("completeness", "validity"))
-    incomplete = (
-        err.filter(err.check_id.isin(field_checks)).select(inc_id=err.setl_id).distinct()
-    )
+    incomplete = err.filter(err.check_id.isin(field_checks)).select(inc_id=err.setl_id).distinct()
     failed = err.select(fail_id=err.setl_id).distinct()
     r = q.drg_result
-    grouped = r.filter((r.scheme == q.payment_scheme) & (r.status == "SUCCESS")).select(
-        grp_id=r.setl_id
-    ).distinct()
+    grouped = (
+        r.filter((r.scheme == q.payment_scheme) & (r.status == "SUCCESS"))
+        .select(grp_id=r.setl_id)
+        .distinct()
+    )
     c = q.case_scope
     out_scope = c.filter(~c.in_scope).select(out_id=c.setl_id).distinct()
 
@@ -97,7 +98,9 @@ def indicators(
                 indicator=ibis.literal(name),
                 numerator=n,
                 denominator=d,
-                rate=ibis.ifelse(d > 0, n.cast("float64") / d.cast("float64"), ibis.null("float64")),
+                rate=ibis.ifelse(
+                    d > 0, n.cast("float64") / d.cast("float64"), ibis.null("float64")
+                ),
             )
         )
     return ibis.union(*parts).order_by(["medins_code", "period", "indicator"])

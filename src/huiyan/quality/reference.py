@@ -23,12 +23,19 @@ if TYPE_CHECKING:
     import ibis.expr.types as ir
     from ibis.backends import BaseBackend
 
-_KB_DICTS = {"dept": "dict_dept_code.csv", "ntly": "dict_nationality.csv", "bld_unt": "dict_blood_unit.csv"}
+_KB_DICTS = {
+    "dept": "dict_dept_code.csv",
+    "ntly": "dict_nationality.csv",
+    "bld_unt": "dict_blood_unit.csv",
+}
 
 
 def _code_name(pairs: dict[str, str]) -> pa.Table:
     return pa.table(
-        {"code": pa.array(list(pairs), pa.string()), "name": pa.array(list(pairs.values()), pa.string())}
+        {
+            "code": pa.array(list(pairs), pa.string()),
+            "name": pa.array(list(pairs.values()), pa.string()),
+        }
     )
 
 

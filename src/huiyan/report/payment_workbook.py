@@ -42,7 +42,9 @@ def write_workbook(store: Store, path: str | Path) -> Path:
     money = wb.add_format({"num_format": "#,##0.00"})
     pct = wb.add_format({"num_format": "0.00%"})
     summary = wb.add_worksheet("汇总")
-    summary.write_row(0, 0, ["支付方式", "病例类型", "病例数", "模拟支付", "实际费用", "盈亏"], head)
+    summary.write_row(
+        0, 0, ["支付方式", "病例类型", "病例数", "模拟支付", "实际费用", "盈亏"], head
+    )
     rows = store.con.sql(
         "select method, case_type, count(*), sum(standard_payment), sum(actual_cost), "
         "sum(difference) from payment group by 1, 2 order by 1, 2"

@@ -34,7 +34,10 @@ def write_workbook(
 
     ws = wb.add_worksheet("指标汇总")
     ws.write(0, 0, f"{medins_name or medins_code}（{medins_code}）结算清单质控指标", head)
-    cols = ["期间(出院月份)", *[f"{INDICATORS[k][0]}{s}" for k in INDICATORS for s in ("分子", "分母", "比率")]]
+    cols = [
+        "期间(出院月份)",
+        *[f"{INDICATORS[k][0]}{s}" for k in INDICATORS for s in ("分子", "分母", "比率")],
+    ]
     ws.write_row(2, 0, cols, head)
     by_period: dict[str, dict[str, dict]] = {}
     for r in _rows(indicators, medins_code):
@@ -48,7 +51,7 @@ def write_workbook(
             ws.write(i, 3 + 3 * j, r.get("rate"), pct)
     row = 4 + len(by_period)
     ws.write(row, 0, "指标定义", head)
-    for k, (label, definition) in INDICATORS.items():
+    for label, definition in INDICATORS.values():
         row += 1
         ws.write(row, 0, label)
         ws.write(row, 1, definition)
@@ -57,7 +60,20 @@ def write_workbook(
 
     ws = wb.add_worksheet("质控问题")
     ws.write_row(
-        0, 0, ["结算ID", "规则编号", "规则名称", "严重程度", "字段", "字段名称", "值", "问题描述", "政策依据"], head
+        0,
+        0,
+        [
+            "结算ID",
+            "规则编号",
+            "规则名称",
+            "严重程度",
+            "字段",
+            "字段名称",
+            "值",
+            "问题描述",
+            "政策依据",
+        ],
+        head,
     )
     mine = _rows(issues, medins_code)
     for i, r in enumerate(mine, start=1):
@@ -88,7 +104,11 @@ def write_workbook(
     counts = Counter(r["check_id"] for r in mine)
     for i, (cid, n) in enumerate(counts.most_common(), start=1):
         spec = specs.get(cid)
-        ws.write_row(i, 0, [cid, spec.name if spec else "", _SEVERITY.get(spec.severity, "") if spec else "", n])
+        ws.write_row(
+            i,
+            0,
+            [cid, spec.name if spec else "", _SEVERITY.get(spec.severity, "") if spec else "", n],
+        )
     wb.close()
     return path
 
@@ -102,7 +122,9 @@ def _label(field: str) -> str:
     return field
 
 
-def write_all(out_dir: Path, issues: pa.Table, indicators: pa.Table, names: dict[str, str]) -> list[Path]:
+def write_all(
+    out_dir: Path, issues: pa.Table, indicators: pa.Table, names: dict[str, str]
+) -> list[Path]:
     """One workbook per institution that has indicators or issues: ``质控报告_<code>.xlsx``."""
     out_dir.mkdir(parents=True, exist_ok=True)
     codes = set(indicators.column("medins_code").to_pylist()) | set(

@@ -56,5 +56,5 @@ def largest_remainder(total_fen: int, weights: Sequence[float] | np.ndarray) -> 
         if left > 0:
             base[order[:left]] += 1
         else:
-            base[order[::-1][: -left]] -= 1
+            base[order[::-1][:-left]] -= 1
     return base

@@ -13,7 +13,9 @@ def _banded(amount_fen: int, base_fen: int, bands: Sequence[dict[str, Any]], key
     lower = Decimal(0)
     for band in bands:
         upper = (
-            Decimal(str(band["upto"])) * base_fen if band["upto"] is not None else Decimal(amount_fen)
+            Decimal(str(band["upto"])) * base_fen
+            if band["upto"] is not None
+            else Decimal(amount_fen)
         )
         part = max(Decimal(0), min(Decimal(amount_fen), upper) - lower)
         total += part * Decimal(str(band[key]))

@@ -72,19 +72,31 @@ def monthly(cases: Cases, *, prepay_share: Decimal | str) -> Ledger:
     hospitals = []
     for code in sorted(due_h):
         paid = share_fen(due_h[code], prepay_share, floor=True)
-        hospitals.append({
-            "medins_code": code, "cases": n_h[code], "standard_amt": std_h[code],
-            "actual_cost": act_h[code], "patient_share": pat_h[code], "fund_due": due_h[code],
-            "paid": paid, "withheld": due_h[code] - paid,
-        })
+        hospitals.append(
+            {
+                "medins_code": code,
+                "cases": n_h[code],
+                "standard_amt": std_h[code],
+                "actual_cost": act_h[code],
+                "patient_share": pat_h[code],
+                "fund_due": due_h[code],
+                "paid": paid,
+                "withheld": due_h[code] - paid,
+            }
+        )
     case_rows = [
         {"setl_id": s, "medins_code": m, "case_type": t, "fund_due": int(d)}
         for s, m, t, d in zip(cases.setl_id, cases.medins_code, cases.case_type, due, strict=True)
     ]
     pool_in = sum(h["fund_due"] for h in hospitals)
     paid_out = sum(h["paid"] for h in hospitals)
-    pool = {"pool_in": pool_in, "paid_out": paid_out, "withheld": pool_in - paid_out,
-            "redistributed": 0, "deducted": 0}
+    pool = {
+        "pool_in": pool_in,
+        "paid_out": paid_out,
+        "withheld": pool_in - paid_out,
+        "redistributed": 0,
+        "deducted": 0,
+    }
     return Ledger(hospitals, case_rows, pool)
 
 
@@ -125,17 +137,23 @@ def year_end(
     agg = {
         name: _by_hospital(codes, arr)
         for name, arr in {
-            "cases": np.ones(len(cases), dtype=np.int64), "standard_amt": standard,
-            "actual_cost": cases.actual, "patient_share": cases.patient,
-            "special_review_amt": sr_extra, "new_tech_amt": cases.new_tech,
-            "deduction": deduction, "case_due": case_due,
+            "cases": np.ones(len(cases), dtype=np.int64),
+            "standard_amt": standard,
+            "actual_cost": cases.actual,
+            "patient_share": cases.patient,
+            "special_review_amt": sr_extra,
+            "new_tech_amt": cases.new_tech,
+            "deduction": deduction,
+            "case_due": case_due,
         }.items()
     }
     hospitals_codes = sorted(agg["cases"])
     adj = {
         h: clearing_adjustment(
-            agg["standard_amt"][h], agg["actual_cost"][h],
-            surplus_bands=cfg["surplus_bands"], overspend_bands=cfg["overspend_bands"],
+            agg["standard_amt"][h],
+            agg["actual_cost"][h],
+            surplus_bands=cfg["surplus_bands"],
+            overspend_bands=cfg["overspend_bands"],
         )
         for h in hospitals_codes
     }
@@ -154,8 +172,10 @@ def year_end(
     # Liaocheng redistribution: deductions back to compliant cases, tilted (§1.6, §4.7).
     total_deducted = int(deduction.sum())
     red = cfg["redistribution"]
-    tilt = 1.0 + float(red["tilt_critical"]) * cases.critical + float(red["tilt_new_tech"]) * (
-        cases.new_tech > 0
+    tilt = (
+        1.0
+        + float(red["tilt_critical"]) * cases.critical
+        + float(red["tilt_new_tech"]) * (cases.new_tech > 0)
     )
     compliant = (cases.deduction <= 0) & (standard > 0)
     weights = np.where(compliant, standard * tilt, 0.0)
@@ -170,29 +190,59 @@ def year_end(
     for h in hospitals_codes:
         due = agg["case_due"][h] + adj[h] - agg["deduction"][h]
         pre = int(prepaid.get(h, 0))
-        hospitals.append({
-            "medins_code": h, "cases": agg["cases"][h], "standard_amt": agg["standard_amt"][h],
-            "actual_cost": agg["actual_cost"][h], "patient_share": agg["patient_share"][h],
-            "special_review_amt": agg["special_review_amt"][h],
-            "new_tech_amt": agg["new_tech_amt"][h], "clearing_adj": adj[h],
-            "deduction": agg["deduction"][h], "fund_due": due, "prepaid": pre,
-            "paid": due + red_h[h] - pre, "withheld": 0, "redistributed": red_h[h],
-        })
+        hospitals.append(
+            {
+                "medins_code": h,
+                "cases": agg["cases"][h],
+                "standard_amt": agg["standard_amt"][h],
+                "actual_cost": agg["actual_cost"][h],
+                "patient_share": agg["patient_share"][h],
+                "special_review_amt": agg["special_review_amt"][h],
+                "new_tech_amt": agg["new_tech_amt"][h],
+                "clearing_adj": adj[h],
+                "deduction": agg["deduction"][h],
+                "fund_due": due,
+                "prepaid": pre,
+                "paid": due + red_h[h] - pre,
+                "withheld": 0,
+                "redistributed": red_h[h],
+            }
+        )
     paid_out = sum(h["fund_due"] for h in hospitals)
     red_total = int(redistributed.sum())
     pool_in = budget_fen if budget_fen is not None else paid_out + total_deducted
-    pool = {"pool_in": pool_in, "paid_out": paid_out, "redistributed": red_total,
-            "withheld": pool_in - paid_out - red_total, "deducted": total_deducted}
+    pool = {
+        "pool_in": pool_in,
+        "paid_out": paid_out,
+        "redistributed": red_total,
+        "withheld": pool_in - paid_out - red_total,
+        "deducted": total_deducted,
+    }
     if pool["withheld"] < 0:
         notes.append("拨付超过基金预算 (基金池为负)")
     sr_state = np.where(approved, "approved", np.where(over_cap, "over_cap", ""))
     case_rows = [
-        {"setl_id": s, "medins_code": m, "case_type": "special_review" if a else t,
-         "fund_due": int(d), "deduction": int(x), "redistributed": int(r),
-         "special_review": sr or None, "tilt": float(k)}
+        {
+            "setl_id": s,
+            "medins_code": m,
+            "case_type": "special_review" if a else t,
+            "fund_due": int(d),
+            "deduction": int(x),
+            "redistributed": int(r),
+            "special_review": sr or None,
+            "tilt": float(k),
+        }
         for s, m, t, a, d, x, r, sr, k in zip(
-            cases.setl_id, codes, cases.case_type, approved, case_due, deduction,
-            redistributed, sr_state, tilt, strict=True,
+            cases.setl_id,
+            codes,
+            cases.case_type,
+            approved,
+            case_due,
+            deduction,
+            redistributed,
+            sr_state,
+            tilt,
+            strict=True,
         )
     ]
     return Ledger(hospitals, case_rows, pool, notes)

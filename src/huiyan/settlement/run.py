@@ -26,9 +26,20 @@ if TYPE_CHECKING:
     from huiyan.engine import Store
 
 _PERIOD = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
-_MONEY_COLS = ("standard_amt", "actual_cost", "patient_share", "special_review_amt",
-               "new_tech_amt", "clearing_adj", "deduction", "fund_due", "prepaid", "paid",
-               "withheld", "redistributed")
+_MONEY_COLS = (
+    "standard_amt",
+    "actual_cost",
+    "patient_share",
+    "special_review_amt",
+    "new_tech_amt",
+    "clearing_adj",
+    "deduction",
+    "fund_due",
+    "prepaid",
+    "paid",
+    "withheld",
+    "redistributed",
+)
 
 
 def read_amounts(path: str | Path, *, amount: bool) -> dict[str, int]:
@@ -49,12 +60,16 @@ def read_amounts(path: str | Path, *, amount: bool) -> dict[str, int]:
             try:
                 value = to_fen(Decimal((row.get("amount") or "").strip()))
             except InvalidOperation:
-                raise InputError(f"{p} 第{i}行 字段 amount: {row.get('amount')!r} 不是金额") from None
+                raise InputError(
+                    f"{p} 第{i}行 字段 amount: {row.get('amount')!r} 不是金额"
+                ) from None
         out[sid] = out.get(sid, 0) + value
     return out
 
 
-def _cases(store: Store, config: dict[str, dict[str, Any]], year: int, month: int | None) -> pa.Table:
+def _cases(
+    store: Store, config: dict[str, dict[str, Any]], year: int, month: int | None
+) -> pa.Table:
     method = config["payment"]["method"]
     scheme = config["grouping"]["payment_scheme"]
     pay = store.ibis_table(PAYMENT.name)
@@ -64,11 +79,16 @@ def _cases(store: Store, config: dict[str, dict[str, Any]], year: int, month: in
     if month is not None:
         when &= s.dscg_time.month() == month
     s = s.filter(when).select(
-        "setl_id", "adm_way",
+        "setl_id",
+        "adm_way",
         patient=(s.medfee_sumamt - s.fund_pay_sumamt.fill_null(0)).cast("decimal(16, 2)"),
     )
     r = store.ibis_table(DRG_RESULT.name)
-    r = r.filter(r.scheme == scheme).select("setl_id", "has_mcc").distinct(on="setl_id", keep="first")
+    r = (
+        r.filter(r.scheme == scheme)
+        .select("setl_id", "has_mcc")
+        .distinct(on="setl_id", keep="first")
+    )
     t = pay.join(s, "setl_id").left_join(r, "setl_id").drop("setl_id_right")
     crit = (t.adm_way == "1") | t.has_mcc.fill_null(False)
     deduct = ibis.literal(0.0)
@@ -77,11 +97,20 @@ def _cases(store: Store, config: dict[str, dict[str, Any]], year: int, month: in
         f = f.filter(f.sev_deg == "1").group_by("setl_id").aggregate(_ded=f.vola_amt.sum())
         t = t.left_join(f, "setl_id").drop("setl_id_right")
         deduct = t._ded.fill_null(0)
-    return t.select(
-        "setl_id", "medins_code", "case_type",
-        standard=t.standard_payment, actual=t.actual_cost, patient=t.patient,
-        critical=crit, deduction=deduct.cast("decimal(16, 2)"),
-    ).order_by("setl_id").to_pyarrow()
+    return (
+        t.select(
+            "setl_id",
+            "medins_code",
+            "case_type",
+            standard=t.standard_payment,
+            actual=t.actual_cost,
+            patient=t.patient,
+            critical=crit,
+            deduction=deduct.cast("decimal(16, 2)"),
+        )
+        .order_by("setl_id")
+        .to_pyarrow()
+    )
 
 
 def _fen(col: pa.ChunkedArray) -> np.ndarray:
@@ -121,12 +150,15 @@ def settle(
         critical=np.array(t.column("critical").to_pylist(), dtype=bool),
         special_review=np.array([s in sr for s in ids], dtype=bool),
         new_tech=np.array([nt.get(s, 0) for s in ids], dtype=np.int64),
-        deduction=_fen(t.column("deduction")) + np.array([extra.get(s, 0) for s in ids], dtype=np.int64),
+        deduction=_fen(t.column("deduction"))
+        + np.array([extra.get(s, 0) for s in ids], dtype=np.int64),
     )
     if year_end_clearing:
         kind = "year_end"
         ledger = year_end(
-            cases, settlement=config["settlement"], method=config["payment"]["method"],
+            cases,
+            settlement=config["settlement"],
+            method=config["payment"]["method"],
             prepaid=_prepaid(store, year),
         )
     else:
@@ -149,13 +181,23 @@ def _prepaid(store: Store, year: int) -> dict[str, int]:
 
 def _write(store: Store, ledger: Ledger, *, period: str, kind: str) -> None:
     def table(rows: list[dict[str, Any]], spec: Any, money: tuple[str, ...]) -> pa.Table:
-        rows = [{**r, "period": period, "kind": kind,
-                 **{k: yuan(v) for k, v in r.items() if k in money}} for r in rows]
+        rows = [
+            {
+                **r,
+                "period": period,
+                "kind": kind,
+                **{k: yuan(v) for k, v in r.items() if k in money},
+            }
+            for r in rows
+        ]
         cols = {c: pa.array([r.get(c) for r in rows], spec[c].type) for c in spec.columns}
         return pa.table(cols)
 
-    pool = {**ledger.pool, "reconciled": ledger.pool["pool_in"] == ledger.pool["paid_out"]
-            + ledger.pool["withheld"] + ledger.pool["redistributed"]}
+    pool = {
+        **ledger.pool,
+        "reconciled": ledger.pool["pool_in"]
+        == ledger.pool["paid_out"] + ledger.pool["withheld"] + ledger.pool["redistributed"],
+    }
     for spec, rows, money in (
         (SETTLEMENT, ledger.hospitals, _MONEY_COLS),
         (SETTLEMENT_CASE, ledger.cases, ("fund_due", "deduction", "redistributed")),

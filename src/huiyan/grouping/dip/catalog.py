@@ -88,10 +88,7 @@ def build_catalog(
     ).select(grand="wmean")
     last = cases.filter(cases.year == latest)
     lv = last.group_by("dip_group").aggregate(
-        **{
-            f"_lv{k}": last.cost.mean(where=last.medins_lv == k)
-            for k in ("1", "2", "3")
-        }
+        **{f"_lv{k}": last.cost.mean(where=last.medins_lv == k) for k in ("1", "2", "3")}
     )
     out = groups.join(means, "dip_group").left_join(lv, "dip_group").drop("dip_group_right")
     out = out.cross_join(grand)

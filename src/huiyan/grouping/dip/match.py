@@ -24,7 +24,9 @@ def match_cases(
     catalog) is returned in the second table so the caller can report it.
     """
     f = case_features(store, params, scheme=scheme)
-    f = f.mutate(_ck=core_key(f.subcat, f.procedures), _cp=comprehensive_key(f.category, f.proc_type))
+    f = f.mutate(
+        _ck=core_key(f.subcat, f.procedures), _cp=comprehensive_key(f.category, f.proc_type)
+    )
     cat = catalog.select("catalog", "dip_group", "group_type", "score")
     core = cat.filter(cat.group_type == "core").select(
         _ck="dip_group", _c_cat="catalog", _c_score="score"

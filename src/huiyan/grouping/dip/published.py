@@ -89,5 +89,8 @@ def load_catalog(path: str | Path, *, name: str) -> pa.Table:
         }
         for col in DIP_CATALOG.columns:
             out[col].append(values.get(col))
-    arrays = {c: pa.array(v, DIP_CATALOG[c].type if c not in _MONEY else pa.float64()) for c, v in out.items()}
+    arrays = {
+        c: pa.array(v, DIP_CATALOG[c].type if c not in _MONEY else pa.float64())
+        for c, v in out.items()
+    }
     return DIP_CATALOG.conform(pa.table(arrays))

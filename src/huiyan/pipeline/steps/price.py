@@ -35,7 +35,9 @@ def _dip(ctx: RunContext, report: StepReport) -> None:
         catalog = build_catalog(store, p, scheme=scheme, year_weights=weights).to_pyarrow()
     report.rows[DIP_CATALOG.name] = store.write(DIP_CATALOG.name, catalog, mode="replace")
     matched, unmatched = match_cases(store, store.ibis_table(DIP_CATALOG.name), p, scheme=scheme)
-    report.rows[DIP_RESULT.name] = store.write(DIP_RESULT.name, matched.to_pyarrow(), mode="replace")
+    report.rows[DIP_RESULT.name] = store.write(
+        DIP_RESULT.name, matched.to_pyarrow(), mode="replace"
+    )
     n_unmatched = unmatched.count().to_pyarrow().as_py()
     if n_unmatched:
         report.notes.append(f"DIP: {n_unmatched} 例未匹配到病种, 按项目付费")
@@ -57,29 +59,49 @@ def run(ctx: RunContext) -> StepReport:
             DRG_STANDARD.name, drg.standards.to_pyarrow(), mode="replace"
         )
         rates.append(
-            {"method": "DRG", "kind": "rate", "value": drg.rate, "budget": drg.budget,
-             "total_units": drg.total_weight, "note": "费率 = 预算 / 总权重"}
+            {
+                "method": "DRG",
+                "kind": "rate",
+                "value": drg.rate,
+                "budget": drg.budget,
+                "total_units": drg.total_weight,
+                "note": "费率 = 预算 / 总权重",
+            }
         )
         if drg.perdiem_rate is not None:
-            rates.append({"method": "PERDIEM", "kind": "perdiem", "value": drg.perdiem_rate,
-                          "note": "床日费用标准"})
+            rates.append(
+                {
+                    "method": "PERDIEM",
+                    "kind": "perdiem",
+                    "value": drg.perdiem_rate,
+                    "note": "床日费用标准",
+                }
+            )
         payments.append(drg.payment.to_pyarrow())
     dip = price_dip(store, ctx.config)
     if dip.point_value is not None:
         rates.append(
-            {"method": "DIP", "kind": "point_value", "value": dip.point_value, "budget": dip.budget,
-             "total_units": dip.total_score, "note": "预算点值 = 预算 / 总分值"}
+            {
+                "method": "DIP",
+                "kind": "point_value",
+                "value": dip.point_value,
+                "budget": dip.budget,
+                "total_units": dip.total_score,
+                "note": "预算点值 = 预算 / 总分值",
+            }
         )
     payments.append(dip.payment.to_pyarrow())
     rate_table = PAYMENT_RATE.conform(
-        pa.table({
-            "method": [r["method"] for r in rates],
-            "kind": [r["kind"] for r in rates],
-            "value": pa.array([round(float(r["value"]), 4) for r in rates], pa.float64()),
-            "budget": pa.array([r.get("budget") for r in rates], pa.float64()),
-            "total_units": pa.array([r.get("total_units") for r in rates], pa.float64()),
-            "note": [r["note"] for r in rates],
-        })
+        pa.table(
+            {
+                "method": [r["method"] for r in rates],
+                "kind": [r["kind"] for r in rates],
+                "value": pa.array([round(float(r["value"]), 4) for r in rates], pa.float64()),
+                "budget": pa.array([r.get("budget") for r in rates], pa.float64()),
+                "total_units": pa.array([r.get("total_units") for r in rates], pa.float64()),
+                "note": [r["note"] for r in rates],
+            }
+        )
     )
     store.write(PAYMENT_RATE.name, rate_table, mode="replace")
     written = 0

@@ -33,5 +33,3 @@ def hours(end: ir.TimestampValue, start: ir.TimestampValue) -> ir.FloatingValue:
 def not_empty(t: ir.Table) -> ir.BooleanValue:
     """True when ``t`` has rows: checks comparing against an optional table stay silent without it."""
     return t.count().as_scalar() > 0
-
-

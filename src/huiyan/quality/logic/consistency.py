@@ -22,7 +22,9 @@ if TYPE_CHECKING:
 def _linked(q: QcInputs) -> ir.Table:
     """Front-page rows with the ``setl_id`` of their settlement."""
     m = q.medrcd
-    s = q.setl_list.select(sid=q.setl_list.setl_id, mc=q.setl_list.medcasno, mi=q.setl_list.medins_code)
+    s = q.setl_list.select(
+        sid=q.setl_list.setl_id, mc=q.setl_list.medcasno, mi=q.setl_list.medins_code
+    )
     j = m.join(s, (m.medcasno == s.mc) & (m.medins_code.isnull() | (m.medins_code == s.mi)))
     return j.mutate(setl_id=j.sid)
 
@@ -36,7 +38,9 @@ def _fp_main(q: QcInputs, rec_type: str) -> ir.Table:
 @logic("fp_missing")
 def fp_missing(q: QcInputs, p: dict[str, Any]) -> ir.Table:
     s = q.setl_list
-    bad = s.anti_join(_linked(q).select("setl_id").distinct(), "setl_id").filter(not_empty(q.medrcd))
+    bad = s.anti_join(_linked(q).select("setl_id").distinct(), "setl_id").filter(
+        not_empty(q.medrcd)
+    )
     return out(bad, "medcasno", bad.medcasno)
 
 

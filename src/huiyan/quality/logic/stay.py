@@ -26,14 +26,18 @@ def act_days_mismatch(q: QcInputs, p: dict[str, Any]) -> ir.Table:
     s = q.setl_list
     st = q.stay
     j = s.join(st.select("setl_id", "los"), "setl_id")
-    bad = j.filter(j.act_ipt_days.notnull() & (j.act_ipt_days != j.los) & (j.adm_time <= j.dscg_time))
+    bad = j.filter(
+        j.act_ipt_days.notnull() & (j.act_ipt_days != j.los) & (j.adm_time <= j.dscg_time)
+    )
     return out(bad, "act_ipt_days", bad.act_ipt_days, bad.los)
 
 
 @logic("stay_too_long")
 def stay_too_long(q: QcInputs, p: dict[str, Any]) -> ir.Table:
     st = q.stay
-    return out(st.filter(st.los > p["max_los_days"]), "dscg_time", st.los, ibis.literal(p["max_los_days"]))
+    return out(
+        st.filter(st.los > p["max_los_days"]), "dscg_time", st.los, ibis.literal(p["max_los_days"])
+    )
 
 
 @logic("nursing_days_exceed")

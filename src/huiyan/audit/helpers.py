@@ -1,0 +1,69 @@
+"""Small Ibis building blocks the rule packs share (hit rows, texts, restriction lookups)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
+
+    from huiyan.audit.inputs import RuleInputs
+
+DAY_SECONDS = 86400
+
+
+def item_label(lines: ir.Table) -> ir.StringValue:
+    """``名称(编码)`` of a line's item."""
+    return lines.item_name.fill_null("") + "(" + lines.code + ")"
+
+
+def day_text(ts: ir.TimestampValue) -> ir.StringValue:
+    """The calendar day of a timestamp as ``YYYY-MM-DD``."""
+    return ts.date().cast("string")
+
+
+def line_hits(lines: ir.Table, amount: ir.Value, text: ir.Value) -> ir.Table:
+    """Hit rows naming each offending line by its ``feedetl_sn``."""
+    return lines.select(setl_id=lines.setl_id, unit=lines.feedetl_sn, amount=amount, text=text)
+
+
+def num(value: ir.Value) -> ir.StringValue:
+    """A quantity as text without trailing zeros (2.0 -> 2, 1.5 -> 1.5)."""
+    return value.round(2).cast("string").re_replace(r"\.0+$", "").re_replace(r"(\.\d*?)0+$", r"\1")
+
+
+def restriction(t: RuleInputs, kind: str) -> ir.Table:
+    """Rows of the effective ``item_restriction`` of one kind."""
+    r = t.kb["item_restriction"]
+    return r.filter(r.kind == kind)
+
+
+def with_case(lines: ir.Table, case: ir.Table, *columns: str) -> ir.Table:
+    """``lines`` with case columns (prefixed ``c_``) attached by ``setl_id``."""
+    c = case.select(c_setl_id=case.setl_id, **{f"c_{col}": case[col] for col in columns})
+    j = lines.join(c, lines.setl_id == c.c_setl_id)
+    return j.drop("c_setl_id")
+
+
+def of_list_type(lines: ir.Table, drugs: bool) -> ir.Table:
+    """Drug lines (``list_type`` 1) or the others (items, materials, beds)."""
+    return lines.filter(lines.list_type == "1") if drugs else lines.filter(lines.list_type != "1")
+
+
+def prefixes(table: ir.Table, code_col: str, prefix_col: str, sep: str = "|") -> ir.Table:
+    """One row per (code, prefix) from a ``|``-separated prefix column."""
+    exploded = table.select(
+        p_code=table[code_col], p_prefix=table[prefix_col].split(sep).unnest()
+    )
+    cleaned = exploded.mutate(p_prefix=exploded.p_prefix.strip())
+    return cleaned.filter(cleaned.p_prefix != "").distinct()
+
+
+def diag_matches(t: RuleInputs, wanted: ir.Table, prefix_col: str) -> ir.Table:
+    """(setl_id, key columns of ``wanted``) where some diagnosis of the case starts with the prefix.
+
+    ``wanted`` must have ``setl_id`` and ``prefix_col``; the result keeps ``wanted``'s columns.
+    """
+    d = t.diag.select(d_setl_id=t.diag.setl_id, d_code=t.diag.diag_code)
+    j = wanted.join(d, (wanted.setl_id == d.d_setl_id) & d.d_code.startswith(wanted[prefix_col]))
+    return j.select(*wanted.columns).distinct()

@@ -1,0 +1,3 @@
+"""Rule pack: charging."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Rule pack: clinical."""
+
+from __future__ import annotations

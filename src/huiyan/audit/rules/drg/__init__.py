@@ -1,0 +1,3 @@
+"""Rule pack: drg."""
+
+from __future__ import annotations

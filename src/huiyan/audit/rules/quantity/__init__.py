@@ -1,0 +1,3 @@
+"""Rule pack: quantity."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Rule pack: restrict."""
+
+from __future__ import annotations

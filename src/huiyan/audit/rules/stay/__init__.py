@@ -1,0 +1,3 @@
+"""Rule pack: stay."""
+
+from __future__ import annotations

@@ -1,0 +1,82 @@
+"""Property: the batch path and the single-case path agree on random cases from the scheme lists."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+import pytest
+from grouping_helpers import SCHEMES
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from huiyan.grouping import Case, group_case, group_table
+from huiyan.grouping.compiled import compile_scheme
+
+
+def _pools(scheme: str) -> tuple[list[str], list[str]]:
+    """Diagnosis and procedure codes the scheme refers to, plus map keys and chains."""
+    cs = compile_scheme(scheme)
+    logic = cs.scheme.logic
+    dx: set[str] = set()
+    px: set[str] = set(cs.code_list("or_procedures")[:3000])
+    for name, codes in logic["lists"].items():
+        (px if "proc" in name or name.endswith(".ss") else dx).update(codes)
+    dx.update(list(cs.scheme.table("mcc"))[:2000])
+    dx.update(list(cs.scheme.table("cc"))[:2000])
+    chain = [c for c in cs.codes if cs.chain_dx[cs.ids[c]]]
+    legacy = [k for k, v in cs.mapping("diagnosis_map").items() if k != v][:1500]
+    px_legacy = [k for k, v in cs.mapping("procedure_map").items() if k != v]
+    junk = ["", "X99.999", "G63.2*", "E11.400x024+G63.2*", "A15.100x001"]
+    return sorted(dx) + chain + legacy + junk, sorted(px) + px_legacy + ["", "99.99"]
+
+
+POOLS = {s: _pools(s) for s in SCHEMES}
+
+
+@st.composite
+def cases(draw: st.DrawFn, scheme: str) -> list[dict]:
+    dx_pool, px_pool = POOLS[scheme]
+    n = draw(st.integers(1, 12))
+    out = []
+    for i in range(n):
+        age = draw(st.sampled_from([None, 0, 0, 0, 1, 17, 18, 45, 80]))
+        out.append(
+            {
+                "case_id": f"P{i}",
+                "gender": draw(st.sampled_from(["1", "2", "1", "2", "", "9", "男", "女"])),
+                "age": age,
+                "age_days": draw(st.sampled_from([None, 0, 1, 28, 29, 200, 365])),
+                "birth_weight": draw(
+                    st.sampled_from([None, 0, 999, 1499, 1500, 1999, 2000, 2499, 2500, 3600])
+                ),
+                "los": draw(st.sampled_from([None, 1, 7, 8, 30])),
+                "diagnoses": "|".join(draw(st.lists(st.sampled_from(dx_pool), min_size=1, max_size=8))),
+                "procedures": "|".join(draw(st.lists(st.sampled_from(px_pool), max_size=5))),
+            }
+        )
+    return out
+
+
+def _table(rows: list[dict]) -> pa.Table:
+    return pa.table(
+        {
+            "case_id": [r["case_id"] for r in rows],
+            "gender": pa.array([r["gender"] for r in rows], pa.string()),
+            **{k: pa.array([r[k] for r in rows], pa.int64()) for k in ("age", "age_days", "birth_weight", "los")},
+            "diagnoses": [r["diagnoses"] for r in rows],
+            "procedures": [r["procedures"] for r in rows],
+        }
+    )
+
+
+@pytest.mark.parametrize("scheme", SCHEMES)
+@pytest.mark.parametrize("mode", ["raw", "mapped"])
+@pytest.mark.parametrize("checked", [False, True])
+@settings(max_examples=25, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_batch_equals_single(scheme, mode, checked, data):
+    rows = data.draw(cases(scheme))
+    batch = group_table(_table(rows), scheme, mode=mode, checked=checked).to_pylist()
+    for row, b in zip(rows, batch, strict=True):
+        s = group_case(Case.from_row(row), scheme, mode=mode, checked=checked)
+        assert s.key() == (b["status"], b["mdc"], b["adrg"], b["drg"]), row
+        assert (s.has_mcc, s.has_cc) == (b["has_mcc"], b["has_cc"]), row

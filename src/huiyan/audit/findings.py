@@ -20,6 +20,16 @@ def jr_id(rule_id: str, setl_id: str, detail: str) -> str:
     return hashlib.sha1(f"{rule_id}\x1f{setl_id}\x1f{detail}".encode()).hexdigest()[:20]
 
 
+def _unit_key(unit: str) -> tuple[int, str]:
+    # feedetl_sn are numbers as text: order 2 before 10 on every engine.
+    return (len(unit), unit) if unit.isdigit() else (1 << 30, unit)
+
+
+def _detail(units: list[str | None]) -> str:
+    parts = {p for u in units if u for p in u.split("|") if p}
+    return "|".join(sorted(parts, key=_unit_key))
+
+
 def _texts(parts: list[str], limit: int) -> str:
     unique = list(dict.fromkeys(p for p in parts if p))
     shown = "；".join(unique[:limit])
@@ -40,7 +50,7 @@ def assemble(spec: RuleSpec, hits: pa.Table, *, stage: str, sev_deg: str, text_l
     texts = grouped.column("text_list").to_pylist()
     amounts = grouped.column("amount_sum").to_pylist()
     setl_ids = grouped.column("setl_id").to_pylist()
-    details = ["|".join(dict.fromkeys(u for u in us if u)) for us in units]
+    details = [_detail(us) for us in units]
     cont = [spec.template.format(hits=_texts(ts, text_limit)) for ts in texts]
     vola_amt = [
         Decimal(str(round(a or 0.0, 6))).quantize(FEN, rounding=ROUND_HALF_UP) for a in amounts

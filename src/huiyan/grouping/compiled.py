@@ -112,11 +112,19 @@ class CompiledScheme:
         return cached
 
     def encode(self, codes: pa.Array) -> np.ndarray:
-        """Ids of a string array (unknown codes and nulls -> ``unknown``)."""
-        import pyarrow.compute as pc
+        """Ids of a string array (unknown codes and nulls -> ``unknown``).
 
-        idx = pc.index_in(codes, value_set=self.vocab)
-        return idx.fill_null(self.unknown).to_numpy(zero_copy_only=False).astype(np.int32)
+        Dictionary-encodes first, so only the distinct input codes are looked up.
+        """
+        enc = codes.dictionary_encode() if not pa.types.is_dictionary(codes.type) else codes
+        ids, unknown = self.ids, self.unknown
+        lut = np.fromiter(
+            (ids.get(c, unknown) for c in enc.dictionary.to_pylist()),
+            dtype=np.int32,
+            count=len(enc.dictionary),
+        )
+        idx = enc.indices.fill_null(-1).to_numpy(zero_copy_only=False)
+        return np.where(idx >= 0, lut[idx] if lut.size else unknown, unknown).astype(np.int32)
 
 
 def _attr(n: int, pairs: dict[str, str], ids: dict[str, int], table_ids: dict[str, int]) -> np.ndarray:

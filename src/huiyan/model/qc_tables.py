@@ -22,7 +22,7 @@ QC_INDICATOR = Table(
             STR,
             "指标",
             required=True,
-            doc="upload_rate, completeness_rate, grouping_rate, qc_pass_rate",
+            enum="qc_indicator",
         ),
         F("numerator", BIGINT, "分子", required=True),
         F("denominator", BIGINT, "分母", required=True),

@@ -14,7 +14,8 @@ from huiyan.pipeline.context import RunContext, StepReport
 
 log = logging.getLogger(__name__)
 
-STEPS: tuple[str, ...] = ("ingest", "qc", "group", "price", "audit")
+# QC runs after grouping because its grouping rate (入组率) reads drg_result.
+STEPS: tuple[str, ...] = ("ingest", "group", "qc", "price", "audit")
 
 _RUN_TABLE = "pipeline_run"
 

@@ -1,0 +1,128 @@
+"""Quantities over a stay: bed and nursing days above LOS, courses longer than allowed."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from huiyan.audit.helpers import item_label, line_hits, num, of_list_type, restriction, with_case
+from huiyan.audit.spec import ITEM_STAGES, SEVERITY_VIOLATION, Params, rule
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
+
+    from huiyan.audit.inputs import RuleInputs
+
+LOS_EVID = "住院天数=出院日期−入院日期(最少1天), 床位费/护理费天数不得超过住院天数"
+COURSE_EVID = "国家医保局两库知识点第六批(药品限支付疗程)、第八批(项目限疗程); 医保目录最长疗程"
+
+
+def _days_above_los(t: RuleInputs, lines: ir.Table, allowance: int, what: str) -> ir.Table:
+    c = with_case(lines, t.case, "los")
+    g = c.group_by("setl_id").aggregate(
+        days=c.cnt.sum(),
+        los=c.c_los.max(),
+        price=c.pric.max(),
+        units=c.feedetl_sn.group_concat("|"),
+    )
+    hit = g.filter(g.days > g.los + allowance + 1e-9)
+    text = what + num(hit.days) + "天, 住院天数" + hit.los.cast("string") + "天"
+    return hit.select(
+        "setl_id", unit=hit.units, amount=(hit.days - hit.los - allowance) * hit.price, text=text
+    )
+
+
+@rule(
+    id="OVERQTY-003",
+    name="床位费天数超过住院天数",
+    vola_bhvr_type="OVERQTY",
+    sev_deg=SEVERITY_VIOLATION,
+    stages=("in", "post"),
+    amount="excess_qty",
+    vola_evid=LOS_EVID,
+    template="{hits}",
+)
+def bed_days(t: RuleInputs, p: Params) -> ir.Table:
+    """More bed days billed than the length of stay allows.
+
+    Policy: allowed bed days = LOS (date difference, minimum 1) plus ``allowance_days``
+    (domain-reference §4.5; some regions allow LOS + 1).
+    Flags: cases whose net bed quantity (``med_chrgitm_type`` in ``bed_chrgitm_types``, per-day
+    unit) exceeds the allowed days; amount = excess days × bed price.
+    """
+    lines = t.lines.filter(
+        t.lines.chrgitm_type.isin(tuple(p["bed_chrgitm_types"])) & (t.lines.unit == p["day_unit"])
+    )
+    return _days_above_los(t, lines, int(p["allowance_days"]), "床位费计")
+
+
+@rule(
+    id="OVERQTY-004",
+    name="护理天数超过住院天数",
+    vola_bhvr_type="OVERQTY",
+    sev_deg=SEVERITY_VIOLATION,
+    stages=("in", "post"),
+    amount="excess_qty",
+    vola_evid=LOS_EVID,
+    template="{hits}",
+)
+def nursing_days(t: RuleInputs, p: Params) -> ir.Table:
+    """More nursing-grade days billed than the length of stay.
+
+    Policy: one nursing grade per day; nursing days ≤ LOS + ``allowance_days`` (§4.5).
+    Flags: cases whose net quantity of the nursing-grade items (``nursing_codes``) exceeds the
+    allowed days; amount = excess days × nursing price.
+    """
+    lines = t.lines.filter(t.lines.code.isin(tuple(p["nursing_codes"])))
+    return _days_above_los(t, lines, int(p["allowance_days"]), "护理计")
+
+
+def _course(t: RuleInputs, drugs: bool) -> ir.Table:
+    import ibis
+
+    r = restriction(t, "course")
+    r = r.group_by(r_code=r.hilist_code).aggregate(r_days=r.max_days.min())
+    lines = of_list_type(t.lines, drugs)
+    j = lines.join(r, lines.code == r.r_code)
+    w = ibis.window(group_by=[j.setl_id, j.code], order_by=[j.fee_day])
+    ranked = j.mutate(day_no=ibis.dense_rank().over(w) + 1)
+    hit = ranked.filter(ranked.day_no > ranked.r_days)
+    text = item_label(hit) + " 超过限定疗程" + hit.r_days.cast("string") + "天后仍收费"
+    return line_hits(hit, hit.amt, text)
+
+
+@rule(
+    id="OVERDOSE-002",
+    name="药品超过限定支付疗程",
+    vola_bhvr_type="OVERDOSE",
+    sev_deg=SEVERITY_VIOLATION,
+    stages=ITEM_STAGES,
+    amount="line",
+    vola_evid=COURSE_EVID,
+    template="{hits}",
+)
+def drug_course(t: RuleInputs, p: Params) -> ir.Table:
+    """A drug billed on more calendar days of one stay than its payment course allows.
+
+    Policy: NHSA batch 6 payment-course limits (e.g. 14 days) and ``hilist.max_days``.
+    Flags: the net lines of the days after the first ``max_days`` billing days (their amount).
+    """
+    return _course(t, drugs=True)
+
+
+@rule(
+    id="OVERQTY-005",
+    name="诊疗项目超过限定疗程",
+    vola_bhvr_type="OVERQTY",
+    sev_deg=SEVERITY_VIOLATION,
+    stages=ITEM_STAGES,
+    amount="line",
+    vola_evid=COURSE_EVID,
+    template="{hits}",
+)
+def item_course(t: RuleInputs, p: Params) -> ir.Table:
+    """A service item billed on more days of one stay than its course limit (batch 8-3).
+
+    Policy: NHSA batch 8-3 item course limits and ``hilist.max_days`` for items.
+    Flags: the net lines after the first ``max_days`` billing days (their amount).
+    """
+    return _course(t, drugs=False)

@@ -1,0 +1,133 @@
+"""Charges outside the stay (fake treatment) and stays without care (bed-hanging)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from huiyan.audit.helpers import item_label, line_hits, with_case
+from huiyan.audit.spec import ITEM_STAGES, SEVERITY_SUSPICIOUS, SEVERITY_VIOLATION, Params, rule
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
+
+    from huiyan.audit.inputs import RuleInputs
+
+FAKE_EVID = "《医疗保障基金使用监督管理条例》第四十条(虚构医药服务); 住院期间以外不得发生住院费用"
+
+
+@rule(
+    id="FAKE-001",
+    name="出院日期后仍有收费",
+    vola_bhvr_type="FAKE",
+    sev_deg=SEVERITY_VIOLATION,
+    stages=("in", "post"),
+    amount="line",
+    vola_evid=FAKE_EVID,
+    template="{hits}",
+)
+def after_discharge(t: RuleInputs, p: Params) -> ir.Table:
+    """Charges dated on a calendar day after the discharge date.
+
+    Policy: inpatient charges occur inside the stay (条例 Art. 40 fabricated services).
+    Flags: net lines whose ``fee_ocur_time`` day is after the discharge day (line amount).
+    Does not flag: discharge-day charges, including discharge medication.
+    """
+    c = with_case(t.lines, t.case, "dscg_day", "dscg_time")
+    hit = c.filter(c.fee_day > c.c_dscg_day)
+    text = (
+        item_label(hit) + " 发生于" + hit.fee_ocur_time.date().cast("string") + ", 出院日期"
+        + hit.c_dscg_time.date().cast("string")
+    )
+    return line_hits(hit, hit.amt, text)
+
+
+@rule(
+    id="FAKE-002",
+    name="入院前发生住院收费",
+    vola_bhvr_type="FAKE",
+    sev_deg=SEVERITY_SUSPICIOUS,
+    stages=("in", "post"),
+    amount="line",
+    vola_evid=FAKE_EVID,
+    template="{hits}",
+)
+def before_admission(t: RuleInputs, p: Params) -> ir.Table:
+    """Charges dated before admission, beyond a grace period.
+
+    Policy: inpatient charges start at admission; emergency work-up just before admission is
+    tolerated for ``grace_hours`` (domain-reference §4.4, [⚙] 0–24 h).
+    Flags: net lines more than ``grace_hours`` before ``adm_time`` (line amount).
+    """
+    c = with_case(t.lines, t.case, "adm_sec", "adm_time")
+    hit = c.filter(c.fee_sec < c.c_adm_sec - int(p["grace_hours"]) * 3600)
+    text = (
+        item_label(hit) + " 发生于" + hit.fee_ocur_time.cast("string") + ", 入院时间"
+        + hit.c_adm_time.cast("string")
+    )
+    return line_hits(hit, hit.amt, text)
+
+
+@rule(
+    id="FAKE-003",
+    name="死亡后仍有收费",
+    vola_bhvr_type="FAKE",
+    sev_deg=SEVERITY_VIOLATION,
+    stages=("in", "post"),
+    amount="line",
+    vola_evid=FAKE_EVID,
+    template="{hits}",
+)
+def after_death(t: RuleInputs, p: Params) -> ir.Table:
+    """Charges after the time of death on the day of death.
+
+    Policy: no service can be given after death (条例 Art. 40).
+    Flags: net lines of cases with ``dscg_way`` 5 dated more than ``grace_hours`` after
+    ``dscg_time`` on the discharge day (later days are FAKE-001); amount = those lines.
+    """
+    c = with_case(t.lines, t.case, "dscg_sec", "dscg_day", "dscg_way", "dscg_time")
+    hit = c.filter(
+        (c.c_dscg_way == "5")
+        & (c.fee_day == c.c_dscg_day)
+        & (c.fee_sec > c.c_dscg_sec + int(p["grace_hours"]) * 3600)
+    )
+    text = item_label(hit) + " 发生于死亡时间" + hit.c_dscg_time.cast("string") + "之后"
+    return line_hits(hit, hit.amt, text)
+
+
+@rule(
+    id="BEDHANG-001",
+    name="连续多日仅收床位护理诊查费",
+    vola_bhvr_type="BEDHANG",
+    sev_deg=SEVERITY_SUSPICIOUS,
+    stages=("post",),
+    amount="line",
+    vola_evid="《医疗保障基金使用监督管理条例》第三十八条(挂床住院)",
+    template="{hits}",
+)
+def ward_only_days(t: RuleInputs, p: Params) -> ir.Table:
+    """At least ``min_days`` consecutive days in the stay with only ward charges.
+
+    Policy: a registered inpatient receiving no treatment, drugs, exams or tests for days is
+    bed-hanging (domain-reference §4.6, [⚙] ≥ 3 days).
+    Flags: each run of consecutive calendar days whose every net line is of a ward charge type
+    (``ward_chrgitm_types``: bed, consultation, nursing); amount = the charges of those days.
+    Does not flag: days without any line; the admission and discharge days.
+    """
+    import ibis
+
+    c = with_case(t.lines, t.case, "adm_day", "dscg_day")
+    c = c.filter((c.fee_day > c.c_adm_day) & (c.fee_day < c.c_dscg_day))
+    ward = c.chrgitm_type.isin(tuple(p["ward_chrgitm_types"]))
+    days = c.group_by(["setl_id", "fee_day"]).aggregate(
+        other=(~ward).cast("int32").sum(), amt=c.amt.sum()
+    )
+    empty = days.filter(days.other == 0)
+    w = ibis.window(group_by=empty.setl_id, order_by=empty.fee_day)
+    runs = empty.mutate(run=empty.fee_day - ibis.row_number().over(w))
+    g = runs.group_by(["setl_id", "run"]).aggregate(
+        n=runs.fee_day.count(), first=runs.fee_day.min(), amt=runs.amt.sum()
+    )
+    hit = g.filter(g.n >= int(p["min_days"]))
+    start = (ibis.date("1970-01-01") + hit.first.as_interval("D")).cast("string")
+    text = start + "起连续" + hit.n.cast("string") + "天仅收床位、护理、诊查费"
+    return hit.select("setl_id", unit=ibis.null("string"), amount=hit.amt, text=text)

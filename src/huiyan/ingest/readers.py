@@ -1,0 +1,245 @@
+"""Readers: each turns one file into a staging table of text columns named as in the model.
+
+A staging table has ``__row`` (1-based data row of the file; for interface messages, the
+line of the message) and one VARCHAR column per model field present in the file. Rows the
+reader itself cannot split into fields (wrong column count, undecodable bytes) go to a
+rejects table ``(__row, reason_code, detail, record)``. Everything stays inside DuckDB for
+CSV and Parquet; XLSX and JSON messages are parsed in Python (they are small by nature).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import pyarrow as pa
+
+from huiyan.errors import InputError
+from huiyan.ingest import encoding
+from huiyan.ingest.header import HeaderMap, detect_delimiter, map_header, split_header
+from huiyan.model import Table
+
+STAGE = "__ingest_stage"
+REJECTS = "__ingest_rejects"
+
+# DuckDB's CSV error types -> quarantine reason codes.
+_REJECT_CODES = {
+    "MISSING COLUMNS": "column_count",
+    "TOO MANY COLUMNS": "column_count",
+    "INVALID ENCODING": "encoding",
+}
+
+
+@dataclass
+class Staged:
+    """What a reader staged: row counts, encoding and the columns it kept out."""
+
+    rows: int = 0
+    rejected: int = 0
+    encoding: str = ""
+    unknown_columns: tuple[str, ...] = ()
+    columns: list[str] = field(default_factory=list)
+    damaged_lines: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+def _q(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _lit(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _empty_rejects(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {REJECTS} "
+        "(__row BIGINT, reason_code VARCHAR, detail VARCHAR, record VARCHAR)"
+    )
+
+
+def _count(con: duckdb.DuckDBPyConnection, name: str) -> int:
+    return int(con.sql(f"SELECT count(*) FROM {name}").fetchall()[0][0])
+
+
+def _first_line(path: Path) -> str:
+    with path.open(encoding="utf-8", errors="replace", newline="") as fh:
+        return fh.readline().rstrip("\r\n")
+
+
+def stage_csv(con: duckdb.DuckDBPyConnection, path: Path, t: Table, tmp: Path) -> Staged:
+    """Stage a delimited text file (encoding and delimiter detected)."""
+    staged = Staged()
+    _empty_rejects(con)
+    if path.stat().st_size == 0:
+        staged.notes.append(f"{path.name}: 空文件 empty file, 0 rows")
+        return _empty_stage(con, t, staged)
+    det = encoding.detect(path)
+    staged.encoding = det.encoding
+    source = path
+    if not det.is_utf8:
+        source = tmp / (path.name + ".utf8")
+        staged.damaged_lines = encoding.transcode(path, source, det.encoding)
+    header_line = _first_line(source)
+    delimiter = detect_delimiter(header_line, t)
+    names = split_header(header_line, delimiter)
+    hmap = map_header(names, t, str(path))
+    staged.unknown_columns = hmap.unknown
+    staged.columns = hmap.present
+    if not source.read_bytes()[:1] or _only_header(source):
+        staged.notes.append(f"{path.name}: 只有表头 header only, 0 rows")
+        return _empty_stage(con, t, staged)
+    file_names = [tgt or f"__extra_{i}" for i, tgt in enumerate(hmap.targets)]
+    select = ", ".join(_q(c) for c in hmap.present)
+    con.execute("DROP TABLE IF EXISTS reject_errors; DROP TABLE IF EXISTS reject_scans")
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {STAGE} AS SELECT row_number() OVER () AS __row, {select} "
+        f"FROM read_csv({_lit(str(source))}, all_varchar = true, header = true, "
+        f"delim = {_lit(delimiter)}, quote = '\"', escape = '\"', "
+        f"names = [{', '.join(_lit(n) for n in file_names)}], store_rejects = true)"
+    )
+    _collect_csv_rejects(con)
+    staged.rows = _count(con, STAGE)
+    staged.rejected = _count(con, REJECTS)
+    if staged.rejected:
+        _renumber(con)
+    return staged
+
+
+def _only_header(path: Path) -> bool:
+    with path.open("rb") as fh:
+        fh.readline()
+        return not fh.read(4096).strip()
+
+
+def _collect_csv_rejects(con: duckdb.DuckDBPyConnection) -> None:
+    # DuckDB reports file lines (the header is line 1): data row = line - 1. One row may be
+    # reported for several errors; the first one is the reason.
+    cases = " ".join(f"WHEN {_lit(k)} THEN {_lit(v)}" for k, v in _REJECT_CODES.items())
+    con.execute(
+        f"INSERT INTO {REJECTS} SELECT line - 1, "
+        f"CASE WHEN error_type = 'MISSING COLUMNS' AND is_last THEN 'truncated' "
+        f"ELSE coalesce(CASE error_type {cases} END, 'malformed') END, "
+        f"error_message, to_json({{'line': csv_line}}) "
+        f"FROM (SELECT *, line = max(line) OVER () AS is_last, "
+        f"row_number() OVER (PARTITION BY line ORDER BY column_idx) AS k FROM reject_errors) "
+        f"WHERE k = 1"
+    )
+    con.execute("DROP TABLE IF EXISTS reject_errors; DROP TABLE IF EXISTS reject_scans")
+
+
+def _renumber(con: duckdb.DuckDBPyConnection) -> None:
+    # row_number() counted only the rows DuckDB could parse; the k-th parsed row is the k-th
+    # data row that is not a reject. With rejects r_1 < r_2 < ..., rows from r_i - i + 1 on
+    # move down by i (an ASOF join picks the largest threshold below each row).
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE __ingest_shift AS SELECT r - i + 1 AS t, max(i) AS i "
+        f"FROM (SELECT r, row_number() OVER (ORDER BY r) AS i "
+        f"FROM (SELECT DISTINCT __row AS r FROM {REJECTS})) GROUP BY ALL"
+    )
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {STAGE} AS SELECT s.* REPLACE "
+        f"(s.__row + coalesce(x.i, 0) AS __row) FROM {STAGE} s "
+        f"ASOF LEFT JOIN __ingest_shift x ON s.__row >= x.t ORDER BY 1"
+    )
+    con.execute("DROP TABLE __ingest_shift")
+
+
+def _empty_stage(con: duckdb.DuckDBPyConnection, t: Table, staged: Staged) -> Staged:
+    cols = ", ".join(f"{_q(c)} VARCHAR" for c in (staged.columns or t.columns))
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {STAGE} (__row BIGINT, {cols})")
+    staged.columns = staged.columns or t.columns
+    return staged
+
+
+def stage_parquet(con: duckdb.DuckDBPyConnection, path: Path, t: Table, tmp: Path) -> Staged:
+    """Stage a Parquet file: its columns cast to text, then validated like any other."""
+    _empty_rejects(con)
+    src = f"read_parquet({_lit(str(path))})"
+    try:
+        names = [r[0] for r in con.sql(f"DESCRIBE SELECT * FROM {src}").fetchall()]
+    except duckdb.Error as exc:
+        raise InputError(f"{path}: 无法读取 Parquet 文件 cannot read Parquet: {exc}") from exc
+    hmap = map_header(names, t, str(path))
+    select = ", ".join(
+        f"CAST({_q(raw)} AS VARCHAR) AS {_q(tgt)}"
+        for raw, tgt in zip(names, hmap.targets, strict=True)
+        if tgt
+    )
+    con.execute(
+        f"CREATE OR REPLACE TEMP TABLE {STAGE} AS "
+        f"SELECT row_number() OVER () AS __row, {select} FROM {src}"
+    )
+    staged = Staged(encoding="parquet", unknown_columns=hmap.unknown, columns=hmap.present)
+    staged.rows = _count(con, STAGE)
+    return staged
+
+
+def _cell(value: object) -> str | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, (dt.date, dt.time)):
+        return value.isoformat()
+    return str(value)
+
+
+def stage_xlsx(con: duckdb.DuckDBPyConnection, path: Path, t: Table, tmp: Path) -> Staged:
+    """Stage the first sheet of an Excel workbook (read with python-calamine)."""
+    from python_calamine import CalamineWorkbook
+
+    try:
+        rows = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).to_python()
+    except Exception as exc:  # calamine raises its own error types per format problem
+        raise InputError(f"{path}: 无法读取 Excel 文件 cannot read workbook: {exc}") from exc
+    if not rows:
+        staged = Staged(encoding="xlsx", notes=[f"{path.name}: 空工作表 empty sheet, 0 rows"])
+        _empty_rejects(con)
+        return _empty_stage(con, t, staged)
+    header = [str(c) if c is not None else "" for c in rows[0]]
+    hmap = map_header(header, t, str(path))
+    columns: dict[str, list[str | None]] = {"__row": []}
+    for tgt in hmap.present:
+        columns[tgt] = []
+    index = [(i, tgt) for i, tgt in enumerate(hmap.targets) if tgt]
+    for n, row in enumerate(rows[1:], start=1):
+        if all(c is None or c == "" for c in row):
+            continue  # trailing blank rows of a sheet are formatting, not data
+        columns["__row"].append(str(n))
+        for i, tgt in index:
+            columns[tgt].append(_cell(row[i]) if i < len(row) else None)
+    data = pa.table({k: pa.array(v, pa.string()) for k, v in columns.items()})
+    staged = stage_arrow(con, data)
+    staged.encoding, staged.unknown_columns = "xlsx", hmap.unknown
+    return staged
+
+
+def stage_arrow(con: duckdb.DuckDBPyConnection, data: pa.Table) -> Staged:
+    """Stage text columns already named as in the model, with a ``__row`` column."""
+    _empty_rejects(con)
+    con.register("__ingest_arrow", data)
+    try:
+        cols = ", ".join(_q(c) for c in data.column_names if c != "__row")
+        con.execute(
+            f"CREATE OR REPLACE TEMP TABLE {STAGE} AS SELECT CAST(__row AS BIGINT) AS __row, "
+            f"{cols} FROM __ingest_arrow"
+        )
+    finally:
+        con.unregister("__ingest_arrow")
+    return Staged(rows=data.num_rows, columns=[c for c in data.column_names if c != "__row"])
+
+
+READERS = {"csv": stage_csv, "parquet": stage_parquet, "xlsx": stage_xlsx}
+
+
+def temp_dir() -> tempfile.TemporaryDirectory[str]:
+    return tempfile.TemporaryDirectory(prefix="huiyan-ingest-")
+
+
+__all__ = ["READERS", "REJECTS", "STAGE", "HeaderMap", "Staged", "stage_arrow", "temp_dir"]

@@ -6,7 +6,9 @@ from pathlib import Path
 
 SCHEMES = ("chs-drg-1.1", "chs-drg-1.0", "liaocheng-2022", "suzhou-2023")
 RAW_ONLY = {"suzhou-2023"}  # the reference has no mapped mode for Suzhou (README)
-MODES = [(s, m) for s in SCHEMES for m in ("raw", "mapped") if not (m == "mapped" and s in RAW_ONLY)]
+MODES = [
+    (s, m) for s in SCHEMES for m in ("raw", "mapped") if not (m == "mapped" and s in RAW_ONLY)
+]
 RESULT_COLUMNS = ("status", "mdc", "adrg", "drg")
 
 

@@ -70,7 +70,9 @@ def evaluate(findings: pa.Table, labels: pa.Table) -> pa.Table:
         found.setdefault(cls, set()).add(r["setl_id"])
         # Several rules of one class may flag one case: count the case's largest amount once.
         per_case = found_amt.setdefault(cls, {})
-        per_case[r["setl_id"]] = max(per_case.get(r["setl_id"], 0.0), _amount(r["vola_amt"]))
+        amt = _amount(r["vola_amt"])
+        seen = per_case.get(r["setl_id"])
+        per_case[r["setl_id"]] = amt if seen is None or abs(amt) > abs(seen) else seen
     rows = []
     for cls in codes("vola_bhvr_type"):
         lab, fnd = planted.get(cls, set()), found.get(cls, set())

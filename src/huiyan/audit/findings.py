@@ -15,9 +15,9 @@ CASE_ID_COLUMNS = ("setl_id", "mdtrt_id", "psn_no", "medins_code")
 FEN = Decimal("0.01")
 
 
-def jr_id(rule_id: str, setl_id: str, detail: str) -> str:
+def jr_id(rule_id: str, setl_id: str, detail: str | None) -> str:
     """Deterministic finding id: the same hit on a re-run gets the same id."""
-    return hashlib.sha1(f"{rule_id}\x1f{setl_id}\x1f{detail}".encode()).hexdigest()[:20]
+    return hashlib.sha1(f"{rule_id}\x1f{setl_id}\x1f{detail or ''}".encode()).hexdigest()[:20]
 
 
 def _unit_key(unit: str) -> tuple[int, str]:
@@ -25,9 +25,9 @@ def _unit_key(unit: str) -> tuple[int, str]:
     return (len(unit), unit) if unit.isdigit() else (1 << 30, unit)
 
 
-def _detail(units: list[str | None]) -> str:
+def _detail(units: list[str | None]) -> str | None:
     parts = {p for u in units if u for p in u.split("|") if p}
-    return "|".join(sorted(parts, key=_unit_key))
+    return "|".join(sorted(parts, key=_unit_key)) or None
 
 
 def _texts(parts: list[str], limit: int) -> str:
@@ -36,11 +36,22 @@ def _texts(parts: list[str], limit: int) -> str:
     return shown + (f" 等{len(unique)}项" if len(unique) > limit else "")
 
 
-def assemble(spec: RuleSpec, hits: pa.Table, *, stage: str, sev_deg: str, text_limit: int) -> pa.Table:
+def assemble(
+    spec: RuleSpec, hits: pa.Table, *, stage: str, sev_deg: str, text_limit: int
+) -> pa.Table:
     """Finding rows of ``spec`` from ``hits`` (columns HIT_COLUMNS plus the case ids)."""
     if hits.num_rows == 0:
         return FINDING.empty().cast(FINDING.arrow_schema())
-    hits = hits.sort_by([("setl_id", "ascending"), ("unit", "ascending"), ("text", "ascending")])
+    # One line proved by two knowledge rows (shipped and dataset) is still one line.
+    key = pc.coalesce(hits.column("unit"), hits.column("text"), pa.scalar(""))
+    hits = (
+        pa.TableGroupBy(
+            hits.append_column("key", key), [*CASE_ID_COLUMNS, "key"], use_threads=False
+        )
+        .aggregate([("amount", "max"), ("unit", "min"), ("text", "min")])
+        .rename_columns({"amount_max": "amount", "unit_min": "unit", "text_min": "text"})
+    )
+    hits = hits.sort_by([("setl_id", "ascending"), ("key", "ascending")])
     grouped = (
         pa.TableGroupBy(hits, list(CASE_ID_COLUMNS), use_threads=False)
         .aggregate([("amount", "sum"), ("unit", "list"), ("text", "list")])

@@ -50,15 +50,6 @@ def of_list_type(lines: ir.Table, drugs: bool) -> ir.Table:
     return lines.filter(lines.list_type == "1") if drugs else lines.filter(lines.list_type != "1")
 
 
-def prefixes(table: ir.Table, code_col: str, prefix_col: str, sep: str = "|") -> ir.Table:
-    """One row per (code, prefix) from a ``|``-separated prefix column."""
-    exploded = table.select(
-        p_code=table[code_col], p_prefix=table[prefix_col].split(sep).unnest()
-    )
-    cleaned = exploded.mutate(p_prefix=exploded.p_prefix.strip())
-    return cleaned.filter(cleaned.p_prefix != "").distinct()
-
-
 def diag_matches(t: RuleInputs, wanted: ir.Table, prefix_col: str) -> ir.Table:
     """(setl_id, key columns of ``wanted``) where some diagnosis of the case starts with the prefix.
 
@@ -67,3 +58,21 @@ def diag_matches(t: RuleInputs, wanted: ir.Table, prefix_col: str) -> ir.Table:
     d = t.diag.select(d_setl_id=t.diag.setl_id, d_code=t.diag.diag_code)
     j = wanted.join(d, (wanted.setl_id == d.d_setl_id) & d.d_code.startswith(wanted[prefix_col]))
     return j.select(*wanted.columns).distinct()
+
+
+def longest_prefix_match(
+    codes: ir.Table, code_col: str, knowledge: ir.Table, prefix_col: str
+) -> ir.Table:
+    """Rows of ``codes`` joined to the knowledge rows of their longest matching prefix.
+
+    Same contract as ``huiyan.kb.knowledge.longest_prefix_match``; the prefix length and its
+    window maximum are materialised as columns first, because Spark cannot resolve a filter
+    on a window over an expression of the joined tables.
+    """
+    import ibis
+
+    joined = codes.join(knowledge, codes[code_col].startswith(knowledge[prefix_col]))
+    joined = joined.mutate(_plen=joined[prefix_col].length())
+    w = ibis.window(group_by=[joined[c] for c in codes.columns])
+    joined = joined.mutate(_pmax=joined._plen.max().over(w))
+    return joined.filter(joined._plen == joined._pmax).drop("_plen", "_pmax")

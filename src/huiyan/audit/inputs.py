@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
     from huiyan.engine import Store
 
-STORE_TABLES = (
+INPUT_TABLES = STORE_TABLES = (
     "setl_list",
     "diseinfo",
     "oprninfo",
@@ -90,6 +90,9 @@ class Source:
     table: Callable[[str], ir.Table]
     arrow: Callable[[str], pa.Table | None]
     cache: Callable[[ir.Table], ir.Table] = field(default=lambda t: t.cache())
+    # How a small Arrow table (catalog, knowledge) reaches the backend: in-memory by default;
+    # Spark registers it as a table, since its cached plans do not see Ibis memtables.
+    small: Callable[[str, pa.Table], ir.Table] | None = None
     cached: list[ir.Table] = field(default_factory=list)
 
     def keep(self, table: ir.Table) -> ir.Table:
@@ -109,7 +112,9 @@ def store_source(store: Store) -> Source:
     return Source(table=store.ibis_table, arrow=arrow)
 
 
-def _memtable(data: pa.Table) -> ir.Table:
+def _small(source: Source, name: str, data: pa.Table) -> ir.Table:
+    if source.small is not None:
+        return source.small(f"_audit_{name}", data)
     import ibis
 
     return ibis.memtable(data)
@@ -133,6 +138,26 @@ def _mcc_cc(scheme: str) -> tuple[pa.Table, pa.Table]:
     return lists, exclusion
 
 
+def _exploded(table: pa.Table, key: str, column: str) -> pa.Table:
+    """(p_code, p_prefix) rows from a ``|``-separated prefix column (split here, not in SQL:
+    Spark's ``split`` takes a regular expression, in which ``|`` means "or")."""
+    import pyarrow.compute as pc
+
+    codes: list[str] = []
+    found: list[str] = []
+    for code, text in zip(
+        table.column(key).to_pylist(), table.column(column).to_pylist(), strict=True
+    ):
+        for part in (text or "").split("|"):
+            if part.strip():
+                codes.append(str(code))
+                found.append(part.strip())
+    out = pa.table(
+        {"p_code": pa.array(codes, pa.string()), "p_prefix": pa.array(found, pa.string())}
+    )
+    return out.filter(pc.is_valid(out.column("p_code")))
+
+
 def bind(source: Source, config: dict[str, dict[str, Any]]) -> RuleInputs:
     """Bind every input of the rule library (see the module docstring)."""
     import ibis
@@ -141,14 +166,26 @@ def bind(source: Source, config: dict[str, dict[str, Any]]) -> RuleInputs:
 
     t = {name: source.table(name) for name in STORE_TABLES}
     hilist_arrow = HILIST.conform(catalog.effective_hilist(source.arrow("hilist")))
-    hilist = _memtable(hilist_arrow)
-    kb = {name: _memtable(knowledge.effective(name, source.arrow(name))) for name in KNOWLEDGE}
-    kb["item_restriction"] = _memtable(restrictions.effective_item_restrictions(hilist_arrow))
-    kb["dup_charge_pair"] = _memtable(restrictions.load("dup_charge_pair"))
+    hilist = _small(source, "hilist", hilist_arrow)
+    kb = {
+        name: _small(source, name, knowledge.effective(name, source.arrow(name)))
+        for name in KNOWLEDGE
+    }
+    kb["item_restriction"] = _small(
+        source, "item_restriction", restrictions.effective_item_restrictions(hilist_arrow)
+    )
+    kb["lmt_dx_prefix"] = _small(
+        source, "lmt_dx_prefix", _exploded(hilist_arrow, "hilist_code", "lmt_dx")
+    )
+    exam = knowledge.effective("exam_indication", source.arrow("exam_indication"))
+    kb["exam_dx_prefix"] = _small(
+        source, "exam_dx_prefix", _exploded(exam, "group_id", "qualifying_dx")
+    )
+    kb["dup_charge_pair"] = _small(source, "dup_charge_pair", restrictions.load("dup_charge_pair"))
     scheme = str(config.get("grouping", {}).get("payment_scheme", "chs-drg-1.1"))
     lists, exclusion = _mcc_cc(scheme)
-    kb["mcc_cc"] = _memtable(lists)
-    kb["cc_exclusion"] = _memtable(exclusion)
+    kb["mcc_cc"] = _small(source, "mcc_cc", lists)
+    kb["cc_exclusion"] = _small(source, "cc_exclusion", exclusion)
 
     s, m = t["setl_list"], t["medins"].select("medins_code", "medins_lv")
     m = m.select(m_code=m.medins_code, medins_lv=m.medins_lv)

@@ -1,9 +1,164 @@
-"""CLI commands of the audit step (placeholder until its issue lands)."""
+"""CLI of the audit: ``huiyan audit``, ``huiyan rules list``, ``huiyan evaluate``."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
+
+from huiyan.cli.console import console, progress, user_errors
+
+STAGES = ("pre", "in", "post")
+DEFAULT_DB = Path("huiyan.duckdb")
+DEFAULT_XLSX = Path("rules.xlsx")
+
+
+def _open_store(db: Path, *, read_only: bool = False):  # noqa: ANN202 - Store, imported lazily
+    from huiyan.engine import Store
+    from huiyan.errors import InputError
+
+    if not db.exists():
+        raise InputError(f"{db}: 数据库文件不存在")
+    return Store(db, read_only=read_only)
 
 
 def register(app: typer.Typer) -> None:
     """Register this area's commands on ``app``."""
+
+    @app.command("audit")
+    def audit(
+        db: Annotated[Path, typer.Option("--db", help="DuckDB 数据库文件")] = DEFAULT_DB,
+        stage: Annotated[str, typer.Option("--stage", help="审核环节 pre/in/post")] = "post",
+        config_file: Annotated[
+            Path | None, typer.Option("--config", help="地区参数文件 huiyan.yaml")
+        ] = None,
+    ) -> None:
+        """智能审核：运行规则库，结果写入 finding 表（替换上次结果）。"""
+        from collections import Counter
+
+        from rich.table import Table
+
+        from huiyan.audit.engine import enabled_rules
+        from huiyan.errors import InputError
+        from huiyan.kb import config
+        from huiyan.model.enums import label
+        from huiyan.pipeline.context import RunContext
+        from huiyan.pipeline.steps import audit as step
+
+        with user_errors():
+            if stage not in STAGES:
+                raise InputError(f"--stage 应为 {'/'.join(STAGES)} 之一, 而不是 {stage!r}")
+            cfg = config.load(config_file)
+            with _open_store(db) as store:
+                n = len(enabled_rules(cfg["audit"], stage=stage))
+                with progress() as bar:
+                    bar.add_task(f"审核规则 {n} 条", total=None)
+                    report = step.run(RunContext(store, cfg), stage=stage)
+                findings = store.read("finding")
+            by_class = Counter(findings.column("vola_bhvr_type").to_pylist())
+            t = Table(title="审核结果")
+            for col in ("违规类别", "名称", "条数"):
+                t.add_column(col)
+            for cls, count in sorted(by_class.items()):
+                t.add_row(cls, label("vola_bhvr_type", cls), str(count))
+            console.print(t)
+            for note in report.notes:
+                console.print(note)
+
+    rules_app = typer.Typer(help="审核规则库", no_args_is_help=True)
+    app.add_typer(rules_app, name="rules")
+
+    @rules_app.command("list")
+    def rules_list(
+        fmt: Annotated[str, typer.Option("--format", help="table 或 xlsx")] = "table",
+        out: Annotated[Path, typer.Option("--out", help="xlsx 输出文件")] = DEFAULT_XLSX,
+        config_file: Annotated[
+            Path | None, typer.Option("--config", help="地区参数文件 huiyan.yaml")
+        ] = None,
+    ) -> None:
+        """规则目录：编号、名称、类别、严重程度、参数、政策依据。"""
+        from rich.table import Table
+
+        from huiyan.audit.api import CATALOG_COLUMNS, catalog
+        from huiyan.errors import InputError
+        from huiyan.kb import config
+
+        with user_errors():
+            rows = catalog(config.load(config_file))
+            if fmt == "xlsx":
+                _write_xlsx(rows, out, CATALOG_COLUMNS)
+                console.print(f"已写出规则目录 {rows.num_rows} 条到 {out}")
+                return
+            if fmt != "table":
+                raise InputError(f"--format 应为 table 或 xlsx, 而不是 {fmt!r}")
+            t = Table(title=f"审核规则目录 ({rows.num_rows} 条)")
+            shown = ("rule_id", "rule_name", "vola_bhvr_type", "sev_deg", "params", "vola_evid")
+            for col in shown:
+                t.add_column(CATALOG_COLUMNS[col])
+            for r in rows.to_pylist():
+                t.add_row(*[str(r[c]) for c in shown])
+            console.print(t)
+
+    @app.command("evaluate")
+    def evaluate_cmd(
+        labels: Annotated[Path, typer.Option("--labels", help="合成数据的标签 labels.csv")],
+        db: Annotated[Path, typer.Option("--db", help="DuckDB 数据库文件")] = DEFAULT_DB,
+    ) -> None:
+        """按违规类别评估审核结果：精确率、召回率、F1 与发现金额/植入金额。"""
+        from rich.table import Table
+
+        from huiyan.audit.api import evaluate_store
+        from huiyan.model.enums import label
+
+        def pct(v: float | None) -> str:
+            return "-" if v is None else f"{v:.3f}"
+
+        with user_errors():
+            with _open_store(db, read_only=True) as store:
+                table = evaluate_store(store, labels)
+            t = Table(title="分类别审核质量")
+            for col in (
+                "类别",
+                "名称",
+                "标签",
+                "发现",
+                "TP",
+                "FP",
+                "FN",
+                "精确率",
+                "召回率",
+                "F1",
+                "发现金额",
+                "植入金额",
+            ):
+                t.add_column(col)
+            for r in table.to_pylist():
+                t.add_row(
+                    r["vola_bhvr_type"],
+                    label("vola_bhvr_type", r["vola_bhvr_type"]),
+                    str(r["labels"]),
+                    str(r["findings"]),
+                    str(r["tp"]),
+                    str(r["fp"]),
+                    str(r["fn"]),
+                    pct(r["precision"]),
+                    pct(r["recall"]),
+                    pct(r["f1"]),
+                    f"{r['amount_found']:.2f}",
+                    f"{r['amount_planted']:.2f}",
+                )
+            console.print(t)
+
+
+def _write_xlsx(rows, out: Path, headers: dict[str, str]) -> None:  # noqa: ANN001
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "审核规则"
+    ws.append(list(headers.values()))
+    for r in rows.to_pylist():
+        ws.append([r[c] for c in headers])
+    out.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(out)

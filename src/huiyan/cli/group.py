@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -22,12 +23,20 @@ def register(app: typer.Typer) -> None:
     @group_app.callback(invoke_without_command=True)
     def group(
         ctx: typer.Context,
-        scheme: str = typer.Option("chs-drg-1.1", "--scheme", help="分组方案名称"),
-        cases: Path | None = typer.Option(None, "--cases", help="病例 CSV (sample_cases.csv 的前十列)"),
-        out: Path | None = typer.Option(None, "--out", help="输出 CSV"),
-        mode: str = typer.Option("raw", "--mode", help="raw: 原始编码; mapped: 先做编码转换"),
-        explain: bool = typer.Option(False, "--explain", help="输出每例的中文分组路径 (trace 列)"),
-        checked: bool = typer.Option(False, "--checked", help="增加输入校验状态 (无效编码、性别不符等)"),
+        scheme: Annotated[str, typer.Option("--scheme", help="分组方案名称")] = "chs-drg-1.1",
+        cases: Annotated[
+            Path | None, typer.Option("--cases", help="病例 CSV (sample_cases.csv 的前十列)")
+        ] = None,
+        out: Annotated[Path | None, typer.Option("--out", help="输出 CSV")] = None,
+        mode: Annotated[
+            str, typer.Option("--mode", help="raw: 原始编码; mapped: 先做编码转换")
+        ] = "raw",
+        explain: Annotated[
+            bool, typer.Option("--explain", help="输出每例的中文分组路径 (trace 列)")
+        ] = False,
+        checked: Annotated[
+            bool, typer.Option("--checked", help="增加输入校验状态 (无效编码、性别不符等)")
+        ] = False,
     ) -> None:
         """按 DRG 方案对病例文件分组, 输出 case_id, status, mdc, adrg, drg。"""
         if ctx.invoked_subcommand is not None:
@@ -58,7 +67,11 @@ def register(app: typer.Typer) -> None:
                     res = res.select(["case_id", "status", "mdc", "adrg", "drg"])
                     if explain:
                         traces = [
-                            " | ".join(group_case(Case.from_row(r), scheme, mode=mode, checked=checked).trace)
+                            " | ".join(
+                                group_case(
+                                    Case.from_row(r), scheme, mode=mode, checked=checked
+                                ).trace
+                            )
                             for r in chunk.to_pylist()
                         ]
                         res = res.append_column("trace", pa.array(traces, pa.string()))
@@ -72,12 +85,12 @@ def register(app: typer.Typer) -> None:
 
     @group_app.command("diff")
     def diff(
-        from_scheme: str = typer.Option(..., "--from", help="原分组方案"),
-        to_scheme: str = typer.Option(..., "--to", help="新分组方案"),
-        db: Path = typer.Option(Path("huiyan.duckdb"), "--db", help="DuckDB 数据库文件"),
-        out: Path | None = typer.Option(None, "--out", help="逐例变化输出 CSV"),
-        mode: str = typer.Option("raw", "--mode", help="raw 或 mapped"),
-        limit: int = typer.Option(20, "--limit", help="屏幕上显示的病例数"),
+        from_scheme: Annotated[str, typer.Option("--from", help="原分组方案")],
+        to_scheme: Annotated[str, typer.Option("--to", help="新分组方案")],
+        db: Annotated[Path, typer.Option("--db", help="DuckDB 数据库文件")] = Path("huiyan.duckdb"),
+        out: Annotated[Path | None, typer.Option("--out", help="逐例变化输出 CSV")] = None,
+        mode: Annotated[str, typer.Option("--mode", help="raw 或 mapped")] = "raw",
+        limit: Annotated[int, typer.Option("--limit", help="屏幕上显示的病例数")] = 20,
     ) -> None:
         """方案变更对比: 列出两个方案下分组不同的病例及原因。"""
         import pyarrow.csv as pacsv
@@ -97,13 +110,18 @@ def register(app: typer.Typer) -> None:
                 changes = diff_schemes(cases, from_scheme, to_scheme, mode=mode)
             if out is not None:
                 pacsv.write_csv(changes, out)
-            t = Table(title=f"{from_scheme} → {to_scheme}: {changes.num_rows}/{cases.num_rows} 例分组变化")
+            t = Table(
+                title=f"{from_scheme} → {to_scheme}: {changes.num_rows}/{cases.num_rows} 例分组变化"
+            )
             for col in ("病例", "原分组", "新分组", "变化层级", "原因"):
                 t.add_column(col, overflow="fold")
             for r in changes.slice(0, limit).to_pylist():
                 t.add_row(
-                    r["case_id"], f"{r['from_status']} {r['from_drg']}",
-                    f"{r['to_status']} {r['to_drg']}", r["change"], r["reason"],
+                    r["case_id"],
+                    f"{r['from_status']} {r['from_drg']}",
+                    f"{r['to_status']} {r['to_drg']}",
+                    r["change"],
+                    r["reason"],
                 )
             console.print(t)
 

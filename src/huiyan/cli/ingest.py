@@ -2,11 +2,57 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import logging
+from pathlib import Path
+from typing import Annotated
 
-if TYPE_CHECKING:
-    import typer
+import typer
+
+from huiyan.cli.console import console, progress, user_errors
 
 
 def register(app: typer.Typer) -> None:
-    """Register ``ingest`` (filled in below once the ingest package lands)."""
+    """Register ``ingest``."""
+    app.command("ingest")(ingest)
+
+
+def ingest(
+    data_dir: Annotated[Path, typer.Argument(help="数据集目录 (dataset folder)")],
+    db: Annotated[Path, typer.Option("--db", help="DuckDB 数据库文件")] = Path("huiyan.duckdb"),
+    config: Annotated[
+        Path | None, typer.Option("--config", help="地区参数文件 huiyan.yaml")
+    ] = None,
+) -> None:
+    """导入数据集: 校验、编码映射、隔离问题行 (ingest, validate, map codes, quarantine bad rows)."""
+    from rich.table import Table
+
+    from huiyan.engine import Store
+    from huiyan.ingest import ingest as run_ingest
+    from huiyan.kb import config as kb_config
+
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    with user_errors(), Store(db) as store, progress() as bar:
+        task = bar.add_task("导入 ingest", total=None)
+
+        def start(n: int) -> None:
+            bar.update(task, total=n)
+
+        def tick(what: str) -> None:
+            bar.update(task, description=f"导入 {what}")
+            bar.advance(task)
+
+        report = run_ingest(data_dir, store, kb_config.load(config), tick=tick, on_start=start)
+    table = Table(title=f"导入结果 ingest (批次 {report.batch_id})")
+    for col in ("表 table", "读入 read", "接收 accepted", "隔离 quarantined", "替换 replaced"):
+        table.add_column(col, justify="left" if col.startswith("表") else "right")
+    for name, c in report.tables.items():
+        table.add_row(
+            name, f"{c.read:,}", f"{c.accepted:,}", f"{c.quarantined:,}", f"{c.replaced:,}"
+        )
+    console.print(table)
+    if report.scope:
+        console.print(
+            "付费范围 scope: " + ", ".join(f"{k} {v:,}" for k, v in sorted(report.scope.items()))
+        )
+    for note in report.notes:
+        console.print(f"· {note}")

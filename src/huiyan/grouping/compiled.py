@@ -127,14 +127,18 @@ class CompiledScheme:
         return np.where(idx >= 0, lut[idx] if lut.size else unknown, unknown).astype(np.int32)
 
 
-def _attr(n: int, pairs: dict[str, str], ids: dict[str, int], table_ids: dict[str, int]) -> np.ndarray:
+def _attr(
+    n: int, pairs: dict[str, str], ids: dict[str, int], table_ids: dict[str, int]
+) -> np.ndarray:
     arr = np.full(n + 1, -1, dtype=np.int32)
     for code, table in pairs.items():
         arr[ids[code]] = table_ids.setdefault(table, len(table_ids))
     return arr
 
 
-def _map_arrays(n: int, mapping: dict[str, str], ids: dict[str, int]) -> tuple[np.ndarray, np.ndarray]:
+def _map_arrays(
+    n: int, mapping: dict[str, str], ids: dict[str, int]
+) -> tuple[np.ndarray, np.ndarray]:
     target = np.full(n + 1, -1, dtype=np.int32)
     for k, v in mapping.items():
         target[ids[k]] = ids[v]

@@ -32,7 +32,12 @@ RELATIONS: dict[str, Callable[[Any, Any], Any]] = {
     "ge": operator.ge,
 }
 _REL_ZH = {"eq": "=", "ne": "≠", "lt": "<", "le": "≤", "gt": ">", "ge": "≥"}
-_FIELD_ZH = {"age": "年龄(岁)", "age_days": "年龄(天)", "birth_weight": "出生体重(g)", "los": "住院天数"}
+_FIELD_ZH = {
+    "age": "年龄(岁)",
+    "age_days": "年龄(天)",
+    "birth_weight": "出生体重(g)",
+    "los": "住院天数",
+}
 _LIST_ATOMS = ("principal_dx_in", "any_dx_in", "principal_proc_in", "any_proc_in")
 _FLAG_ATOMS = ("always", "never", "has_mcc", "has_cc", "has_procedure", "has_secondary_dx")
 

@@ -47,7 +47,10 @@ def explain_change(a: GroupResult, b: GroupResult, names: tuple[str, str]) -> tu
     if a.status not in _GROUPED or b.status not in _GROUPED:
         return "status", f"分组状态由 {a.status} 变为 {b.status}"
     if a.mdc != b.mdc:
-        ea, eb = _first(a.trace, "进入") or "未进入任何MDC", _first(b.trace, "进入") or "未进入任何MDC"
+        ea, eb = (
+            _first(a.trace, "进入") or "未进入任何MDC",
+            _first(b.trace, "进入") or "未进入任何MDC",
+        )
         return "mdc", f"MDC不同:{fa} {ea};{fb} {eb}"
     if a.adrg != b.adrg:
         ra = _first(a.trace, "ADRG") or _first(a.trace, "歧义组") or "无ADRG规则成立"

@@ -16,9 +16,9 @@ CHECKED_STATUSES = (
     "SS_NOT_MAPPING",
     "CHECK_FAILED",
     "NEWBORN_ERROR",
+    "ZD_NOT_PRINCIPAL",  # before ZD_NOT_VALID: a bare asterisk code is also not in the dictionary
     "ZD_NOT_VALID",
     "SS_NOT_VALID",
-    "ZD_NOT_PRINCIPAL",
     "ZD_NOT_MATCH_GENDER",
 )
 

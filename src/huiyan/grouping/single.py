@@ -47,7 +47,9 @@ def _complications(dx: list[str], cs: CompiledScheme, trace: list[str] | None) -
     return found["MCC"], found["CC"]
 
 
-def _prepare(case: Case, cs: CompiledScheme, mode: str, checked: bool, trace: list[str]) -> tuple[CaseView | None, str]:
+def _prepare(
+    case: Case, cs: CompiledScheme, mode: str, checked: bool, trace: list[str]
+) -> tuple[CaseView | None, str]:
     dx, px = list(case.diagnoses) or [""], list(case.procedures)
     zd_fail = ss_fail = False
     if mode == "mapped":
@@ -61,7 +63,11 @@ def _prepare(case: Case, cs: CompiledScheme, mode: str, checked: bool, trace: li
                 trace.append(f"{kind}编码转换: {'|'.join(before)} → {'|'.join(after)}")
         dx, px = mdx or [], mpx or []
     gender = "" if case.gender is None else case.gender
-    num = {"age": _f(case.age), "age_days": _f(case.age_days), "birth_weight": _f(case.birth_weight)}
+    num = {
+        "age": _f(case.age),
+        "age_days": _f(case.age_days),
+        "birth_weight": _f(case.birth_weight),
+    }
     general, newborn_missing, zero_weight = checks.validation(
         np.array([gender], dtype=object),
         {k: np.array([v]) for k, v in num.items()},
@@ -90,7 +96,10 @@ def _prepare(case: Case, cs: CompiledScheme, mode: str, checked: bool, trace: li
         )
         flags.zd_not_principal = np.array([bool(dx) and checks.manifestation_only(dx[0])])
         wrong = any(
-            bool(dx) and dx[0] in cs.code_set(name) and gender in (gcodes["M"], gcodes["F"]) and gender != need
+            bool(dx)
+            and dx[0] in cs.code_set(name)
+            and gender in (gcodes["M"], gcodes["F"])
+            and gender != need
             for name, need in checks.gender_restricted_lists(cs)
         )
         flags.zd_not_match_gender = np.array([wrong])
@@ -109,9 +118,7 @@ def _prepare(case: Case, cs: CompiledScheme, mode: str, checked: bool, trace: li
     return view, ""
 
 
-def group_case(
-    case: Case, scheme: str, *, mode: str = "raw", checked: bool = False
-) -> GroupResult:
+def group_case(case: Case, scheme: str, *, mode: str = "raw", checked: bool = False) -> GroupResult:
     """Group one case; ``result.trace`` says, in Chinese, why it got its group."""
     cs = compile_scheme(scheme)
     trace: list[str] = [f"分组方案 {scheme},{'编码转换' if mode == 'mapped' else '原始编码'}模式"]

@@ -17,6 +17,7 @@ from charset_normalizer import from_bytes
 SAMPLE_BYTES = 256 * 1024
 CHUNK_BYTES = 8 * 1024 * 1024
 REPLACEMENT = "\ufffd"
+CANDIDATES = ("gb18030", "big5", "utf_16", "cp1252")
 _GB_FAMILY = {"gb2312", "gbk", "gb18030", "hz", "big5", "cp936"}
 
 
@@ -47,7 +48,9 @@ def detect(path: Path) -> Detected:
         return Detected("utf-8")
     except UnicodeDecodeError:
         pass
-    best = from_bytes(sample).best()
+    # Candidates are those Chinese health data come in: on short samples an unrestricted
+    # detector happily calls GBK text Shift-JIS.
+    best = from_bytes(sample, cp_isolation=list(CANDIDATES)).best()
     guess = best.encoding.lower().replace("_", "") if best else ""
     if not guess or guess in _GB_FAMILY or guess.startswith("gb") or guess in ("utf8", "ascii"):
         # GB18030 is a superset of GB2312 and GBK: decoding with it never loses a GBK file.

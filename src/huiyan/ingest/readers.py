@@ -1,6 +1,6 @@
-"""Readers: each turns one file into a staging table of text columns named as in the model.
+"""Readers: each turns one file into a view of text columns named as in the model.
 
-A staging table has ``__row`` (1-based data row of the file; for interface messages, the
+The view ``RAW`` has ``__row`` (1-based data row of the file; for interface messages, the
 line of the message) and one VARCHAR column per model field present in the file. Rows the
 reader itself cannot split into fields (wrong column count, undecodable bytes) go to a
 rejects table ``(__row, reason_code, detail, record)``. Everything stays inside DuckDB for
@@ -22,8 +22,9 @@ from huiyan.ingest import encoding
 from huiyan.ingest.header import HeaderMap, detect_delimiter, map_header, split_header
 from huiyan.model import Table
 
-STAGE = "__ingest_stage"
+RAW = "__ingest_raw"
 REJECTS = "__ingest_rejects"
+ARROW = "__ingest_arrow"
 
 # DuckDB's CSV error types -> quarantine reason codes.
 _REJECT_CODES = {
@@ -43,11 +44,17 @@ class Staged:
     unknown_columns: tuple[str, ...] = ()
     columns: list[str] = field(default_factory=list)
     damaged_lines: int = 0
+    csv_rejects: bool = False
     notes: list[str] = field(default_factory=list)
 
 
 def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
+
+
+def _clean(expr: str) -> str:
+    # Trimmed once here, so every check and conversion reads the value as is; blank is NULL.
+    return f"nullif(trim({expr}), '')"
 
 
 def _lit(text: str) -> str:
@@ -89,24 +96,32 @@ def stage_csv(con: duckdb.DuckDBPyConnection, path: Path, t: Table, tmp: Path) -
     hmap = map_header(names, t, str(path))
     staged.unknown_columns = hmap.unknown
     staged.columns = hmap.present
-    if not source.read_bytes()[:1] or _only_header(source):
+    if _only_header(source):
         staged.notes.append(f"{path.name}: 只有表头 header only, 0 rows")
         return _empty_stage(con, t, staged)
     file_names = [tgt or f"__extra_{i}" for i, tgt in enumerate(hmap.targets)]
-    select = ", ".join(_q(c) for c in hmap.present)
+    select = ", ".join(f"{_clean(_q(c))} AS {_q(c)}" for c in hmap.present)
+    # No sniffing: the dialect is known, and the sniffer gives up on a stray quote in its
+    # sample, where reading with rejects quarantines the malformed lines instead.
+    columns = ", ".join(f"{_lit(n)}: 'VARCHAR'" for n in file_names)
     con.execute("DROP TABLE IF EXISTS reject_errors; DROP TABLE IF EXISTS reject_scans")
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {STAGE} AS SELECT row_number() OVER () AS __row, {select} "
-        f"FROM read_csv({_lit(str(source))}, all_varchar = true, header = true, "
-        f"delim = {_lit(delimiter)}, quote = '\"', escape = '\"', "
-        f"names = [{', '.join(_lit(n) for n in file_names)}], store_rejects = true)"
+        f"CREATE OR REPLACE TEMP VIEW {RAW} AS SELECT row_number() OVER () AS __row, {select} "
+        f"FROM read_csv({_lit(str(source))}, auto_detect = false, header = true, "
+        f"delim = {_lit(delimiter)}, quote = '\"', escape = '\"', columns = {{{columns}}}, "
+        f"store_rejects = true)"
     )
-    _collect_csv_rejects(con)
-    staged.rows = _count(con, STAGE)
-    staged.rejected = _count(con, REJECTS)
-    if staged.rejected:
-        _renumber(con)
+    staged.csv_rejects = True
     return staged
+
+
+def finish(con: duckdb.DuckDBPyConnection, staged: Staged, stage: str) -> None:
+    """After the stage was read from the view: collect CSV rejects, renumber rows around them."""
+    if staged.csv_rejects:
+        _collect_csv_rejects(con)
+        staged.rejected = _count(con, REJECTS)
+        if staged.rejected:
+            renumber(con, stage)
 
 
 def _only_header(path: Path) -> bool:
@@ -131,7 +146,7 @@ def _collect_csv_rejects(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("DROP TABLE IF EXISTS reject_errors; DROP TABLE IF EXISTS reject_scans")
 
 
-def _renumber(con: duckdb.DuckDBPyConnection) -> None:
+def renumber(con: duckdb.DuckDBPyConnection, stage: str) -> None:
     # row_number() counted only the rows DuckDB could parse; the k-th parsed row is the k-th
     # data row that is not a reject. With rejects r_1 < r_2 < ..., rows from r_i - i + 1 on
     # move down by i (an ASOF join picks the largest threshold below each row).
@@ -141,16 +156,18 @@ def _renumber(con: duckdb.DuckDBPyConnection) -> None:
         f"FROM (SELECT DISTINCT __row AS r FROM {REJECTS})) GROUP BY ALL"
     )
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {STAGE} AS SELECT s.* REPLACE "
-        f"(s.__row + coalesce(x.i, 0) AS __row) FROM {STAGE} s "
-        f"ASOF LEFT JOIN __ingest_shift x ON s.__row >= x.t ORDER BY 1"
+        f"CREATE OR REPLACE TEMP TABLE {stage} AS SELECT s.* REPLACE "
+        f"(s.__k + coalesce(x.i, 0) AS __row) FROM {stage} s "
+        f"ASOF LEFT JOIN __ingest_shift x ON s.__k >= x.t ORDER BY 1"
     )
     con.execute("DROP TABLE __ingest_shift")
 
 
 def _empty_stage(con: duckdb.DuckDBPyConnection, t: Table, staged: Staged) -> Staged:
-    cols = ", ".join(f"{_q(c)} VARCHAR" for c in (staged.columns or t.columns))
-    con.execute(f"CREATE OR REPLACE TEMP TABLE {STAGE} (__row BIGINT, {cols})")
+    cols = ", ".join(f"CAST(NULL AS VARCHAR) AS {_q(c)}" for c in (staged.columns or t.columns))
+    con.execute(
+        f"CREATE OR REPLACE TEMP VIEW {RAW} AS SELECT CAST(NULL AS BIGINT) AS __row, {cols} WHERE false"
+    )
     staged.columns = staged.columns or t.columns
     return staged
 
@@ -165,17 +182,15 @@ def stage_parquet(con: duckdb.DuckDBPyConnection, path: Path, t: Table, tmp: Pat
         raise InputError(f"{path}: 无法读取 Parquet 文件 cannot read Parquet: {exc}") from exc
     hmap = map_header(names, t, str(path))
     select = ", ".join(
-        f"CAST({_q(raw)} AS VARCHAR) AS {_q(tgt)}"
+        f"{_clean(f'CAST({_q(raw)} AS VARCHAR)')} AS {_q(tgt)}"
         for raw, tgt in zip(names, hmap.targets, strict=True)
         if tgt
     )
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {STAGE} AS "
+        f"CREATE OR REPLACE TEMP VIEW {RAW} AS "
         f"SELECT row_number() OVER () AS __row, {select} FROM {src}"
     )
-    staged = Staged(encoding="parquet", unknown_columns=hmap.unknown, columns=hmap.present)
-    staged.rows = _count(con, STAGE)
-    return staged
+    return Staged(encoding="parquet", unknown_columns=hmap.unknown, columns=hmap.present)
 
 
 def _cell(value: object) -> str | None:
@@ -223,16 +238,14 @@ def stage_xlsx(con: duckdb.DuckDBPyConnection, path: Path, t: Table, tmp: Path) 
 def stage_arrow(con: duckdb.DuckDBPyConnection, data: pa.Table) -> Staged:
     """Stage text columns already named as in the model, with a ``__row`` column."""
     _empty_rejects(con)
-    con.register("__ingest_arrow", data)
-    try:
-        cols = ", ".join(_q(c) for c in data.column_names if c != "__row")
-        con.execute(
-            f"CREATE OR REPLACE TEMP TABLE {STAGE} AS SELECT CAST(__row AS BIGINT) AS __row, "
-            f"{cols} FROM __ingest_arrow"
-        )
-    finally:
-        con.unregister("__ingest_arrow")
-    return Staged(rows=data.num_rows, columns=[c for c in data.column_names if c != "__row"])
+    # Registered until the run's cleanup: the view reads it when the stage is built.
+    con.register(ARROW, data)
+    cols = ", ".join(f"{_clean(_q(c))} AS {_q(c)}" for c in data.column_names if c != "__row")
+    con.execute(
+        f"CREATE OR REPLACE TEMP VIEW {RAW} AS SELECT CAST(__row AS BIGINT) AS __row, "
+        f"{cols} FROM {ARROW}"
+    )
+    return Staged(columns=[c for c in data.column_names if c != "__row"])
 
 
 READERS = {"csv": stage_csv, "parquet": stage_parquet, "xlsx": stage_xlsx}
@@ -242,4 +255,4 @@ def temp_dir() -> tempfile.TemporaryDirectory[str]:
     return tempfile.TemporaryDirectory(prefix="huiyan-ingest-")
 
 
-__all__ = ["READERS", "REJECTS", "STAGE", "HeaderMap", "Staged", "stage_arrow", "temp_dir"]
+__all__ = ["ARROW", "RAW", "READERS", "REJECTS", "HeaderMap", "Staged", "stage_arrow", "temp_dir"]

@@ -67,6 +67,21 @@ def _qc(store: Store) -> Section | None:
     return Section("结算清单质控 (前15项)", ["规则", "级别", "问题数", "病例数", "示例"], rows)
 
 
+def _qc_indicators(store: Store) -> Section | None:
+    if not store.has("qc_indicator"):
+        return None
+    rows = _rows(
+        store,
+        """select indicator, sum(numerator)::bigint, sum(denominator)::bigint,
+                  round(100.0 * sum(numerator) / nullif(sum(denominator), 0), 2)
+           from qc_indicator group by 1 order by 1""",
+    )
+    rows = [
+        [label("qc_indicator", r[0]), r[1], r[2], "—" if r[3] is None else f"{r[3]}%"] for r in rows
+    ]
+    return Section("质控四项指标 (全统筹区)", ["指标", "分子", "分母", "比率"], rows)
+
+
 def _drg(store: Store) -> Section | None:
     if not store.has("drg_result"):
         return None

@@ -40,7 +40,7 @@ class Catalog:
         prices = np.zeros((len(self.rows), 4), dtype=np.int64)
         for i, r in enumerate(self.rows):
             base = Decimal(r["pric_lv3"])
-            lowest = int(r["lmt_medins_lv"] or 1)
+            lowest = int(r.get("lmt_medins_lv") or 1)
             for lv in (1, 2, 3):
                 if lv >= lowest:
                     prices[i, lv] = int((base * LEVEL_PRICE_FACTOR[lv] * 100).to_integral_value())
@@ -77,6 +77,14 @@ class Catalog:
         )
         self.__post_init__()
         return self.index[role]
+
+    def add_row(self, row: dict[str, str]) -> int:
+        """Add one catalog row (must carry ``role`` and ``hilist_code``); its index."""
+        if row["role"] in self.index:
+            return self.index[row["role"]]
+        self.rows.append(row)
+        self.__post_init__()
+        return self.index[row["role"]]
 
     def column(self, name: str) -> np.ndarray:
         return np.array([r.get(name, "") or "" for r in self.rows], dtype=object)

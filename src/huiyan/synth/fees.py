@@ -13,6 +13,7 @@ import numpy as np
 from huiyan.synth.catalog import Catalog
 from huiyan.synth.profiles import comorbidities, profiles
 from huiyan.synth.region import DAY, dscg_s, profile_arrays
+from huiyan.synth.world import world
 
 Lines = dict[str, np.ndarray]
 COLS = ("case", "item", "t", "cnt", "orig")
@@ -94,24 +95,28 @@ def clean_lines(
     los = cases["los"]
     prof = cases["prof"]
     zero = np.zeros(n, dtype=np.int64)
-    # Ward days: bed, nursing by grade, consultation, basal infusion.
+    # Ward days: bed, nursing by grade and consultation are billed every day of the stay.
     b.daily(all_, zero, los, cat["bed"], 1, 8 * 3600)
     for grade in (1, 2, 3):
         m = all_[cases["nurse"] == grade]
         b.daily(m, zero[m], los[m], cat[f"nurse_{grade}"], 1, 8 * 3600 + 600)
     b.daily(all_, zero, los, cat["consult"], 1, 9 * 3600)
-    b.daily(all_, zero, los, cat["drug_nacl"], rng.integers(1, 3, n), 10 * 3600)
-    b.daily(all_, zero, los, cat["infusion"], rng.integers(1, 3, n), 10 * 3600 + 300)
+    # Intravenous therapy on the active days (about the first 60 % of the stay): one line per
+    # drug per day with the day's quantity, plus the infusion service; quiet days have none.
+    iv_days = np.maximum(1, np.ceil(los * 0.6).astype(np.int64))
+    b.emit(all_, cat["drug_nacl"], b.at(all_, zero, 10 * 3600), rng.integers(1, 3, n))
+    b.daily(all_, zero, iv_days, cat["infusion"], rng.integers(1, 3, n), 10 * 3600 + 300)
     # Main drugs sized to the profile's daily cost at the hospital's price level.
     price_lv = {1: 0.55, 2: 0.75, 3: 1.0}
     budget = pa_["daily"][prof] * np.vectorize(price_lv.get)(level) * rng.uniform(0.6, 1.4, n) - 200
+    budget *= los / iv_days  # the same cost in fewer billing days
     main = np.where(pa_["surgical"][prof], cat["drug_lmwh"], cat["drug_ppc"])
     unit = cat.price_fen[main, level] / 100
-    cnt = np.clip(np.rint(budget / unit), 1, 30).astype(np.int64)
+    cnt = np.clip(np.rint(budget / unit), 1, 40).astype(np.int64)
     for item in (cat["drug_lmwh"], cat["drug_ppc"]):
         m = all_[main == item]
-        b.daily(m, zero[m], los[m], item, cnt[m], 11 * 3600)
-    # Admission work-up (day 0) and monitoring labs every third day.
+        b.daily(m, zero[m], iv_days[m], item, cnt[m], 11 * 3600)
+    # Admission work-up (day 0); a blood count every third day and one CRP on day 3.
     for k, role in enumerate(
         ("cbc", "urine", "liver_panel", "renal", "lytes", "coag", "glucose", "ecg", "xray")
     ):
@@ -119,7 +124,8 @@ def clean_lines(
     for d in range(3, 61, 3):
         m = all_[los > d]
         b.emit(m, cat["cbc"], b.at(m, np.full(len(m), d), 7 * 3600), 1)
-        b.emit(m, cat["crp"], b.at(m, np.full(len(m), d), 7 * 3600 + 60), 1)
+    m = all_[los > 3]
+    b.emit(m, cat["crp"], b.at(m, np.full(len(m), 3), 7 * 3600 + 60), 1)
     _exams(b, cases, level, cat)
     _comorbidity_treatment(b, cases, cat)
     _procedures(b, cases, level, cat, rng, surgery_item)
@@ -151,18 +157,43 @@ def _exams(b: LineBuilder, cases: dict[str, np.ndarray], level: np.ndarray, cat:
         b.emit(m, cat[role], b.at(m, one[m], 7 * 3600 + 120 + k), 1)
 
 
+def _once(b: LineBuilder, m: np.ndarray, cat: Catalog, item: int, offset: int) -> None:
+    """One line on the admission day (before any operation): hours for hourly items."""
+    cnt = 4 if cat.rows[item].get("unit") == "小时" else 1
+    b.emit(m, item, b.at(m, np.zeros(len(m), dtype=np.int64), offset), cnt)
+
+
 def _comorbidity_treatment(b: LineBuilder, cases: dict[str, np.ndarray], cat: Catalog) -> None:
+    """Lines proving every diagnosis under the merged knowledge (``world.World``)."""
+    w = world()
     los = cases["los"]
+    zero = np.zeros(len(los), dtype=np.int64)
     for j, c in enumerate(comorbidities()):
         m = np.flatnonzero(cases["cm"][:, j])
         days = los[m] if not c["days"] else np.minimum(los[m], c["days"])
-        for role in c["evidence"]:
+        own = {cat[r]: r for r in c["evidence"]}
+        for item in w.cm_items[j]:
+            role = own.get(item)
             if role == "hba1c":
-                b.emit(m, cat[role], b.at(m, np.zeros(len(m), dtype=np.int64), 13 * 3600 + 900), 1)
+                _once(b, m, cat, item, 13 * 3600 + 900)
+            elif role is None:
+                _once(b, m, cat, item, 1500)
             elif role == "ventilation":
-                b.daily(m, np.zeros(len(m), dtype=np.int64), days, cat[role], 12, 12 * 3600)
+                b.daily(m, zero[m], days, item, 12, 12 * 3600)
             else:
-                b.daily(m, np.zeros(len(m), dtype=np.int64), days, cat[role], 1, 12 * 3600 + 300)
+                b.daily(m, zero[m], days, item, 1, 12 * 3600 + 300)
+    prof = cases["prof"]
+    order = np.argsort(prof, kind="stable")
+    bounds = np.searchsorted(prof[order], np.arange(len(w.pdx_items) + 1))
+    surgical = profile_arrays()["surgical"]
+    for pid, items in enumerate(w.pdx_items):
+        m = order[bounds[pid] : bounds[pid + 1]]
+        for k, item in enumerate(items):
+            drug = cat.rows[item]["list_type"] == "1"
+            if drug and not surgical[pid]:
+                b.daily(m, zero[m], np.minimum(los[m], 3), item, 1, 12 * 3600 + 1200 + k)
+            else:
+                _once(b, m, cat, item, 1200 + 60 * k)
     pdx = np.array([p.pdx for p in profiles()], dtype=object)[cases["prof"]]
     stroke = np.flatnonzero(np.char.startswith(pdx.astype(str), "I63"))
     b.daily(
@@ -212,8 +243,8 @@ def _procedures(b: LineBuilder, cases, level, cat: Catalog, rng, surgery_item: n
     b.emit(s, cat["ecg_mon"], end[s] + 60, 12)
     # Prophylaxis: one dose 30 min before the incision; two more days for non-clean incisions.
     b.emit(s, cat["drug_cefazolin"], begin[s] - 1800, 2)
-    clean = np.array([p.clean_incision for p in profiles()])[prof[s]]
-    ns = s[~clean]
+    # Procedures with a procedure_incision row get the single pre-incision dose only.
+    ns = s[~world().prophylaxis_capped[prof[s]]]
     b.daily(
         ns,
         day[ns] + 1,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import shutil
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +13,7 @@ import pyarrow as pa
 from huiyan.errors import InputError
 from huiyan.model.tables import DISEINFO, FEEDETAIL, MEDINS, MEDRCD, OPRNINFO, SETL_LIST
 from huiyan.synth import knowledge
-from huiyan.synth.catalog import Catalog, load_catalog
+from huiyan.synth.catalog import Catalog
 from huiyan.synth.fees import clean_lines
 from huiyan.synth.output import (
     TableWriter,
@@ -32,9 +31,9 @@ from huiyan.synth.region import (
     make_hospitals,
     region_params,
 )
+from huiyan.synth.world import world
 
 LABEL_COLUMNS = ("setl_id", "vola_bhvr_type", "mechanism", "detail", "amount")
-SURGERY_PRICE = {1: Decimal("1200"), 2: Decimal("3500"), 3: Decimal("8000")}
 
 
 @dataclass
@@ -74,17 +73,8 @@ def generate(
     labels_folder.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
     hosp = make_hospitals(hospitals or int(np.clip(cases // 1500, 6, 80)), rng)
-    cat = load_catalog()
-    surgery_item = np.array(
-        [
-            cat.add_surgery_item(
-                p.oprn, _oprn_name(p.oprn), SURGERY_PRICE[p.complexity], p.complexity
-            )
-            if p.kind == "surgical"
-            else -1
-            for p in profiles()
-        ]
-    )
+    wld = world()
+    cat, surgery_item = wld.cat, wld.surgery_item
     fmt_ext = fmt
     writers = {
         t.name: TableWriter(out, t, fmt_ext)
@@ -121,7 +111,7 @@ def generate(
     _write_one(out, _hilist_table(), None, fmt, arrow=cat.hilist())
     report.rows["medins"] = len(hosp.code)
     report.rows["hilist"] = len(cat.rows)
-    knowledge.write(out / "knowledge", cat)
+    knowledge.write(out / "knowledge", wld.dataset_tables)
     with report.labels_path.open("w", encoding="utf-8", newline="") as fh:
         w = csv.writer(fh)
         w.writerow(LABEL_COLUMNS)
@@ -143,12 +133,6 @@ def _write_one(out: Path, table, cols, fmt: str, arrow: pa.Table | None = None) 
         cols = {n: arrow.column(n).combine_chunks() for n in arrow.column_names}
     w.write(cols)
     w.close()
-
-
-def _oprn_name(code: str | None) -> str:
-    from huiyan.kb.dictionaries import procedures
-
-    return procedures().get(code or "", code or "")
 
 
 def _medins(h: Hospitals) -> dict[str, pa.Array]:

@@ -9,7 +9,10 @@ lookups here take the stricter reading, so a clean case is clean under both.
 
 from __future__ import annotations
 
+import csv
 from dataclasses import dataclass
+from functools import cache
+from importlib import resources
 from typing import Any
 
 import pyarrow as pa
@@ -19,6 +22,20 @@ from huiyan.model.tables import KNOWLEDGE_TABLES
 
 TABLES = {t.name: t for t in KNOWLEDGE_TABLES}
 Evidence = tuple[str, str]  # (evidence_type, evidence_code)
+Rows = dict[str, list[tuple[Any, ...]]]
+
+
+@cache
+def static_tables() -> Rows:
+    """The catalog-independent tables shipped as ``data/knowledge/<table>.csv``."""
+    out: Rows = {}
+    folder = resources.files(__package__).joinpath("data/knowledge")
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if entry.name.endswith(".csv"):
+            with entry.open(encoding="utf-8", newline="") as fh:
+                rows = list(csv.reader(fh))
+            out[entry.name[:-4]] = [tuple(r) for r in rows[1:]]
+    return out
 
 
 def as_arrow(name: str, rows: list[tuple[Any, ...]]) -> pa.Table:
@@ -42,7 +59,7 @@ class Knowledge:
     tables: dict[str, list[dict[str, Any]]]
 
     @classmethod
-    def merge(cls, dataset: dict[str, list[tuple[Any, ...]]]) -> Knowledge:
+    def merge(cls, dataset: Rows) -> Knowledge:
         merged = {
             name: _rows(
                 kb_knowledge.effective(

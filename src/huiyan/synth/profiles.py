@@ -23,6 +23,7 @@ from typing import Any
 import yaml
 
 from huiyan.kb.dictionaries import NATIONAL_SCHEME, diagnoses, procedures
+from huiyan.synth.merged import Knowledge, static_tables
 
 # Words in a diagnosis name that tie it to newborns or children: not used for adult profiles.
 _PAEDIATRIC = ("新生儿", "儿童", "小儿", "婴", "胎儿", "先天", "幼年", "早产")
@@ -101,7 +102,7 @@ def comorbidities() -> tuple[dict[str, Any], ...]:
 
 @cache
 def outpatient_treatable_prefixes() -> tuple[str, ...]:
-    path = resources.files(__package__).joinpath("data/outpatient_treatable.csv")
+    path = resources.files(__package__).joinpath("data/knowledge/outpatient_treatable.csv")
     with path.open(encoding="utf-8", newline="") as fh:
         return tuple(r["diag_prefix"] for r in csv.DictReader(fh))
 
@@ -110,6 +111,21 @@ def _usable_dx(code: str, name: str, mdc: str) -> bool:
     if "*" in code or "+" in code or code.startswith(("P", "Z3", "V", "W", "X", "Y")):
         return False
     return mdc == "MDCO" or not any(w in name for w in _PAEDIATRIC)
+
+
+def _fits(know: Knowledge, code: str, p: dict[str, Any]) -> bool:
+    """Whether ``code`` may be principal for the MDC's patients (merged ``diag_restriction``)."""
+    sex, lo, hi = know.sex_age(code)
+    mdc_sex = {"M": "1", "F": "2"}.get(p["sex"])
+    if sex and mdc_sex and sex != mdc_sex:
+        return False
+    return know.principal_allowed(code) and max(lo, p["age"][0]) < min(hi, p["age"][1] + 1)
+
+
+def _who(know: Knowledge, code: str, sex: str | None, p: dict[str, Any]) -> tuple:
+    """(sex, age range) of a profile: the MDC's, narrowed by the code's restrictions."""
+    need, lo, hi = know.sex_age(code)
+    return need or sex, (max(int(lo), p["age"][0]), min(int(hi) - 1, p["age"][1]))
 
 
 def _has_mcc_split(step: dict[str, Any]) -> bool:
@@ -133,6 +149,7 @@ def profiles() -> tuple[Profile, ...]:
             pdx_owner[code] = pdx_owner.get(code, 0) + 1
     mdca_procs = {c for k, v in lists.items() if k.startswith("A") for c in v}
     treatable = outpatient_treatable_prefixes()
+    know = Knowledge.merge(static_tables())
     out: list[Profile] = []
     for m in sch["mdcs"]:
         p = params.get(m["code"])
@@ -143,7 +160,10 @@ def profiles() -> tuple[Profile, ...]:
         mdc_pdx = [
             c
             for c in lists[pdx_key]
-            if pdx_owner.get(c) == 1 and c in dx_names and _usable_dx(c, dx_names[c], m["code"])
+            if pdx_owner.get(c) == 1
+            and c in dx_names
+            and _usable_dx(c, dx_names[c], m["code"])
+            and _fits(know, c, p)
         ]
         mdc_pdx_set = set(mdc_pdx)
         seen_dx: set[str] = set()
@@ -191,7 +211,9 @@ def profiles() -> tuple[Profile, ...]:
                     for i in cm_pool
                     if not excluded(pdx, comorbidities()[i]["code"])
                     and not pdx.startswith(comorbidities()[i]["code"][:3])
+                    and not know.exclusive(pdx, comorbidities()[i]["code"])
                 )
+                who = _who(know, pdx, sex, p)
                 out.append(
                     Profile(
                         pid=len(out),
@@ -200,8 +222,8 @@ def profiles() -> tuple[Profile, ...]:
                         kind=kind,
                         pdx=pdx,
                         oprn=oprn,
-                        sex=sex,
-                        age=tuple(p["age"]),
+                        sex=who[0],
+                        age=who[1],
                         los=float(p["los"][0 if kind == "medical" else 1]),
                         daily_cost=float(p["daily_cost"][0 if kind == "medical" else 1]),
                         dept=p["dept"][0 if kind == "medical" else 1],
@@ -209,7 +231,11 @@ def profiles() -> tuple[Profile, ...]:
                         has_mcc_split=_has_mcc_split(step),
                         comorbidities=cms,
                         clean_incision=bool(oprn)
-                        and (oprn.startswith(CLEAN_INCISION_PREFIXES) or m["code"] in _CLEAN_MDCS),
+                        and (
+                            oprn.startswith(CLEAN_INCISION_PREFIXES)
+                            or m["code"] in _CLEAN_MDCS
+                            or (know.incision(oprn) or ("",))[0] == "I"
+                        ),
                         outpatient_treatable=pdx.startswith(treatable),
                     )
                 )
@@ -220,8 +246,12 @@ def profiles() -> tuple[Profile, ...]:
                 hit = next((c for c in cands if c.startswith(prefix)), None)
                 if hit and not any(q.pdx == hit for q in out):
                     cms = tuple(
-                        i for i in cm_pool if not hit.startswith(comorbidities()[i]["code"][:3])
+                        i
+                        for i in cm_pool
+                        if not hit.startswith(comorbidities()[i]["code"][:3])
+                        and not know.exclusive(hit, comorbidities()[i]["code"])
                     )
+                    who = _who(know, hit, sex, p)
                     out.append(
                         Profile(
                             len(out),
@@ -230,8 +260,8 @@ def profiles() -> tuple[Profile, ...]:
                             "medical",
                             hit,
                             None,
-                            sex,
-                            tuple(p["age"]),
+                            who[0],
+                            who[1],
                             float(p["los"][0]),
                             float(p["daily_cost"][0]),
                             p["dept"][0],

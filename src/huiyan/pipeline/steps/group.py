@@ -43,7 +43,9 @@ def run(ctx: RunContext) -> StepReport:
     for scheme in schemes:
         result = group_table(cases, scheme, mode=mode, checked=checked)
         trace = (
-            _traces(cases, scheme, mode, checked) if explain else pa.nulls(cases.num_rows, pa.string())
+            _traces(cases, scheme, mode, checked)
+            if explain
+            else pa.nulls(cases.num_rows, pa.string())
         )
         out = pa.table(
             {

@@ -12,7 +12,9 @@ if TYPE_CHECKING:
 
     from huiyan.audit.inputs import RuleInputs
 
-UNBUNDLE_EVID = "《医疗保障基金使用监督管理条例》第三十八条(分解项目收费); 医疗服务价格项目规范(组合项目)"
+UNBUNDLE_EVID = (
+    "《医疗保障基金使用监督管理条例》第三十八条(分解项目收费); 医疗服务价格项目规范(组合项目)"
+)
 EXCLUSIVE_EVID = "医疗服务价格项目规范: 同一时间窗内互斥项目只能收取其一(如护理等级、床位类别)"
 
 
@@ -49,17 +51,21 @@ def unbundled(t: RuleInputs, p: Params) -> ir.Table:
         total=j.amt.sum(),
         units=j.feedetl_sn.group_concat("|"),
         lv=j.c_medins_lv.max(),
-        window=j.window.max(),
+        win=j.window.max(),
         names=j.item_name.max(),
     )
     g = g.filter(g.n >= g.need)
     own = t.lines.select(o_setl="setl_id", o_code="code", o_day="fee_day")
-    has_bundle = g.join(
-        own,
-        (g.setl_id == own.o_setl)
-        & (g.bundle_code == own.o_code)
-        & ((g.window != "day") | (own.o_day == g.wkey)),
-    ).select("setl_id", "bundle_code", "wkey").distinct()
+    has_bundle = (
+        g.join(
+            own,
+            (g.setl_id == own.o_setl)
+            & (g.bundle_code == own.o_code)
+            & ((g.win != "day") | (own.o_day == g.wkey)),
+        )
+        .select("setl_id", "bundle_code", "wkey")
+        .distinct()
+    )
     g = g.anti_join(has_bundle, ["setl_id", "bundle_code", "wkey"])
     h = t.hilist.select(
         h_code="hilist_code", h_name="hilist_name", p1="pric_lv1", p2="pric_lv2", p3="pric_lv3"
@@ -67,7 +73,11 @@ def unbundled(t: RuleInputs, p: Params) -> ir.Table:
     g = g.left_join(h, g.bundle_code == h.h_code)
     price = g.lv.cases(("1", g.p1), ("2", g.p2), ("3", g.p3)).cast("float64").fill_null(0.0)
     text = (
-        g.h_name.fill_null(g.bundle_code) + "(" + g.bundle_code + ")拆分为" + g.n.cast("string")
+        g.h_name.fill_null(g.bundle_code)
+        + "("
+        + g.bundle_code
+        + ")拆分为"
+        + g.n.cast("string")
         + "个单项收费"
     )
     return g.select("setl_id", unit=g.units, amount=(g.total - price), text=text)
@@ -87,19 +97,25 @@ def exclusive_items(t: RuleInputs, p: Params) -> ir.Table:
     """Two items of one ``item_exclusive`` group billed in one window (day or stay).
 
     Policy: at most one item of the group per window (e.g. one nursing grade a day).
-    Flags: the lines of every item of the group other than the first billed in that window
-    (earliest time, then code); amount = those lines.
+    Flags: the lines of every item of the group in that window other than the one billed on
+    most days of the stay (then earliest, then by code); amount = those lines.
     """
     import ibis
 
     x = t.kb["item_exclusive"].select("group_id", x_code="hilist_code", window="window")
     j = t.lines.join(x, t.lines.code == x.x_code)
     j = j.mutate(wkey=_window_key(j))
-    firsts = j.group_by(["setl_id", "group_id", "wkey", "code"]).aggregate(first=j.fee_sec.min())
-    w = ibis.window(group_by=["setl_id", "group_id", "wkey"], order_by=["first", "code"])
-    ranked = firsts.mutate(rank=ibis.row_number().over(w), n=firsts.code.count().over(
-        ibis.window(group_by=["setl_id", "group_id", "wkey"])
-    ))
+    # The item billed on most days of the stay is the one in use; the others are the extra.
+    days = t.lines.group_by(d_setl="setl_id", d_code="code").aggregate(
+        days=t.lines.fee_day.nunique()
+    )
+    per = j.group_by(["setl_id", "group_id", "wkey", "code"]).aggregate(first_sec=j.fee_sec.min())
+    per = per.join(days, (per.setl_id == days.d_setl) & (per.code == days.d_code))
+    w = ibis.window(
+        group_by=[per.setl_id, per.group_id, per.wkey],
+        order_by=[ibis.desc(per.days), per.first_sec, per.code],
+    )
+    ranked = per.mutate(rank=ibis.row_number().over(w))
     second = ranked.filter(ranked.rank > 0).select(
         s_setl="setl_id", s_group="group_id", s_wkey="wkey", s_code="code"
     )
@@ -110,5 +126,11 @@ def exclusive_items(t: RuleInputs, p: Params) -> ir.Table:
         & (j.wkey == second.s_wkey)
         & (j.code == second.s_code),
     )
-    text = item_label(hit) + " 与同组(" + hit.group_id + ")项目互斥, " + hit.fee_ocur_time.date().cast("string")
+    text = (
+        item_label(hit)
+        + " 与同组("
+        + hit.group_id
+        + ")项目互斥, "
+        + hit.fee_ocur_time.date().cast("string")
+    )
     return line_hits(hit, hit.amt, text)

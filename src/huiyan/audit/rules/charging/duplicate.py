@@ -12,7 +12,9 @@ if TYPE_CHECKING:
 
     from huiyan.audit.inputs import RuleInputs
 
-DUP_EVID = "《医疗保障基金使用监督管理条例》第三十八条(重复收费); 国家医保局两库知识点第七批(重复收费)"
+DUP_EVID = (
+    "《医疗保障基金使用监督管理条例》第三十八条(重复收费); 国家医保局两库知识点第七批(重复收费)"
+)
 
 
 @rule(
@@ -81,4 +83,3 @@ def identical_line(t: RuleInputs, p: Params) -> ir.Table:
     hit = ranked.filter(ranked.n > 0)
     text = item_label(hit) + " " + hit.fee_ocur_time.cast("string") + " 重复收费"
     return line_hits(hit, hit.amt, text)
-

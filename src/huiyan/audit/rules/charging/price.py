@@ -12,7 +12,9 @@ if TYPE_CHECKING:
 
     from huiyan.audit.inputs import RuleInputs
 
-PRICE_EVID = "《医疗保障基金使用监督管理条例》第三十八条(超标准收费); 医疗服务价格项目规范及医保目录分级限价"
+PRICE_EVID = (
+    "《医疗保障基金使用监督管理条例》第三十八条(超标准收费); 医疗服务价格项目规范及医保目录分级限价"
+)
 
 
 @rule(
@@ -42,10 +44,10 @@ def above_level_price(t: RuleInputs, p: Params) -> ir.Table:
     lines = with_case(t.lines, t.case, "medins_lv")
     j = lines.join(h, lines.code == h.h_code)
     limit = j.c_medins_lv.cases(("1", j.p1), ("2", j.p2), ("3", j.p3))
-    j = j.mutate(limit=limit)
-    hit = j.filter(j.limit.notnull() & (j.pric > j.limit + float(p["tolerance"])))
-    text = item_label(hit) + " 单价" + num(hit.pric) + "元, 本级限价" + num(hit.limit) + "元"
-    return line_hits(hit, (hit.pric - hit.limit) * hit.cnt, text)
+    j = j.mutate(lim=limit)
+    hit = j.filter(j.lim.notnull() & (j.pric > j.lim + float(p["tolerance"])))
+    text = item_label(hit) + " 单价" + num(hit.pric) + "元, 本级限价" + num(hit.lim) + "元"
+    return line_hits(hit, (hit.pric - hit.lim) * hit.cnt, text)
 
 
 @rule(

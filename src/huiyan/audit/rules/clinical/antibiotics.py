@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from huiyan.audit.helpers import item_label, line_hits
-from huiyan.audit.spec import ITEM_STAGES, SEVERITY_SUSPICIOUS, Params, rule
+from huiyan.audit.spec import SEVERITY_SUSPICIOUS, Params, rule
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -35,7 +35,7 @@ def prophylaxis_too_long(t: RuleInputs, p: Params) -> ir.Table:
     """
     import ibis
 
-    from huiyan.kb.knowledge import longest_prefix_match
+    from huiyan.audit.helpers import longest_prefix_match
 
     inc = t.kb["procedure_incision"]
     inc = inc.filter(inc.incision_class == "I")
@@ -47,17 +47,22 @@ def prophylaxis_too_long(t: RuleInputs, p: Params) -> ir.Table:
         end=matched.end.max(), hours=matched.prophylaxis_hours.min()
     )
     d = t.diag
-    infected = d.filter(
-        ibis.or_(*[d.diag_code.startswith(x) for x in p["infection_dx_prefixes"]])
-    ).select(i_setl="setl_id").distinct()
+    infected = (
+        d.filter(ibis.or_(*[d.diag_code.startswith(x) for x in p["infection_dx_prefixes"]]))
+        .select(i_setl="setl_id")
+        .distinct()
+    )
     atc = ibis.or_(*[t.lines.code.startswith("X" + a) for a in p["atc_prefixes"]])
     abx = t.lines.filter(atc)
     j = abx.join(ops, abx.setl_id == ops.o_setl)
-    hit = j.filter(j.fee_sec > j.end + j.hours * 3600).anti_join(
-        infected, lambda left, right: left.setl_id == right.i_setl
-    )
+    late = j.filter(j.fee_sec > j.end + j.hours * 3600)
+    hit = late.anti_join(infected, late.setl_id == infected.i_setl)
     text = (
-        item_label(hit) + " 于" + hit.fee_ocur_time.cast("string") + "(术后超过"
-        + hit.hours.cast("string") + "小时)"
+        item_label(hit)
+        + " 于"
+        + hit.fee_ocur_time.cast("string")
+        + "(术后超过"
+        + hit.hours.cast("string")
+        + "小时)"
     )
     return line_hits(hit, hit.amt, text)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from huiyan.audit.helpers import diag_matches, item_label, line_hits, prefixes, restriction
+from huiyan.audit.helpers import diag_matches, item_label, line_hits, restriction
 from huiyan.audit.spec import ITEM_STAGES, SEVERITY_SUSPICIOUS, Params, rule
 
 if TYPE_CHECKING:
@@ -43,8 +43,12 @@ def repeat_within_interval(t: RuleInputs, p: Params) -> ir.Table:
     j = j.mutate(prev_day=j.fee_day.lag().over(w))
     hit = j.filter(j.prev_day.notnull() & (j.fee_day - j.prev_day < j.interval))
     text = (
-        item_label(hit) + " " + hit.fee_ocur_time.date().cast("string") + " 在最短间隔"
-        + hit.interval.cast("string") + "天内重复"
+        item_label(hit)
+        + " "
+        + hit.fee_ocur_time.date().cast("string")
+        + " 在最短间隔"
+        + hit.interval.cast("string")
+        + "天内重复"
     )
     return line_hits(hit, hit.amt, text)
 
@@ -69,18 +73,18 @@ def beyond_indication(t: RuleInputs, p: Params) -> ir.Table:
     import ibis
 
     x = t.kb["exam_indication"]
-    pref = prefixes(x.select("group_id", "qualifying_dx").distinct(), "group_id", "qualifying_dx")
+    pref = t.kb["exam_dx_prefix"].distinct()
     groups = t.lines.join(x, t.lines.code == x.hilist_code)
     used = groups.select("setl_id", "group_id").distinct()
     wanted = used.join(pref, used.group_id == pref.p_code).select("setl_id", "group_id", "p_prefix")
     ok = diag_matches(t, wanted, "p_prefix").select("setl_id", "group_id").distinct()
     g = groups.anti_join(ok, ["setl_id", "group_id"])
     codes = g.group_by(["setl_id", "group_id", "fee_day", "code"]).aggregate(
-        limit=g.max_without.min()
+        lim=g.max_without.min()
     )
     w = ibis.window(group_by=["setl_id", "group_id", "fee_day"], order_by=["code"])
     ranked = codes.mutate(rank=ibis.row_number().over(w))
-    excess = ranked.filter(ranked.rank >= ranked.limit).select(
+    excess = ranked.filter(ranked.rank >= ranked.lim).select(
         e_setl="setl_id", e_day="fee_day", e_code="code", e_group="group_id"
     )
     hit = g.join(
@@ -113,8 +117,14 @@ def period_frequency(t: RuleInputs, p: Params) -> ir.Table:
         period=r.period_days.min(), most=r.max_cnt.cast("float64").min()
     )
     a = t.lines.join(r, t.lines.code == r.r_code)
-    b = t.lines.select(b_setl="setl_id", b_code="code", b_sec="fee_sec", b_sn="feedetl_sn",
-                       b_day="fee_day", b_cnt="cnt")
+    b = t.lines.select(
+        b_setl="setl_id",
+        b_code="code",
+        b_sec="fee_sec",
+        b_sn="feedetl_sn",
+        b_day="fee_day",
+        b_cnt="cnt",
+    )
     j = a.join(
         b,
         (a.setl_id == b.b_setl)

@@ -21,16 +21,16 @@ def _per_day(lines: ir.Table, limits: ir.Table) -> ir.Table:
     j = lines.join(limits, lines.code == limits.l_code)
     g = j.group_by(["setl_id", "code", "fee_day"]).aggregate(
         total=j.cnt.sum(),
-        limit=j.l_max.max(),
+        lim=j.l_max.max(),
         price=j.pric.max(),
         units=j.feedetl_sn.group_concat("|"),
         label=item_label(j).max(),
         day=j.fee_ocur_time.date().cast("string").max(),
     )
-    hit = g.filter(g.total > g.limit + 1e-9)
-    text = hit.label + " " + hit.day + " 计" + num(hit.total) + ", 每日限" + num(hit.limit)
+    hit = g.filter(g.total > g.lim + 1e-9)
+    text = hit.label + " " + hit.day + " 计" + num(hit.total) + ", 每日限" + num(hit.lim)
     return hit.select(
-        "setl_id", unit=hit.units, amount=(hit.total - hit.limit) * hit.price, text=text
+        "setl_id", unit=hit.units, amount=(hit.total - hit.lim) * hit.price, text=text
     )
 
 

@@ -12,7 +12,9 @@ if TYPE_CHECKING:
 
     from huiyan.audit.inputs import RuleInputs
 
-SEX_EVID = "《医疗保障基金使用监督管理条例》第十五条; 国家医保局两库知识点第一批(限定性别); 医保目录限性别"
+SEX_EVID = (
+    "《医疗保障基金使用监督管理条例》第十五条; 国家医保局两库知识点第一批(限定性别); 医保目录限性别"
+)
 AGE_EVID = "《医疗保障基金使用监督管理条例》第十五条; 国家医保局两库知识点第一批(限儿童/新生儿等); 医保目录限年龄"
 GEND = {"1": "男", "2": "女"}
 
@@ -23,7 +25,10 @@ def _sex(t: RuleInputs, drugs: bool) -> ir.Table:
     j = lines.join(r, lines.code == r.r_code)
     hit = j.filter(j.c_gend.isin(("1", "2")) & j.r_gend.isin(("1", "2")) & (j.c_gend != j.r_gend))
     text = (
-        hit.c_gend.substitute(GEND) + "性患者使用限" + hit.r_gend.substitute(GEND) + "性的"
+        hit.c_gend.substitute(GEND)
+        + "性患者使用限"
+        + hit.r_gend.substitute(GEND)
+        + "性的"
         + item_label(hit)
     )
     return line_hits(hit, hit.amt, text)
@@ -79,8 +84,10 @@ def _age(t: RuleInputs, drugs: bool) -> ir.Table:
     hit = j.filter(age.notnull() & ((age < low) | (j.r_max.notnull() & (age >= j.r_max))))
     # The restriction keeps age_max exclusive; show the inclusive upper age people read.
     rng = (
-        hit.r_min.fill_null(0.0).cast("int64").cast("string") + "–"
-        + (hit.r_max - 1).cast("int64").cast("string").fill_null("") + "岁"
+        hit.r_min.fill_null(0.0).cast("int64").cast("string")
+        + "–"
+        + (hit.r_max - 1).cast("int64").cast("string").fill_null("")
+        + "岁"
     )
     text = hit.c_age.cast("string") + "岁患者使用限" + rng + "的" + item_label(hit)
     return line_hits(hit, hit.amt, text).distinct()

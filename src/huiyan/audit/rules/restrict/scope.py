@@ -9,7 +9,6 @@ from huiyan.audit.helpers import (
     item_label,
     line_hits,
     of_list_type,
-    prefixes,
     restriction,
     with_case,
 )
@@ -47,8 +46,11 @@ def below_level(t: RuleInputs, p: Params) -> ir.Table:
     j = lines.join(r, lines.code == r.r_code)
     hit = j.filter(j.c_medins_lv.notnull() & (j.c_medins_lv.cast("int32") < j.r_lv.cast("int32")))
     text = (
-        hit.c_medins_lv.substitute(LV) + "医院使用限" + hit.r_lv.substitute(LV)
-        + "及以上医疗机构的" + item_label(hit)
+        hit.c_medins_lv.substitute(LV)
+        + "医院使用限"
+        + hit.r_lv.substitute(LV)
+        + "及以上医疗机构的"
+        + item_label(hit)
     )
     return line_hits(hit, hit.amt, text)
 
@@ -72,7 +74,10 @@ def not_priced_at_level(t: RuleInputs, p: Params) -> ir.Table:
     Does not flag: items the catalog prices at no level at all (no price data).
     """
     h = t.hilist.select(
-        h_code=t.hilist.hilist_code, p1=t.hilist.pric_lv1, p2=t.hilist.pric_lv2, p3=t.hilist.pric_lv3
+        h_code=t.hilist.hilist_code,
+        p1=t.hilist.pric_lv1,
+        p2=t.hilist.pric_lv2,
+        p3=t.hilist.pric_lv3,
     )
     h = h.filter(h.p1.notnull() | h.p2.notnull() | h.p3.notnull())
     lines = with_case(t.lines, t.case, "medins_lv")
@@ -108,8 +113,7 @@ def insurance_type(t: RuleInputs, p: Params) -> ir.Table:
 
 
 def _indication(t: RuleInputs, drugs: bool) -> ir.Table:
-    h = t.hilist.filter(t.hilist.lmt_dx.notnull() & (t.hilist.lmt_dx.strip() != ""))
-    pref = prefixes(h, "hilist_code", "lmt_dx")
+    pref = t.kb["lmt_dx_prefix"].distinct()
     lines = of_list_type(t.lines, drugs)
     used = lines.select("setl_id", "code").distinct()
     wanted = used.join(pref, used.code == pref.p_code).select("setl_id", "code", "p_prefix")

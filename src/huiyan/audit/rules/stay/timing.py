@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from huiyan.audit.helpers import item_label, line_hits, with_case
-from huiyan.audit.spec import ITEM_STAGES, SEVERITY_SUSPICIOUS, SEVERITY_VIOLATION, Params, rule
+from huiyan.audit.spec import SEVERITY_SUSPICIOUS, SEVERITY_VIOLATION, Params, rule
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -35,7 +35,10 @@ def after_discharge(t: RuleInputs, p: Params) -> ir.Table:
     c = with_case(t.lines, t.case, "dscg_day", "dscg_time")
     hit = c.filter(c.fee_day > c.c_dscg_day)
     text = (
-        item_label(hit) + " 发生于" + hit.fee_ocur_time.date().cast("string") + ", 出院日期"
+        item_label(hit)
+        + " 发生于"
+        + hit.fee_ocur_time.date().cast("string")
+        + ", 出院日期"
         + hit.c_dscg_time.date().cast("string")
     )
     return line_hits(hit, hit.amt, text)
@@ -61,7 +64,10 @@ def before_admission(t: RuleInputs, p: Params) -> ir.Table:
     c = with_case(t.lines, t.case, "adm_sec", "adm_time")
     hit = c.filter(c.fee_sec < c.c_adm_sec - int(p["grace_hours"]) * 3600)
     text = (
-        item_label(hit) + " 发生于" + hit.fee_ocur_time.cast("string") + ", 入院时间"
+        item_label(hit)
+        + " 发生于"
+        + hit.fee_ocur_time.cast("string")
+        + ", 入院时间"
         + hit.c_adm_time.cast("string")
     )
     return line_hits(hit, hit.amt, text)
@@ -119,15 +125,17 @@ def ward_only_days(t: RuleInputs, p: Params) -> ir.Table:
     c = c.filter((c.fee_day > c.c_adm_day) & (c.fee_day < c.c_dscg_day))
     ward = c.chrgitm_type.isin(tuple(p["ward_chrgitm_types"]))
     days = c.group_by(["setl_id", "fee_day"]).aggregate(
-        other=(~ward).cast("int32").sum(), amt=c.amt.sum()
+        other=(~ward).cast("int32").sum(),
+        amt=c.amt.sum(),
+        day_text=c.fee_ocur_time.date().cast("string").min(),
     )
     empty = days.filter(days.other == 0)
     w = ibis.window(group_by=empty.setl_id, order_by=empty.fee_day)
     runs = empty.mutate(run=empty.fee_day - ibis.row_number().over(w))
     g = runs.group_by(["setl_id", "run"]).aggregate(
-        n=runs.fee_day.count(), first=runs.fee_day.min(), amt=runs.amt.sum()
+        n=runs.fee_day.count(), start=runs.day_text.min(), amt=runs.amt.sum()
     )
     hit = g.filter(g.n >= int(p["min_days"]))
-    start = (ibis.date("1970-01-01") + hit.first.as_interval("D")).cast("string")
-    text = start + "起连续" + hit.n.cast("string") + "天仅收床位、护理、诊查费"
+    # ISO dates as text: the smallest is the first day, on every engine.
+    text = hit.start + "起连续" + hit.n.cast("string") + "天仅收床位、护理、诊查费"
     return hit.select("setl_id", unit=ibis.null("string"), amount=hit.amt, text=text)

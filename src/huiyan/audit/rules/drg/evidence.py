@@ -1,0 +1,103 @@
+"""Shared expressions of the DRG pack: treatment evidence of codes, group norms per case."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
+
+    from huiyan.audit.inputs import RuleInputs
+
+
+def _matching_lines(t: RuleInputs, ev: ir.Table, code_col: str) -> ir.Table:
+    """(setl_id, code) of ``ev`` rows (with evidence_type/evidence_code) that a net line proves."""
+    lines = t.lines.select(l_setl="setl_id", l_code="code").distinct()
+    # Two equi-joins instead of one join on an OR: engines hash-join on the case and code.
+    items = ev.filter(ev.evidence_type == "item")
+    by_item = items.join(
+        lines, (items.setl_id == lines.l_setl) & (lines.l_code == items.evidence_code)
+    ).select("setl_id", code_col)
+    atc = ev.filter(ev.evidence_type == "atc")
+    by_atc = atc.join(lines, atc.setl_id == lines.l_setl)
+    by_atc = by_atc.filter(by_atc.l_code.startswith("X" + by_atc.evidence_code))
+    hit = by_item.union(by_atc.select("setl_id", code_col))
+    return hit.select("setl_id", code_col).distinct()
+
+
+def unsupported_secondary_dx(t: RuleInputs) -> ir.Table:
+    """(setl_id, diag_code) of secondary diagnoses with evidence rows and no matching net line.
+
+    A diagnosis without evidence rows in ``dx_evidence`` is not judged (design.md §3).
+    """
+    from huiyan.audit.helpers import longest_prefix_match
+
+    d = t.diag
+    sec = d.filter(d.maindiag_flag.fill_null("0") != "1").filter(d.diag_srt_no != 1)
+    sec = sec.select("setl_id", "diag_code").distinct()
+    ev = t.kb["dx_evidence"]
+    ev = ev.filter(ev.role.isin(("secondary", "any")))
+    judged = longest_prefix_match(sec, "diag_code", ev, "diag_prefix")
+    proved = _matching_lines(t, judged, "diag_code")
+    return (
+        judged.select("setl_id", "diag_code").distinct().anti_join(proved, ["setl_id", "diag_code"])
+    )
+
+
+def unperformed_principal_procedure(t: RuleInputs) -> ir.Table:
+    """(setl_id, oprn_oprt_code) of principal procedures with evidence rows and no matching line."""
+    from huiyan.audit.helpers import longest_prefix_match
+
+    o = t.oprn
+    main = o.filter((o.oprn_srt_no == 1) | (o.main_oprn_flag == "1"))
+    main = main.select("setl_id", "oprn_oprt_code").distinct()
+    judged = longest_prefix_match(main, "oprn_oprt_code", t.kb["oprn_evidence"], "oprn_prefix")
+    proved = _matching_lines(t, judged, "oprn_oprt_code")
+    return (
+        judged.select("setl_id", "oprn_oprt_code")
+        .distinct()
+        .anti_join(proved, ["setl_id", "oprn_oprt_code"])
+    )
+
+
+def effective_cc(t: RuleInputs) -> ir.Table:
+    """(setl_id, diag_code, cc_kind) of secondary diagnoses that are MCC/CC for the principal.
+
+    A code of the scheme's MCC/CC lists does not count when its exclusion table is listed for
+    the case's principal diagnosis (``cc_exclusion``).
+    """
+    d = t.diag
+    principal = d.filter(d.diag_srt_no == 1).select(p_setl="setl_id", p_code="diag_code")
+    sec = d.filter(d.diag_srt_no != 1).select("setl_id", "diag_code")
+    cc = t.kb["mcc_cc"]
+    j = sec.join(cc, sec.diag_code == cc.cc_code)
+    j = j.join(principal, j.setl_id == principal.p_setl)
+    ex = t.kb["cc_exclusion"]
+    excluded = j.join(ex, (j.p_code == ex.ex_principal) & (j.cc_table == ex.ex_table)).select(
+        "setl_id", "diag_code"
+    )
+    return (
+        j.select("setl_id", "diag_code", "cc_kind")
+        .anti_join(excluded, ["setl_id", "diag_code"])
+        .distinct()
+    )
+
+
+def case_norms(t: RuleInputs) -> ir.Table:
+    """Per grouped case: DRG, ADRG, norms (average cost and LOS) and the standard payment."""
+    d = t.drg.filter(t.drg.status == "SUCCESS").select(
+        "drg", "adrg", "has_mcc", "has_cc", g_setl="setl_id"
+    )
+    c = t.case.join(d, t.case.setl_id == d.g_setl)
+    n = t.norms.select(n_drg="drg", avg_cost="avg_cost", avg_los="avg_los", n_cases="n_cases")
+    c = c.join(n, c.drg == n.n_drg)
+    pay = t.payment.select(y_setl="setl_id", std=t.payment.standard_payment.cast("float64"))
+    c = c.left_join(pay, c.setl_id == pay.y_setl)
+    return c.drop("g_setl", "n_drg", "y_setl")
+
+
+def group_standard(t: RuleInputs) -> ir.Table:
+    """Per DRG: the mean standard payment of its normal cases (the group's payment standard)."""
+    p = t.payment
+    p = p.filter(p.case_type == "normal")
+    return p.group_by(s_drg=p.group).aggregate(s_std=p.standard_payment.cast("float64").mean())

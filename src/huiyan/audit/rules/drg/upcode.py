@@ -1,0 +1,89 @@
+"""Upcoding (高套分组): codes that lift a case into a heavier group than its care supports."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from huiyan.audit.rules.drg.evidence import (
+    case_norms,
+    effective_cc,
+    group_standard,
+    unperformed_principal_procedure,
+    unsupported_secondary_dx,
+)
+from huiyan.audit.spec import CASE_STAGES, SEVERITY_SUSPICIOUS, Params, rule
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
+
+    from huiyan.audit.inputs import RuleInputs
+
+UPCODE_EVID = "《医疗保障基金使用监督管理条例》第三十八条; DRG付费: 编码应有诊疗证据, 不得高套分组"
+
+
+@rule(
+    id="UPCODE-001",
+    name="无治疗证据的严重并发症/合并症进入高权重组",
+    vola_bhvr_type="UPCODE",
+    sev_deg=SEVERITY_SUSPICIOUS,
+    stages=CASE_STAGES,
+    amount="payment_diff",
+    vola_evid=UPCODE_EVID,
+    template="{hits}",
+)
+def unsupported_mcc_cc(t: RuleInputs, p: Params) -> ir.Table:
+    """An MCC/CC secondary diagnosis without treatment evidence in a case grouped with MCC/CC.
+
+    Policy: domain-reference §4.6 1a; ``dx_evidence`` names the fee lines that show a diagnosis
+    was treated; the scheme's MCC/CC lists and exclusions decide whether it moves the group.
+    Flags: cases grouped into an MCC (CC) DRG with an effective MCC (CC) code that has evidence
+    rows but no matching net line; amount = the case's standard payment − the mean standard
+    payment of the lighter sibling DRG of its ADRG (0 when unknown).
+    Does not flag: codes without evidence rows; MCC/CC excluded by the principal (DXCODE-001).
+    """
+    import ibis
+
+    bad = unsupported_secondary_dx(t)
+    cc = effective_cc(t)
+    j = bad.join(cc, ["setl_id", "diag_code"])
+    c = case_norms(t)
+    j = j.join(c, j.setl_id == c.setl_id).select(
+        j.setl_id, j.diag_code, j.cc_kind, c.drg, c.adrg, c.has_mcc, c.has_cc, c.std
+    )
+    j = j.filter(((j.cc_kind == "mcc") & j.has_mcc) | ((j.cc_kind == "cc") & j.has_cc))
+    lighter = j.adrg + str(p["lighter_suffix"])
+    std = group_standard(t)
+    own = std.select(o_drg="s_drg", o_std="s_std")
+    j = j.left_join(own, j.drg == own.o_drg).left_join(std, lighter == std.s_drg)
+    diff = ibis.greatest((j.o_std.fill_null(j.std) - j.s_std).fill_null(0.0), 0.0)
+    kind = j.cc_kind.substitute({"mcc": "严重并发症/合并症", "cc": "并发症/合并症"})
+    text = "其他诊断" + j.diag_code + "(" + kind + ")无治疗证据, 入组" + j.drg
+    return j.select("setl_id", unit=j.diag_code, amount=diff, text=text).distinct()
+
+
+@rule(
+    id="UPCODE-002",
+    name="主手术无收费证据仍按手术组付费",
+    vola_bhvr_type="UPCODE",
+    sev_deg=SEVERITY_SUSPICIOUS,
+    stages=CASE_STAGES,
+    amount="payment_diff",
+    vola_evid=UPCODE_EVID,
+    template="{hits}",
+)
+def unperformed_procedure_paid(t: RuleInputs, p: Params) -> ir.Table:
+    """A principal procedure coded without its surgery/anaesthesia charges, case cost near norm.
+
+    Policy: domain-reference §4.6 1b; ``oprn_evidence`` names the fee lines of a procedure.
+    Flags: cases whose principal procedure has evidence rows but no matching net line while the
+    case cost is at least ``min_cost_ratio`` of its group's average (so not an early discharge,
+    which is UNDERSVC-001); amount = the case's standard payment (the group it should not reach).
+    """
+    bad = unperformed_principal_procedure(t)
+    c = case_norms(t)
+    j = bad.join(c, bad.setl_id == c.setl_id).select(
+        bad.setl_id, bad.oprn_oprt_code, c.drg, c.medfee, c.avg_cost, c.std
+    )
+    j = j.filter(j.medfee >= j.avg_cost * float(p["min_cost_ratio"]))
+    text = "主手术" + j.oprn_oprt_code + "无手术/麻醉收费, 入组" + j.drg
+    return j.select("setl_id", unit=j.oprn_oprt_code, amount=j.std.fill_null(0.0), text=text)

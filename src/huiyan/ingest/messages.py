@@ -1,0 +1,92 @@
+"""National interface messages (JSON lines) -> rows of the canonical tables.
+
+4101A settlement-list upload: ``setlinfo`` + ``diseinfo[]`` + ``oprninfo[]`` (+ ``icuinfo[]``);
+2301 fee-detail upload: ``feedetail[]``. A message may be wrapped in ``{"input": ...}`` (the
+platform's envelope). Field names go through the model's aliases later, like any header; the
+settlement id of a 4101A message is copied to its child rows, and list positions become sort
+numbers where the message leaves them out. A line that is not JSON is quarantined.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+CHILD_LISTS = {"diseinfo": "diseinfo", "oprninfo": "oprninfo", "icuinfo": "icuinfo"}
+SORT_NUMBER = {"diseinfo": "diag_srt_no", "oprninfo": "oprn_srt_no"}
+
+
+def _text(value: Any) -> str | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def _messages(path: Path) -> list[tuple[int, Any]]:
+    text = path.read_text(encoding="utf-8-sig", errors="replace")
+    stripped = text.lstrip()
+    if stripped.startswith("[") and path.suffix.lower() == ".json":
+        try:
+            return [(i + 1, m) for i, m in enumerate(json.loads(stripped))]
+        except json.JSONDecodeError:
+            pass
+    out = []
+    for n, line in enumerate(text.splitlines(), start=1):
+        if line.strip():
+            try:
+                out.append((n, json.loads(line)))
+            except json.JSONDecodeError as exc:
+                out.append((n, {"__bad": f"{exc.msg} (col {exc.colno})", "__line": line[:2000]}))
+    return out
+
+
+def parse(path: Path) -> tuple[dict[str, list[dict[str, str | None]]], list[tuple[int, str, str]]]:
+    """Rows per table (each with ``__row`` = message line) and unparseable lines."""
+    rows: dict[str, list[dict[str, str | None]]] = defaultdict(list)
+    bad: list[tuple[int, str, str]] = []
+    for line, msg in _messages(path):
+        if isinstance(msg, dict) and "__bad" in msg:
+            bad.append((line, msg["__bad"], msg["__line"]))
+            continue
+        body = msg.get("input", msg) if isinstance(msg, dict) else None
+        if not isinstance(body, dict):
+            bad.append((line, "not a message object", json.dumps(msg, ensure_ascii=False)[:2000]))
+            continue
+        setl = body.get("setlinfo")
+        if isinstance(setl, dict):
+            rows["setl_list"].append({"__row": str(line)} | {k: _text(v) for k, v in setl.items()})
+        parent = (
+            {k: _text(setl.get(k)) for k in ("setl_id", "mdtrt_id")}
+            if isinstance(setl, dict)
+            else {}
+        )
+        for key, table in CHILD_LISTS.items():
+            for i, item in enumerate(body.get(key) or [], start=1):
+                row = {"__row": str(line), "setl_id": parent.get("setl_id")}
+                row |= {k: _text(v) for k, v in item.items() if v is not None}
+                if table in SORT_NUMBER:
+                    row.setdefault(SORT_NUMBER[table], str(i))
+                rows[table].append(row)
+        for item in body.get("feedetail") or []:
+            row = {
+                "__row": str(line),
+                "mdtrt_id": _text(body.get("mdtrt_id")) or parent.get("mdtrt_id"),
+            }
+            row |= {k: _text(v) for k, v in item.items() if v is not None}
+            rows["feedetail"].append(row)
+    return dict(rows), bad
+
+
+def to_arrow(rows: list[dict[str, str | None]]) -> pa.Table:
+    names: dict[str, None] = {}
+    for r in rows:
+        names.update(dict.fromkeys(r))
+    return pa.table({n: pa.array([r.get(n) for r in rows], pa.string()) for n in names})

@@ -10,8 +10,12 @@ ICD-10 医保版 2.0: ``S32.000x011`` — letter + 2 digits, ``.``, digits, opti
 'E11.400x024+G63.2*'
 >>> normalize_diag("X59.900")
 'X59.900'
+>>> normalize_diag("i10.X00x002")
+'I10.x00x002'
 >>> normalize_oprn(" 00.6600X004")
 '00.6600x004'
+>>> normalize_oprn("39.901a1")
+'39.901A1'
 """
 
 from __future__ import annotations
@@ -19,7 +23,6 @@ from __future__ import annotations
 import re
 import unicodedata
 
-_EXTENSION_X = re.compile(r"(\.\d{1,4})X(\d{3})")
 _DAGGER = re.compile(r"\s*[†+]\s*")
 
 
@@ -35,16 +38,24 @@ def normalize_diag(code: str | None) -> str | None:
     text = _clean(code)
     if not text:
         return None
-    text = _DAGGER.sub("+", text.upper())
-    return _EXTENSION_X.sub(r"\1x\2", text)
+    parts = _DAGGER.sub("+", text.upper()).split("+")
+    return "+".join(_lower_x_after_dot(part) for part in parts)
+
+
+def _lower_x_after_dot(code: str) -> str:
+    # The letter X before the dot is a category (X59 external cause); after it, x is the
+    # placeholder or clinical-extension mark of 医保版 2.0 (I10.x00, S32.000x011), lower case.
+    head, dot, tail = code.partition(".")
+    return head + dot + tail.replace("X", "x")
 
 
 def normalize_oprn(code: str | None) -> str | None:
     """Canonical form of an ICD-9-CM-3 code: trimmed, extension ``x`` in lower case."""
     if code is None:
         return None
-    text = _clean(code)
-    return text.lower() or None
+    # Extensions are a lower-case x; the few sub-item letters (39.999A9 …) are upper case.
+    text = _clean(code).upper().replace("X", "x")
+    return text or None
 
 
 def is_asterisk_only(code: str) -> bool:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import importlib
-import importlib.util
 import json
 import logging
 import time
@@ -53,10 +52,6 @@ def run_steps(
         raise ValueError(f"unknown steps {unknown}; known: {', '.join(STEPS)}")
     reports = []
     for step in [s for s in STEPS if s in steps]:
-        if importlib.util.find_spec(f"huiyan.pipeline.steps.{step}") is None:
-            # TODO(integration): every step of STEPS exists once issues 4-7 land; then drop this.
-            log.warning("step %s is not available in this build", step)
-            continue
         module = importlib.import_module(f"huiyan.pipeline.steps.{step}")
         # ingest decides by content hash itself; other steps by fingerprint of what came in.
         fingerprint = _fingerprint(ctx, step) if step != "ingest" else None

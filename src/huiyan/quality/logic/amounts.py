@@ -33,8 +33,10 @@ def no_fee_lines(q: QcInputs, p: dict[str, Any]) -> ir.Table:
 
 @logic("payment_split_mismatch")
 def payment_split_mismatch(q: QcInputs, p: dict[str, Any]) -> ir.Table:
+    # SETL_D: medfee_sumamt = fund_pay_sumamt + psn_pay, psn_pay = acct_pay + cash_payamt.
+    # Own-pay and co-pay (ownpay_amt, selfpay_amt) are parts of psn_pay, not further terms.
     s = q.setl_list
-    parts = s.fund_pay_sumamt + s.ownpay_amt + s.selfpay_amt
+    parts = s.fund_pay_sumamt + s.acct_pay + s.psn_cashpay
     s = s.mutate(parts=parts)
     bad = s.filter(s.parts.notnull() & ((s.parts - s.medfee_sumamt).abs() > p["amount_tolerance"]))
     return out(bad, "fund_pay_sumamt", bad.medfee_sumamt, bad.parts)
@@ -43,10 +45,10 @@ def payment_split_mismatch(q: QcInputs, p: dict[str, Any]) -> ir.Table:
 @logic("personal_payment_mismatch")
 def personal_payment_mismatch(q: QcInputs, p: dict[str, Any]) -> ir.Table:
     s = q.setl_list
+    # The person pays own-pay and co-pay plus deductible and pooled co-insurance, so what they
+    # paid can exceed ownpay + selfpay but never fall short of it.
     s = s.mutate(paid=s.acct_pay + s.psn_cashpay, owed=s.ownpay_amt + s.selfpay_amt)
-    bad = s.filter(
-        s.paid.notnull() & s.owed.notnull() & ((s.paid - s.owed).abs() > p["amount_tolerance"])
-    )
+    bad = s.filter(s.paid.notnull() & s.owed.notnull() & (s.owed - s.paid > p["amount_tolerance"]))
     return out(bad, "psn_cashpay", bad.paid, bad.owed)
 
 

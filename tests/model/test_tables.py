@@ -4,7 +4,7 @@ import pyarrow as pa
 import pytest
 
 from huiyan.model import TABLES, codes, table
-from huiyan.model.codes import is_asterisk_only, normalize_diag, normalize_oprn
+from huiyan.model.coding import is_asterisk_only, normalize_diag, normalize_oprn
 
 
 def test_every_enum_named_by_a_field_exists() -> None:

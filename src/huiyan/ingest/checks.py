@@ -80,9 +80,23 @@ def _err(field: str, value: str, code: str, detail: str = "") -> str:
     )
 
 
+def _typed_ref(name: str) -> str:
+    """The column holding the typed value of ``name`` in the projection of ``stage_sql``."""
+    return f"s.{q('__t_' + name)}"
+
+
 def error_cases(t: Table, columns: list[str], *, damaged: bool) -> list[str]:
-    """``WHEN cond THEN {field, value, code, detail}`` branches in check order."""
+    """``WHEN cond THEN {field, value, code, detail}`` branches in check order.
+
+    The branches read the typed values already computed by the inner projection of
+    ``stage_sql`` (``_typed_ref``): converting once instead of once per check halves the cost of
+    the parse-heavy timestamp columns.
+    """
     cfg = checks()
+
+    def typed(f: Field) -> str:
+        return raw(f.name) if f.type == pa.string() else _typed_ref(f.name)
+
     fields = [t[c] for c in columns]
     whens: list[str] = []
     if damaged:
@@ -125,7 +139,7 @@ def error_cases(t: Table, columns: list[str], *, damaged: bool) -> list[str]:
     parent = cfg["parents"].get(t.name)
     if parent:
         ((child_col, _),) = parent.items()
-        whens.append(f"WHEN p.__parent IS NULL THEN {_err(child_col, raw(child_col), 'orphan')}")
+        whens.append(f"WHEN s.__parent IS NULL THEN {_err(child_col, raw(child_col), 'orphan')}")
     return whens
 
 
@@ -159,12 +173,23 @@ def stage_sql(
     """
     whens = error_cases(t, columns, damaged=damaged)
     case = f"CASE {' '.join(whens)} END" if whens else f"CAST(NULL AS {_ERR_TYPE})"
-    typed_cols = "".join(f", {typed(t[c])} AS {q(c)}" for c in columns)
-    raw_cols = "".join(f", s.{q(c)} AS __raw_{i}" for i, c in enumerate(columns))
-    inner = (
-        f"SELECT s.__row{typed_cols}, {case} AS __e{raw_cols} FROM {raw_view} s "
-        f"{parent_join(t, parent_exists=parent_exists)}"
+    fields = [t[c] for c in columns]
+    converted = "".join(
+        f", {typed(f)} AS {q('__t_' + f.name)}" for f in fields if f.type != pa.string()
     )
+    join = parent_join(t, parent_exists=parent_exists)
+    parent = ", p.__parent" if join else ""
+    # Innermost: each value converted once; the checks and the stored column both read it.
+    convert = (
+        f"SELECT s.__row{''.join(f', s.{q(c)}' for c in columns)}{converted}{parent} "
+        f"FROM {raw_view} s {join}"
+    )
+    typed_cols = "".join(
+        f", {raw(f.name) if f.type == pa.string() else _typed_ref(f.name)} AS {q(f.name)}"
+        for f in fields
+    )
+    raw_cols = "".join(f", s.{q(c)} AS __raw_{i}" for i, c in enumerate(columns))
+    inner = f"SELECT s.__row{typed_cols}, {case} AS __e{raw_cols} FROM ({convert}) s"
     record = "to_json({" + ", ".join(f"{lit(c)}: __raw_{i}" for i, c in enumerate(columns)) + "})"
     out = "".join(f", {q(c)}" for c in columns)
     return (

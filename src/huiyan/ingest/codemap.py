@@ -16,7 +16,7 @@ import duckdb
 import pyarrow as pa
 
 from huiyan.kb import dictionaries
-from huiyan.model.codes import normalize_diag, normalize_oprn
+from huiyan.model.coding import normalize_diag, normalize_oprn
 
 CODEMAP = "__ingest_codemap"
 _MAX_HOPS = 3  # some map targets are themselves retired codes mapped onward

@@ -7,6 +7,7 @@ import hashlib
 import logging
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,14 +51,29 @@ def file_hash(path: Path) -> str:
 
 @dataclass
 class _Unit:
-    """One (table, file) to load, with the function that stages it."""
+    """One (table, file) to load, with the function that stages it.
+
+    ``digest`` is computed by a background thread for table files (hashing a multi-GB CSV
+    costs seconds; it overlaps with loading the files before it) and is ready at once for
+    messages, which are parsed whole anyway.
+    """
 
     table: str
     source: Source
-    content_hash: str
+    digest: Future[str]
     stage: Callable[[Path], Staged]
     order: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def content_hash(self) -> str:
+        return self.digest.result()
+
+
+def _done(value: str) -> Future[str]:
+    f: Future[str] = Future()
+    f.set_result(value)
+    return f
 
 
 def _order(name: str) -> int:
@@ -75,26 +91,29 @@ def _seen_hashes(store: Store) -> set[tuple[str, str]]:
     }
 
 
-def _units(store: Store, sources: list[Source], report: IngestReport) -> list[_Unit]:
-    seen = _seen_hashes(store)
+def _units(
+    store: Store,
+    sources: list[Source],
+    report: IngestReport,
+    seen: set[tuple[str, str]],
+    pool: ThreadPoolExecutor,
+) -> list[_Unit]:
+    """The units in load order; table files are hashed by ``pool`` (skipped later if seen)."""
     units: list[_Unit] = []
     for src in sources:
-        digest = file_hash(src.path)
         if src.table is not None:
-            if (src.table, digest) in seen:
-                report.skipped_files.append(str(src.path))
-                continue
             reader = READERS[src.fmt]
             t = table(src.table)
             units.append(
                 _Unit(
                     src.table,
                     src,
-                    digest,
+                    Future(),
                     lambda tmp, s=src, t=t, r=reader: r(store.con, s.path, t, tmp),
                 )
             )
             continue
+        digest = file_hash(src.path)
         rows, bad = messages.parse(src.path)
         if bad:
             rows.setdefault(SETL_LIST.name, [])
@@ -107,7 +126,7 @@ def _units(store: Store, sources: list[Source], report: IngestReport) -> list[_U
                 _Unit(
                     name,
                     src,
-                    digest,
+                    _done(digest),
                     lambda tmp, s=src, n=name, r=rows[name], b=bad_here: _stage_message(
                         store, s, n, r, b
                     ),
@@ -115,7 +134,11 @@ def _units(store: Store, sources: list[Source], report: IngestReport) -> list[_U
             )
     for u in units:
         u.order = _order(u.table)
-    return sorted(units, key=lambda u: (u.order, str(u.source.path)))
+    units.sort(key=lambda u: (u.order, str(u.source.path)))
+    for u in units:  # hashed in load order, so the first file's hash is needed first
+        if u.source.table is not None:
+            u.digest = pool.submit(file_hash, u.source.path)
+    return units
 
 
 def _stage_message(
@@ -251,13 +274,40 @@ def ingest(
     batch_id = dt.datetime.now().strftime("B%Y%m%dT%H%M%S-") + uuid.uuid4().hex[:6]
     sources, unknown = discover(data_dir)
     report = IngestReport(batch_id=batch_id, unknown_files=[str(p) for p in unknown])
-    units = _units(store, sources, report)
+    seen = _seen_hashes(store)
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-hash")
+    try:
+        units = _units(store, sources, report, seen, pool)
+        _load_all(store, units, seen, report, batch_id, tick=tick, on_start=on_start)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+    if tick:
+        tick("付费范围 scope")
+    if store.has(SETL_LIST.name):
+        report.scope = write_scope(store, cfg["scope"])
+        report.medrcd_match = medrcd_match(store)
+    return report
+
+
+def _load_all(
+    store: Store,
+    units: list[_Unit],
+    seen: set[tuple[str, str]],
+    report: IngestReport,
+    batch_id: str,
+    *,
+    tick: Tick | None,
+    on_start: Callable[[int], None] | None,
+) -> None:
     if on_start:
         on_start(len(units) + 1)
     with temp_dir() as tmp, _cleanup(store):
         for unit in units:
             if tick:
                 tick(f"{unit.table} ← {unit.source.path.name}")
+            if (unit.table, unit.content_hash) in seen:  # a table file: one unit per file
+                report.skipped_files.append(str(unit.source.path))
+                continue
             result = _load_unit(store, unit, Path(tmp), batch_id)
             report.add(result)
             if result.unknown_columns:
@@ -266,9 +316,3 @@ def ingest(
                     unit.source.path,
                     ", ".join(result.unknown_columns),
                 )
-    if tick:
-        tick("付费范围 scope")
-    if store.has(SETL_LIST.name):
-        report.scope = write_scope(store, cfg["scope"])
-        report.medrcd_match = medrcd_match(store)
-    return report

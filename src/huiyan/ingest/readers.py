@@ -23,6 +23,7 @@ from huiyan.ingest.header import HeaderMap, detect_delimiter, map_header, split_
 from huiyan.model import Table
 
 RAW = "__ingest_raw"
+RAW_TABLE = "__ingest_raw_text"  # CSV text rows, numbered by rowid (dropped once staged)
 REJECTS = "__ingest_rejects"
 ARROW = "__ingest_arrow"
 
@@ -105,11 +106,17 @@ def stage_csv(con: duckdb.DuckDBPyConnection, path: Path, t: Table, tmp: Path) -
     # sample, where reading with rejects quarantines the malformed lines instead.
     columns = ", ".join(f"{_lit(n)}: 'VARCHAR'" for n in file_names)
     con.execute("DROP TABLE IF EXISTS reject_errors; DROP TABLE IF EXISTS reject_scans")
+    # Numbered by the rowid of a temporary table rather than row_number() OVER (): that window
+    # serialises the parallel CSV scan and doubled the read time, while an insertion keeps the
+    # file's order (preserve_insertion_order) and numbers rows for free.
     con.execute(
-        f"CREATE OR REPLACE TEMP VIEW {RAW} AS SELECT row_number() OVER () AS __row, {select} "
+        f"CREATE OR REPLACE TEMP TABLE {RAW_TABLE} AS SELECT {select} "
         f"FROM read_csv({_lit(str(source))}, auto_detect = false, header = true, "
         f"delim = {_lit(delimiter)}, quote = '\"', escape = '\"', columns = {{{columns}}}, "
         f"store_rejects = true)"
+    )
+    con.execute(
+        f"CREATE OR REPLACE TEMP VIEW {RAW} AS SELECT rowid + 1 AS __row, * FROM {RAW_TABLE}"
     )
     staged.csv_rejects = True
     return staged
@@ -117,6 +124,7 @@ def stage_csv(con: duckdb.DuckDBPyConnection, path: Path, t: Table, tmp: Path) -
 
 def finish(con: duckdb.DuckDBPyConnection, staged: Staged, stage: str) -> None:
     """After the stage was read from the view: collect CSV rejects, renumber rows around them."""
+    con.execute(f"DROP VIEW IF EXISTS {RAW}; DROP TABLE IF EXISTS {RAW_TABLE}")
     if staged.csv_rejects:
         _collect_csv_rejects(con)
         staged.rejected = _count(con, REJECTS)
@@ -188,7 +196,8 @@ def stage_parquet(con: duckdb.DuckDBPyConnection, path: Path, t: Table, tmp: Pat
     )
     con.execute(
         f"CREATE OR REPLACE TEMP VIEW {RAW} AS "
-        f"SELECT row_number() OVER () AS __row, {select} FROM {src}"
+        f"SELECT file_row_number + 1 AS __row, {select} "
+        f"FROM read_parquet({_lit(str(path))}, file_row_number = true)"
     )
     return Staged(encoding="parquet", unknown_columns=hmap.unknown, columns=hmap.present)
 
@@ -255,4 +264,14 @@ def temp_dir() -> tempfile.TemporaryDirectory[str]:
     return tempfile.TemporaryDirectory(prefix="huiyan-ingest-")
 
 
-__all__ = ["ARROW", "RAW", "READERS", "REJECTS", "HeaderMap", "Staged", "stage_arrow", "temp_dir"]
+__all__ = [
+    "ARROW",
+    "RAW",
+    "RAW_TABLE",
+    "READERS",
+    "REJECTS",
+    "HeaderMap",
+    "Staged",
+    "stage_arrow",
+    "temp_dir",
+]

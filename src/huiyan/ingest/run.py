@@ -23,6 +23,7 @@ from huiyan.ingest.load import ERRORS, STAGE, Loaded, load_accepted, quarantine
 from huiyan.ingest.readers import (
     ARROW,
     RAW,
+    RAW_TABLE,
     READERS,
     REJECTS,
     Staged,
@@ -185,7 +186,7 @@ def _cleanup(store: Store) -> Iterator[None]:
         con = store.con
         con.execute(f"DROP VIEW IF EXISTS {RAW}; DROP VIEW IF EXISTS {ERRORS}")
         con.unregister(ARROW)
-        for name in (STAGE, REJECTS):
+        for name in (STAGE, REJECTS, RAW_TABLE):
             con.execute(f"DROP TABLE IF EXISTS {name}")
 
 

@@ -28,7 +28,11 @@ def test_evaluation_counts_hits_per_class(store: Store, tmp_path: Path) -> None:
     store.write(
         "finding",
         pa.Table.from_pylist(
-            [_finding("s1", "FAKE", "10.00"), _finding("s2", "FAKE", "5.50"), _finding("s3", "SEX", "1")]
+            [
+                _finding("s1", "FAKE", "10.00"),
+                _finding("s2", "FAKE", "5.50"),
+                _finding("s3", "SEX", "1"),
+            ]
         ),
     )
     labels = tmp_path / "labels.csv"

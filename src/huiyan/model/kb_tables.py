@@ -22,7 +22,12 @@ ITEM_RESTRICTION = Table(
         F("kind", STR, "限定类型", required=True, enum="restriction_kind"),
         F("lmt_gend", STR, "限性别", enum="gend"),
         F("age_min", FLOAT, "最小年龄(岁)", doc="inclusive, years (days / 365 for newborns)"),
-        F("age_max", FLOAT, "最大年龄(岁)", doc="exclusive, years: allowed when age_min <= age < age_max"),
+        F(
+            "age_max",
+            FLOAT,
+            "最大年龄(岁)",
+            doc="exclusive, years: allowed when age_min <= age < age_max",
+        ),
         F("lmt_medins_lv", STR, "最低医院等级", enum="medins_lv"),
         F(
             "lmt_insutype",

@@ -24,6 +24,7 @@ from huiyan.synth.profiles import profiles
 from huiyan.synth.region import (
     DAY,
     Hospitals,
+    birth_days,
     concat,
     derive,
     dscg_s,
@@ -170,6 +171,10 @@ def _legit_follow_ups(c, hosp: Hospitals, rng) -> dict:
     src = rng.choice(n, k, replace=False) if k else np.zeros(0, dtype=np.int64)
     first_person = int(c["person"].max()) + 1
     chemo_hosp = rng.choice(top, k)  # all cycles of a patient at one hospital
+    age = np.clip(c["age"][src], 40, 75)
+    first_day = c["adm_s"][src] // DAY
+    # A birthday at least 35 days after the first cycle keeps one age over all three cycles.
+    birth = birth_days(first_day, age, rng.integers(1, 330, k))
     for cycle in range(3):
         cyc = derive(
             c,
@@ -181,8 +186,9 @@ def _legit_follow_ups(c, hosp: Hospitals, rng) -> dict:
             adm_way=2,
             flag31=2 if cycle < 2 else 1,
             person=np.arange(first_person, first_person + k),
-            adm_s=c["adm_s"][src] // DAY * DAY + cycle * 14 * DAY + 9 * 3600,
-            age=np.clip(c["age"][src], 40, 75),
+            adm_s=(first_day + cycle * 14) * DAY + 9 * 3600,
+            age=age,
+            birth_day=birth,
         )
         cyc["cm"][:] = False
         c = concat(c, cyc)

@@ -135,7 +135,7 @@ def make_cases(
         "prof": prof,
         "sex": sex,
         "age": age,
-        "birth_day": adm_day - age * 365 - rng.integers(1, 365, n),
+        "birth_day": birth_days(adm_day, age, rng.integers(1, 365, n)),
         "adm_s": adm_day * DAY + rng.integers(8 * 3600, 20 * 3600, n),
         "los": los,
         "dscg_hour": rng.integers(9 * 3600, 12 * 3600, n),
@@ -172,3 +172,26 @@ def concat(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> dict[str, np.n
 def dscg_s(cases: dict[str, np.ndarray]) -> np.ndarray:
     """Discharge timestamp: admission date + LOS days at the discharge hour."""
     return (cases["adm_s"] // DAY + cases["los"]) * DAY + cases["dscg_hour"]
+
+
+def birth_days(adm_day: np.ndarray, age: np.ndarray, before: np.ndarray) -> np.ndarray:
+    """Birth dates (days since 1970) giving exactly ``age`` full years on the admission day.
+
+    The birthday is ``before`` (1–364) days before the ``age``-th anniversary that falls on or
+    before admission, so QC's age-vs-birth-date check holds across leap years.
+    """
+    d = adm_day.astype("datetime64[D]")
+    year = d.astype("datetime64[Y]")
+    month = d.astype("datetime64[M]")
+    month_of_year = (month - year.astype("datetime64[M]")).astype(np.int64)
+    day_of_month = (d - month.astype("datetime64[D]")).astype(np.int64)
+    anniversary_month = (year.astype(np.int64) - age).astype("datetime64[Y]").astype(
+        "datetime64[M]"
+    ) + month_of_year
+    month_len = (
+        (anniversary_month + 1).astype("datetime64[D]") - anniversary_month.astype("datetime64[D]")
+    ).astype(np.int64)
+    anniversary = anniversary_month.astype("datetime64[D]") + np.minimum(
+        day_of_month, month_len - 1
+    )
+    return (anniversary - before).astype(np.int64)

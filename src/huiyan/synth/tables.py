@@ -130,8 +130,9 @@ def _setl(c, level, hosp, setl_id, mdtrt_id, medfee, fund, cash, selfpay, offset
     person = c["person"] + offset  # unique across monthly batches
     psn_no = np.char.add(admdvs, np.char.zfill(person.astype(str), 10)).astype(object)
     birth = c["birth_day"].astype("datetime64[D]").astype(str)
+    # Resident ID (GB 11643): 6-digit division, 8-digit birth date, 3-digit sequence, check digit.
     certno = np.char.add(
-        np.char.add(admdvs + "19", np.char.replace(birth, "-", "")),
+        np.char.add(admdvs, np.char.replace(birth, "-", "")),
         np.char.zfill((person % 10000).astype(str), 4),
     )
     los = c["los"]
@@ -142,11 +143,7 @@ def _setl(c, level, hosp, setl_id, mdtrt_id, medfee, fund, cash, selfpay, offset
         "mdtrt_id": strings(mdtrt_id),
         "psn_no": strings(psn_no),
         "medins_code": strings(hosp.code[c["hosp"]]),
-        "medcasno": strings(
-            np.char.add("BA", np.char.zfill(np.arange(n).astype(str), 8)).astype(object)
-            if False
-            else np.char.add("BA", setl_id.astype(str)).astype(object)
-        ),
+        "medcasno": strings(np.char.add("BA", setl_id.astype(str)).astype(object)),
         "psn_name": strings(
             np.char.add("患者", np.char.zfill((person % 100000).astype(str), 5)).astype(object)
         ),
@@ -174,6 +171,7 @@ def _setl(c, level, hosp, setl_id, mdtrt_id, medfee, fund, cash, selfpay, offset
         "lv3_nurscare_days": pa.array(np.where(nurse == 3, los, 0), pa.int32()),
         "dscg_way": int_strings(c["dscg_way"]),
         "days_rinp_flag_31": int_strings(c["flag31"]),
+        "days_rinp_pup_31": strings(np.where(c["flag31"] == 2, "按计划化疗", None).astype(object)),
         "chfpdr_code": strings(doctor),
         "chfpdr_name": strings(np.char.add("医师", doctor.astype(str)).astype(object)),
         "resp_nurs_code": strings(np.char.replace(doctor.astype(str), "D", "N").astype(object)),
@@ -245,7 +243,7 @@ def _dx_px(c, extra_dx, setl_id) -> tuple[dict, dict]:
         "oprn_oprt_date": dates(begin[surg] // DAY),
         "oprn_oprt_begntime": timestamps(begin[surg]),
         "oprn_oprt_endtime": timestamps(end[surg]),
-        "anst_way": strings(["01"] * k),
+        "anst_way": strings(["1"] * k),  # WS 364.12 CV06.00.103: 1 全身麻醉
         "anst_begntime": timestamps(begin[surg] - 900),
         "anst_endtime": timestamps(end[surg]),
         "oper_dr_code": strings(list(doctor[surg])),

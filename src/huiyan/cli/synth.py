@@ -27,6 +27,9 @@ def register(app: typer.Typer) -> None:
             Path | None, typer.Option("--labels-dir", help="标签目录（默认 OUT_DIR/../labels）")
         ] = None,
         no_medrcd: bool = typer.Option(False, "--no-medrcd", help="不生成病案首页"),
+        defect_rate: float = typer.Option(
+            0.0, "--defect-rate", help="植入结算清单数据缺陷的病例比例（标签写入 qc_defects.csv）"
+        ),
     ) -> None:
         """生成合成统筹区数据（含已标注的违规病例）。"""
         from huiyan.synth import generate
@@ -42,6 +45,7 @@ def register(app: typer.Typer) -> None:
                 fmt=fmt,
                 labels_dir=labels_dir,
                 with_medrcd=not no_medrcd,
+                defect_rate=defect_rate,
             )
         table = Table(title=f"合成数据 {report.out_dir}")
         table.add_column("表")
@@ -52,3 +56,5 @@ def register(app: typer.Typer) -> None:
         console.print(
             f"违规标签 {sum(report.labels_by_class.values()):,} 条 → {report.labels_path}"
         )
+        if report.defects_path is not None:
+            console.print(f"数据缺陷 {report.defects:,} 处 → {report.defects_path}")

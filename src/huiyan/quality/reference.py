@@ -76,6 +76,19 @@ def code_set(name: str) -> dict[str, str]:
 
 
 @cache
+def _sex_prefixes(kind: str) -> tuple[tuple[str, str], ...]:
+    rows = _own_csv("sex_specific.csv").to_pylist()
+    return tuple((r["prefix"], r["gend"]) for r in rows if r["kind"] == kind)
+
+
+def required_sex(code: str | None, kind: str = "oprn") -> str | None:
+    """The sex (``1``/``2``) a diagnosis (``diag``) or procedure (``oprn``) code is limited to."""
+    if not code:
+        return None
+    return next((g for prefix, g in _sex_prefixes(kind) if code.startswith(prefix)), None)
+
+
+@cache
 def arrow_tables() -> dict[str, pa.Table]:
     """Every reference table as Arrow (code sets as code/name; the data CSVs as published)."""
     names = ["icd10", "icd9", *_KB_DICTS, *code_tables()]

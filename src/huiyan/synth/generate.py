@@ -12,7 +12,7 @@ import pyarrow as pa
 
 from huiyan.errors import InputError
 from huiyan.model.tables import DISEINFO, FEEDETAIL, MEDINS, MEDRCD, OPRNINFO, SETL_LIST
-from huiyan.synth import knowledge
+from huiyan.synth import defects, knowledge
 from huiyan.synth.catalog import Catalog
 from huiyan.synth.fees import clean_lines
 from huiyan.synth.output import (
@@ -45,6 +45,8 @@ class SynthReport:
     labels_path: Path
     rows: dict[str, int] = field(default_factory=dict)
     labels_by_class: dict[str, int] = field(default_factory=dict)
+    defects_path: Path | None = None  # qc_defects.csv, written only when defect_rate > 0
+    defects: int = 0
 
 
 def generate(
@@ -58,12 +60,19 @@ def generate(
     fmt: str = "csv",
     labels_dir: str | Path | None = None,
     with_medrcd: bool = True,
+    defect_rate: float = 0.0,
 ) -> SynthReport:
-    """Write a synthetic region-year to ``out_dir`` and its labels to ``labels_dir``."""
+    """Write a synthetic region-year to ``out_dir`` and its labels to ``labels_dir``.
+
+    ``defect_rate`` > 0 also plants settlement-list data defects (``synth.defects``) on that
+    share of the cases without a violation label, labelled in ``qc_defects.csv``.
+    """
     if fmt not in ("csv", "parquet"):
         raise InputError(f"未知的输出格式 {fmt!r}（可选 csv / parquet）")
     if cases < 1 or not 1 <= months <= 12 or not 0 <= violation_rate <= 0.5:
         raise InputError("参数无效：cases ≥ 1，months 1–12，violation_rate 0–0.5")
+    if not 0 <= defect_rate <= 0.5:
+        raise InputError("参数无效：defect_rate 0–0.5")
     out = Path(out_dir)
     labels_folder = Path(labels_dir) if labels_dir else out.parent / "labels"
     if labels_folder.resolve() == out.resolve() or out.resolve() in labels_folder.resolve().parents:
@@ -83,6 +92,8 @@ def generate(
     }
     report = SynthReport(out, labels_folder / "labels.csv")
     label_rows: list[tuple[str, ...]] = []
+    planter = defects.Planter(defect_rate, seed) if defect_rate > 0 else None
+    defect_rows: list[tuple[str, ...]] = []
     year = int(region_params()["year"])
     per_month = np.full(months, cases // months)
     per_month[: cases % months] += 1
@@ -100,6 +111,9 @@ def generate(
             offset,
             with_medrcd,
         )
+        if planter is not None:
+            involved = {r[0] for r in batch["labels"]} | {r[3] for r in batch["labels"]}
+            defect_rows += planter.plant(batch["tables"], involved)
         for name, cols in batch["tables"].items():
             writers[name].write(cols)
         label_rows += batch["labels"]
@@ -119,6 +133,13 @@ def generate(
         w.writerows(label_rows)
     for r in label_rows:
         report.labels_by_class[r[1]] = report.labels_by_class.get(r[1], 0) + 1
+    if planter is not None:
+        report.defects_path = labels_folder / "qc_defects.csv"
+        report.defects = len({(r[0], r[1]) for r in defect_rows})
+        with report.defects_path.open("w", encoding="utf-8", newline="") as fh:
+            w = csv.writer(fh)
+            w.writerow(defects.DEFECT_COLUMNS)
+            w.writerows(defect_rows)
     return report
 
 

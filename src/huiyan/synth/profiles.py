@@ -23,6 +23,7 @@ from typing import Any
 import yaml
 
 from huiyan.kb.dictionaries import NATIONAL_SCHEME, diagnoses, procedures
+from huiyan.quality.reference import required_sex
 from huiyan.synth.merged import Knowledge, static_tables
 
 # Words in a diagnosis name that tie it to newborns or children: not used for adult profiles.
@@ -222,7 +223,8 @@ def profiles() -> tuple[Profile, ...]:
                         kind=kind,
                         pdx=pdx,
                         oprn=oprn,
-                        sex=who[0],
+                        # A sex-limited procedure (e.g. 70.32 on the cul-de-sac) limits the sex.
+                        sex=who[0] or required_sex(oprn),
                         age=who[1],
                         los=float(p["los"][0 if kind == "medical" else 1]),
                         daily_cost=float(p["daily_cost"][0 if kind == "medical" else 1]),

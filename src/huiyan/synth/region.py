@@ -161,6 +161,10 @@ def derive(cases: dict[str, np.ndarray], idx: np.ndarray, **changes: Any) -> dic
             if np.ndim(v) == 0
             else np.asarray(v)
         )
+    if "adm_s" in changes and "age" not in changes:
+        # The age on the list is the full years on the new admission day (a birthday may fall
+        # during the stay the new one is derived from).
+        out["age"] = full_years(out["birth_day"], out["adm_s"] // DAY)
     out["origin"] = idx.astype(np.int64)
     return out
 
@@ -172,6 +176,24 @@ def concat(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> dict[str, np.n
 def dscg_s(cases: dict[str, np.ndarray]) -> np.ndarray:
     """Discharge timestamp: admission date + LOS days at the discharge hour."""
     return (cases["adm_s"] // DAY + cases["los"]) * DAY + cases["dscg_hour"]
+
+
+def _ymd(days: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    d = np.asarray(days).astype("datetime64[D]")
+    year, month = d.astype("datetime64[Y]"), d.astype("datetime64[M]")
+    month_of_year = (month - year.astype("datetime64[M]")).astype(np.int64)
+    return (
+        year.astype(np.int64),
+        month_of_year,
+        (d - month.astype("datetime64[D]")).astype(np.int64),
+    )
+
+
+def full_years(birth_day: np.ndarray, day: np.ndarray) -> np.ndarray:
+    """Completed years of age on ``day`` for people born on ``birth_day`` (days since 1970)."""
+    by, bm, bd = _ymd(birth_day)
+    y, m, d = _ymd(day)
+    return y - by - ((m < bm) | ((m == bm) & (d < bd))).astype(np.int64)
 
 
 def birth_days(adm_day: np.ndarray, age: np.ndarray, before: np.ndarray) -> np.ndarray:

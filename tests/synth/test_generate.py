@@ -143,3 +143,60 @@ def test_clean_background_respects_daily_limits_and_stay_bounds(tmp_path: Path) 
     for (_, code, _), qty in per_day.items():
         limit = hilist[code]["max_cnt_day"]
         assert not limit or qty <= Decimal(limit), code
+
+
+def _evidence(data: Path, name: str, prefix_col: str) -> list[tuple[str, str, str]]:
+    """(prefix, evidence_type, evidence_code) of the effective table the audit reads."""
+    from huiyan.kb.knowledge import effective
+
+    table = TABLES[name]
+    own = pacsv.read_csv(
+        data / "knowledge" / f"{name}.csv",
+        convert_options=pacsv.ConvertOptions(column_types=dict.fromkeys(table.columns, "string")),
+    )
+    rows = effective(name, table.conform(own)).to_pylist()
+    return [(r[prefix_col], r["evidence_type"], r["evidence_code"]) for r in rows]
+
+
+def _proves(code: str, evidence: list[tuple[str, str, str]], billed: set[str]) -> bool:
+    """Whether a billed item matches an evidence row of any prefix of ``code``."""
+    for prefix, kind, value in evidence:
+        if not code.startswith(prefix):
+            continue
+        if any(b == value if kind == "item" else b.startswith("X" + value) for b in billed):
+            return True
+    return False
+
+
+def test_unsupported_codes_and_undone_procedures_have_no_proving_line(region: Path) -> None:
+    data = region / "data"
+    billed: dict[str, set[str]] = {}
+    for r in _read(data / "feedetail.csv"):
+        billed.setdefault(r["setl_id"], set()).add(r["med_list_codg"])
+    dx_ev = _evidence(data, "dx_evidence", "diag_prefix")
+    ox_ev = _evidence(data, "oprn_evidence", "oprn_prefix")
+    seen = set()
+    for lab in _read(region / "labels" / "labels.csv"):
+        cls, code = lab["vola_bhvr_type"], lab["detail"]
+        if cls == "UPCODE" or (cls == "DXCODE" and "无治疗证据" in lab["mechanism"]):
+            assert not _proves(code, dx_ev, billed[lab["setl_id"]]), lab
+        elif cls == "UNDERSVC":
+            assert not _proves(code, ox_ev, billed[lab["setl_id"]]), lab
+        else:
+            continue
+        seen.add(cls)
+    assert seen == {"UPCODE", "DXCODE", "UNDERSVC"}
+
+
+def test_unbundled_components_cost_more_than_the_bundle(region: Path) -> None:
+    lines = {(r["setl_id"], r["feedetl_sn"]): r for r in _read(region / "data" / "feedetail.csv")}
+    labels = [
+        r for r in _read(region / "labels" / "labels.csv") if r["vola_bhvr_type"] == "UNBUNDLE"
+    ]
+    assert labels
+    for lab in labels:
+        parts = sum(
+            Decimal(lines[(lab["setl_id"], sn)]["det_item_fee_sumamt"])
+            for sn in lab["detail"].split("|")
+        )
+        assert 0 < Decimal(lab["amount"]) <= parts, lab

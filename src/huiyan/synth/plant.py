@@ -13,13 +13,16 @@ import numpy as np
 
 from huiyan.model.enums import codes
 from huiyan.synth.catalog import Catalog
+from huiyan.synth.evidence import Resolver
 from huiyan.synth.fees import COLS, Lines, op_times
 from huiyan.synth.national import dup_subs
 from huiyan.synth.profiles import comorbidities, excluded, profiles
 from huiyan.synth.region import DAY, derive, dscg_s, profile_arrays
+from huiyan.synth.world import world
 
 CLASSES = tuple(sorted(codes("vola_bhvr_type"), key=list(codes("vola_bhvr_type")).index))
 CASE_CLASSES = ("SPLIT", "LOWADM", "UNDERSVC", "UPCODE", "DXCODE")
+WARD_TYPES = ("01", "02", "07")  # bed, consultation, nursing: no treatment on such a day
 
 
 @dataclass
@@ -32,6 +35,50 @@ class Label:
     codes: list[str] = field(default_factory=list)
     amount_fen: int | None = None  # None: computed from the uids' amounts
     amount_rule: str = "lines"  # lines / case_cost / upcode
+
+
+def proving_items(cat: Catalog, groups: list[frozenset[tuple[str, str]]]) -> np.ndarray:
+    """Catalog indices whose net line proves at least one evidence row of ``groups``.
+
+    Stricter than any one reading of ``dx_evidence``/``oprn_evidence`` (longest prefix only or
+    every prefix): a code whose evidence none of a case's items covers is unsupported under all.
+    """
+    wanted = [e for g in groups for e in g]
+    codes = cat.column("hilist_code")
+    return np.flatnonzero([any(Resolver.covers(str(c), e) for e in wanted) for c in codes])
+
+
+def _billed(i: int, cases) -> set[int]:
+    """Catalog items that prove case ``i``'s principal, procedure and comorbidities."""
+    w = world()
+    prof = int(cases["prof"][i])
+    items = set(w.pdx_items[prof])
+    if w.surgery_item[prof] >= 0:
+        items.add(int(w.surgery_item[prof]))
+    for j in np.flatnonzero(cases["cm"][i]):
+        items.update(w.cm_items[j])
+    return items
+
+
+def _unproven(cases, code: str, cat: Catalog) -> np.ndarray:
+    """Per case: none of the items its clean stay bills for its own codes proves ``code``."""
+    proof = set(proving_items(cat, world().knowledge.dx_groups(code)).tolist())
+    return np.array([not (_billed(i, cases) & proof) for i in range(len(cases["los"]))])
+
+
+def _ward_run(days: np.ndarray, chrg: np.ndarray, last: int, first: int, end: int) -> tuple:
+    """Widen the ward-only days ``first..end`` over neighbouring ward-only days of the stay
+    (strictly between the admission day 0 and the discharge day ``last``)."""
+
+    def ward_only(d: int) -> bool:
+        on = chrg[days == d]
+        return 0 < d < last and len(on) > 0 and bool(np.isin(on, WARD_TYPES).all())
+
+    while ward_only(first - 1):
+        first -= 1
+    while ward_only(end + 1):
+        end += 1
+    return first, end
 
 
 def quota(n: int, rate: float, rng: np.random.Generator) -> dict[str, int]:
@@ -62,11 +109,19 @@ def plan_cases(
     no_cc = ~(cases["cm"][:, is_mcc_cc].any(axis=1))
     split_mcc = np.array([p.has_mcc_split for p in ps])[cases["prof"]]
     surg = pa_["surgical"][cases["prof"]]
-    for i in pick(split_mcc & no_cc & ~surg, quota_["UPCODE"]):
+    cat = world().cat
+    # An MCC added without treatment evidence: the first one the principal does not exclude and
+    # the stay's own treatment does not prove (otherwise it would be a supported code).
+    mcc_codes = [c["code"] for c in cms if c["role"] == "mcc"]
+    unproven = {code: _unproven(cases, code, cat) for code in mcc_codes}
+
+    def upcode_code(i: int) -> str | None:
         pdx = ps[cases["prof"][i]].pdx
-        code = next(
-            (c["code"] for c in cms if c["role"] == "mcc" and not excluded(pdx, c["code"])), None
-        )
+        return next((c for c in mcc_codes if not excluded(pdx, c) and unproven[c][i]), None)
+
+    can_upcode = np.array([upcode_code(i) is not None for i in range(n)])
+    for i in pick(split_mcc & no_cc & ~surg & can_upcode, quota_["UPCODE"]):
+        code = upcode_code(int(i))
         if code:
             extra_dx.setdefault(int(i), []).append(code)
             labels.append(
@@ -82,7 +137,9 @@ def plan_cases(
     e11 = next(j for j, c in enumerate(cms) if c["code"].startswith("E11"))
     for k, i in enumerate(
         pick(
-            ~cases["cm"][:, i10] & ~np.array([p.pdx.startswith("I10") for p in ps])[cases["prof"]],
+            ~cases["cm"][:, i10]
+            & ~np.array([p.pdx.startswith("I10") for p in ps])[cases["prof"]]
+            & _unproven(cases, cms[i10]["code"], cat),
             quota_["DXCODE"],
         )
     ):
@@ -158,7 +215,16 @@ def plant_lines(
     # Low-standard admissions keep only ward, examination and laboratory lines.
     ward_exam = np.isin(chrg, ["01", "02", "03", "04", "07"])
     keep &= ~(np.isin(lines["case"], lowadm) & ~ward_exam)
+    # Under-service: the coded principal procedure was not done, so no line may prove it —
+    # whatever its charge type (a dialysis or stent item may be a treatment, 05) — nor any
+    # surgery, anaesthesia or material line.
     keep &= ~(np.isin(lines["case"], under) & np.isin(chrg, ["06", "08"]))
+    ps = profiles()
+    for pid in np.unique(cases["prof"][under]):
+        groups = world().knowledge.oprn_groups(ps[pid].oprn or "")
+        of_pid = under[cases["prof"][under] == pid]
+        proof = proving_items(cat, groups)
+        keep &= ~(np.isin(lines["case"], of_pid) & np.isin(lines["item"], proof))
     day = lines["t"] // DAY - (cases["adm_s"] // DAY)[lines["case"]]
     used = np.zeros(n, dtype=bool)
     used[lowadm] = used[under] = True
@@ -203,7 +269,6 @@ def plant_lines(
     for i in pick(has_ct & (los >= 4), quota_["OVEREXAM"]):
         uid = new(i, "ct", int(adm_day[i] + 2 * DAY + 15 * 3600), 1)
         labels.append(Label(int(i), "OVEREXAM", "CT平扫最短间隔内重复检查", [uid]))
-    ps = profiles()
     clean_inc = np.array([p.clean_incision for p in ps])[cases["prof"]]
     infect = cases["cm"][:, [j for j, c in enumerate(comorbidities()) if c["code"][0] in "AJ"]].any(
         axis=1
@@ -230,20 +295,12 @@ def plant_lines(
             continue
         keep[panel] = False
         t = int(lines["t"][panel[0]])
-        uids = [new(i, r, t, 1) for r in ("alt", "ast", "tbil", "alb")]
-        bundle = int(price[panel[0]])
-        labels.append(
-            Label(
-                int(i),
-                "UNBUNDLE",
-                "肝功能组合拆分为单项收费",
-                uids,
-                amount_fen=sum(
-                    int(cat.price_fen[cat[r], level[i]]) for r in ("alt", "ast", "tbil", "alb")
-                )
-                - bundle,
-            )
-        )
+        parts = ("alt", "ast", "tbil", "dbil", "alb")
+        uids = [new(i, r, t, 1) for r in parts]
+        total = sum(int(cat.price_fen[cat[r], level[i]]) for r in parts)
+        # What the fund overpaid: components' sum − bundle price, never below 0 nor above the sum.
+        over = min(max(total - int(price[panel[0]]), 0), total)
+        labels.append(Label(int(i), "UNBUNDLE", "肝功能组合拆分为单项收费", uids, amount_fen=over))
     for i in pick(np.ones(n, dtype=bool), quota_["OVERPRICE"]):
         x = lines_of(i, "xray", 0)
         if len(x):
@@ -328,14 +385,20 @@ def plant_lines(
     for i in pick(no_cm & (los >= 7), quota_["BEDHANG"]):
         s = np.arange(starts[i], starts[i + 1])
         window = s[(day[s] >= 2) & (day[s] <= 4)]
-        ward = np.isin(chrg[window], ["01", "02", "07"])
+        ward = np.isin(chrg[window], WARD_TYPES)
         keep[window[~ward]] = False
-        d0 = (adm_day[i] // DAY + 2).astype("datetime64[D]")
+        # The run of ward-only days may reach quiet neighbours (days without drugs or tests):
+        # the label covers the whole run, inside the stay, as the days "without treatment".
+        kept = s[keep[s]]
+        last = int(dscg[i] // DAY - adm_day[i] // DAY)
+        first, end = _ward_run(day[kept], chrg[kept], last, 2, 4)
+        run = kept[(day[kept] >= first) & (day[kept] <= end)]
+        d0 = (adm_day[i] // DAY + first).astype("datetime64[D]")
         lab = Label(
             int(i),
             "BEDHANG",
-            f"{d0}起连续3天仅收床位、护理、诊查费",
-            [int(u) for u in window[ward]],
+            f"{d0}起连续{end - first + 1}天仅收床位、护理、诊查费",
+            [int(u) for u in run],
         )
         lab.uids_are_evidence_only = True  # type: ignore[attr-defined]
         labels.append(lab)

@@ -37,10 +37,13 @@ def unbundled(t: RuleInputs, p: Params) -> ir.Table:
     """At least ``min_components`` components of a bundle billed in one window without the bundle.
 
     Policy: a packaged item is charged as the package (``item_bundle``), not its parts.
-    Flags: the component lines of each (case, bundle, window); amount = components' sum − the
-    bundle's price at the hospital's level (design.md: may be negative when parts are cheaper).
+    Flags: the component lines of each (case, bundle, window); amount = what the fund paid
+    above the bundle: components' sum − the bundle's price at the hospital's level, at least 0
+    (parts cheaper than the bundle cost the fund nothing) and at most the components' sum.
     Does not flag: windows in which the bundle code itself is billed.
     """
+    import ibis
+
     b = t.kb["item_bundle"]
     lines = with_case(t.lines, t.case, "medins_lv")
     j = lines.join(b, lines.code == b.component_code)
@@ -80,7 +83,8 @@ def unbundled(t: RuleInputs, p: Params) -> ir.Table:
         + g.n.cast("string")
         + "个单项收费"
     )
-    return g.select("setl_id", unit=g.units, amount=(g.total - price), text=text)
+    amount = ibis.least(ibis.greatest(g.total - price, 0.0), g.total)
+    return g.select("setl_id", unit=g.units, amount=amount, text=text)
 
 
 @rule(

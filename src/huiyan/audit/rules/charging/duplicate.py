@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING
 
 from huiyan.audit.helpers import item_label, line_hits, restriction
@@ -16,10 +17,9 @@ DUP_EVID = (
     "《医疗保障基金使用监督管理条例》第三十八条(重复收费); 国家医保局两库知识点第七批(重复收费)"
 )
 
-
-@rule(
-    id="DUPCHG-001",
-    name="主项已包含的从项另行收费",
+# Duplicate charging: violations at every stage, the duplicate lines' amount.
+dup_rule = partial(
+    rule,
     vola_bhvr_type="DUPCHG",
     sev_deg=SEVERITY_VIOLATION,
     stages=ITEM_STAGES,
@@ -27,6 +27,9 @@ DUP_EVID = (
     vola_evid=DUP_EVID,
     template="{hits}",
 )
+
+
+@dup_rule(id="DUPCHG-001", name="主项已包含的从项另行收费")
 def included_item(t: RuleInputs, p: Params) -> ir.Table:
     """A sub item billed in the same window as the main item that already includes it.
 
@@ -53,16 +56,7 @@ def included_item(t: RuleInputs, p: Params) -> ir.Table:
     return line_hits(hit, hit.amt, text).distinct()
 
 
-@rule(
-    id="DUPCHG-002",
-    name="同一项目同一时间重复收费",
-    vola_bhvr_type="DUPCHG",
-    sev_deg=SEVERITY_VIOLATION,
-    stages=ITEM_STAGES,
-    amount="line",
-    vola_evid=DUP_EVID,
-    template="{hits}",
-)
+@dup_rule(id="DUPCHG-002", name="同一项目同一时间重复收费")
 def identical_line(t: RuleInputs, p: Params) -> ir.Table:
     """The same item billed twice at the same moment with the same price.
 

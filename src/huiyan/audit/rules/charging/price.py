@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING
 
 from huiyan.audit.helpers import item_label, line_hits, num, with_case
@@ -16,10 +17,9 @@ PRICE_EVID = (
     "《医疗保障基金使用监督管理条例》第三十八条(超标准收费); 医疗服务价格项目规范及医保目录分级限价"
 )
 
-
-@rule(
-    id="OVERPRICE-001",
-    name="收费单价高于本级医院限价",
+# Over-standard prices: violations at every stage, the price difference.
+price_rule = partial(
+    rule,
     vola_bhvr_type="OVERPRICE",
     sev_deg=SEVERITY_VIOLATION,
     stages=ITEM_STAGES,
@@ -27,6 +27,9 @@ PRICE_EVID = (
     vola_evid=PRICE_EVID,
     template="{hits}",
 )
+
+
+@price_rule(id="OVERPRICE-001", name="收费单价高于本级医院限价")
 def above_level_price(t: RuleInputs, p: Params) -> ir.Table:
     """A unit price above the catalog's maximum price at the hospital's level.
 
@@ -50,16 +53,7 @@ def above_level_price(t: RuleInputs, p: Params) -> ir.Table:
     return line_hits(hit, (hit.pric - hit.lim) * hit.cnt, text)
 
 
-@rule(
-    id="OVERPRICE-002",
-    name="明细金额高于单价×数量",
-    vola_bhvr_type="OVERPRICE",
-    sev_deg=SEVERITY_VIOLATION,
-    stages=ITEM_STAGES,
-    amount="price_diff",
-    vola_evid=PRICE_EVID,
-    template="{hits}",
-)
+@price_rule(id="OVERPRICE-002", name="明细金额高于单价×数量")
 def amount_above_price(t: RuleInputs, p: Params) -> ir.Table:
     """A line amount larger than its unit price times its quantity.
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING
 
 from huiyan.audit.helpers import diag_matches, item_label, line_hits, restriction
@@ -14,17 +15,18 @@ if TYPE_CHECKING:
 
 EXAM_EVID = "《医疗保障基金使用监督管理条例》第三十八条(过度检查); 检查项目最短间隔与适应证"
 
-
-@rule(
-    id="OVEREXAM-001",
-    name="同一检查在最短间隔内重复",
+# Over-examination: suspicious (a reason may exist), the excess lines' amount.
+exam_rule = partial(
+    rule,
     vola_bhvr_type="OVEREXAM",
     sev_deg=SEVERITY_SUSPICIOUS,
     stages=ITEM_STAGES,
     amount="line",
-    vola_evid=EXAM_EVID,
     template="{hits}",
 )
+
+
+@exam_rule(id="OVEREXAM-001", name="同一检查在最短间隔内重复", vola_evid=EXAM_EVID)
 def repeat_within_interval(t: RuleInputs, p: Params) -> ir.Table:
     """The same examination repeated before its shortest interval has passed.
 
@@ -53,16 +55,7 @@ def repeat_within_interval(t: RuleInputs, p: Params) -> ir.Table:
     return line_hits(hit, hit.amt, text)
 
 
-@rule(
-    id="OVEREXAM-002",
-    name="无适应证超量开具同组检查",
-    vola_bhvr_type="OVEREXAM",
-    sev_deg=SEVERITY_SUSPICIOUS,
-    stages=ITEM_STAGES,
-    amount="line",
-    vola_evid=EXAM_EVID,
-    template="{hits}",
-)
+@exam_rule(id="OVEREXAM-002", name="无适应证超量开具同组检查", vola_evid=EXAM_EVID)
 def beyond_indication(t: RuleInputs, p: Params) -> ir.Table:
     """More than ``max_without`` exams of one ``exam_indication`` group on a day without indication.
 
@@ -95,15 +88,10 @@ def beyond_indication(t: RuleInputs, p: Params) -> ir.Table:
     return line_hits(hit, hit.amt, text).distinct()
 
 
-@rule(
+@exam_rule(
     id="OVEREXAM-003",
     name="检验项目超过周期限定频次",
-    vola_bhvr_type="OVEREXAM",
-    sev_deg=SEVERITY_SUSPICIOUS,
-    stages=ITEM_STAGES,
-    amount="line",
     vola_evid="国家医保局两库知识点第八批(项目周期限定频次, 如糖化血红蛋白15天1次)",
-    template="{hits}",
 )
 def period_frequency(t: RuleInputs, p: Params) -> ir.Table:
     """An item billed more often within its period than allowed (NHSA batch 8-4).

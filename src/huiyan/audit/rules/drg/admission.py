@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING
 
 from huiyan.audit.rules.drg.evidence import case_norms
@@ -14,6 +15,27 @@ if TYPE_CHECKING:
 
 SPLIT_EVID = "《医疗保障基金使用监督管理条例》第三十八条(分解住院); DRG付费病例再入院管理"
 LOWADM_EVID = "《医疗保障基金使用监督管理条例》第三十八条; 不符合入院指征的低标准入院"
+
+# Split admissions: suspicious (judged on review), whole-stay rules, the later stay's fund payment.
+split_rule = partial(
+    rule,
+    vola_bhvr_type="SPLIT",
+    sev_deg=SEVERITY_SUSPICIOUS,
+    stages=CASE_STAGES,
+    amount="fund_pay",
+    vola_evid=SPLIT_EVID,
+    template="{hits}",
+)
+# Low-standard admissions: suspicious, whole-stay rules, the whole case cost.
+lowadm_rule = partial(
+    rule,
+    vola_bhvr_type="LOWADM",
+    sev_deg=SEVERITY_SUSPICIOUS,
+    stages=CASE_STAGES,
+    amount="case_cost",
+    vola_evid=LOWADM_EVID,
+    template="{hits}",
+)
 
 
 def _pairs(t: RuleInputs, p: Params, *, same_hospital: bool) -> ir.Table:
@@ -69,16 +91,7 @@ def _split_hits(j: ir.Table, what: str) -> ir.Table:
     )
 
 
-@rule(
-    id="SPLIT-001",
-    name="同一机构短期内同病种再入院",
-    vola_bhvr_type="SPLIT",
-    sev_deg=SEVERITY_SUSPICIOUS,
-    stages=CASE_STAGES,
-    amount="fund_pay",
-    vola_evid=SPLIT_EVID,
-    template="{hits}",
-)
+@split_rule(id="SPLIT-001", name="同一机构短期内同病种再入院")
 def same_hospital_readmission(t: RuleInputs, p: Params) -> ir.Table:
     """Readmission to the same hospital within ``window_days`` for the same condition.
 
@@ -92,16 +105,7 @@ def same_hospital_readmission(t: RuleInputs, p: Params) -> ir.Table:
     return _split_hits(j.filter(_related(j, p)), "同机构同病种再入院")
 
 
-@rule(
-    id="SPLIT-002",
-    name="出院当日或次日同机构再入院",
-    vola_bhvr_type="SPLIT",
-    sev_deg=SEVERITY_SUSPICIOUS,
-    stages=CASE_STAGES,
-    amount="fund_pay",
-    vola_evid=SPLIT_EVID,
-    template="{hits}",
-)
+@split_rule(id="SPLIT-002", name="出院当日或次日同机构再入院")
 def next_day_readmission(t: RuleInputs, p: Params) -> ir.Table:
     """Discharge and readmission to the same hospital on the same or the next day.
 
@@ -113,16 +117,7 @@ def next_day_readmission(t: RuleInputs, p: Params) -> ir.Table:
     return _split_hits(_pairs(t, p, same_hospital=True), "即再次入院")
 
 
-@rule(
-    id="SPLIT-003",
-    name="短期内转至其他机构同病种再入院",
-    vola_bhvr_type="SPLIT",
-    sev_deg=SEVERITY_SUSPICIOUS,
-    stages=CASE_STAGES,
-    amount="fund_pay",
-    vola_evid=SPLIT_EVID,
-    template="{hits}",
-)
+@split_rule(id="SPLIT-003", name="短期内转至其他机构同病种再入院")
 def other_hospital_readmission(t: RuleInputs, p: Params) -> ir.Table:
     """Readmission to another hospital within ``window_days`` for the same ADRG, not a transfer.
 
@@ -144,16 +139,7 @@ def _short_cheap(t: RuleInputs, p: Params) -> ir.Table:
     )
 
 
-@rule(
-    id="LOWADM-001",
-    name="门诊可治疗病种短期住院仅做检查",
-    vola_bhvr_type="LOWADM",
-    sev_deg=SEVERITY_SUSPICIOUS,
-    stages=CASE_STAGES,
-    amount="case_cost",
-    vola_evid=LOWADM_EVID,
-    template="{hits}",
-)
+@lowadm_rule(id="LOWADM-001", name="门诊可治疗病种短期住院仅做检查")
 def outpatient_condition_exams_only(t: RuleInputs, p: Params) -> ir.Table:
     """A condition treatable as an outpatient admitted briefly for examinations only.
 
@@ -187,16 +173,7 @@ def outpatient_condition_exams_only(t: RuleInputs, p: Params) -> ir.Table:
     return j.select("setl_id", unit=j.o_code, amount=j.medfee, text=text)
 
 
-@rule(
-    id="LOWADM-002",
-    name="短期低费用住院以检查检验为主",
-    vola_bhvr_type="LOWADM",
-    sev_deg=SEVERITY_SUSPICIOUS,
-    stages=CASE_STAGES,
-    amount="case_cost",
-    vola_evid=LOWADM_EVID,
-    template="{hits}",
-)
+@lowadm_rule(id="LOWADM-002", name="短期低费用住院以检查检验为主")
 def exams_dominated_stay(t: RuleInputs, p: Params) -> ir.Table:
     """A short cheap stay whose charges are almost only examinations and tests.
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING
 
 from huiyan.audit.rules.drg.evidence import effective_cc, unsupported_secondary_dx
@@ -22,6 +23,11 @@ if TYPE_CHECKING:
 CODING_EVID = "《医疗保障基金结算清单填写规范》; 医保版ICD-10编码规则; 知识库诊断限定"
 GEND = {"1": "男", "2": "女"}
 
+# Every coding rule: class DXCODE, no amount (a coding finding), the same policy basis.
+dxcode_rule = partial(
+    rule, vola_bhvr_type="DXCODE", amount="none", vola_evid=CODING_EVID, template="{hits}"
+)
+
 
 def _zero(table: ir.Table, unit: ir.Value, text: ir.Value) -> ir.Table:
     import ibis
@@ -38,15 +44,11 @@ def _restricted(t: RuleInputs) -> ir.Table:
     return j.join(c, j.setl_id == c.c_setl)
 
 
-@rule(
+@dxcode_rule(
     id="DXCODE-001",
     name="其他诊断无治疗证据(不影响分组)",
-    vola_bhvr_type="DXCODE",
     sev_deg=SEVERITY_SUSPICIOUS,
     stages=CASE_STAGES,
-    amount="none",
-    vola_evid=CODING_EVID,
-    template="{hits}",
 )
 def untreated_secondary(t: RuleInputs, p: Params) -> ir.Table:
     """A secondary diagnosis with no treatment evidence that does not change the DRG.
@@ -61,15 +63,8 @@ def untreated_secondary(t: RuleInputs, p: Params) -> ir.Table:
     return _zero(j, j.diag_code, "其他诊断" + j.diag_code + "无相应治疗或检查证据")
 
 
-@rule(
-    id="DXCODE-002",
-    name="诊断与患者性别不符",
-    vola_bhvr_type="DXCODE",
-    sev_deg=SEVERITY_VIOLATION,
-    stages=ITEM_STAGES,
-    amount="none",
-    vola_evid=CODING_EVID,
-    template="{hits}",
+@dxcode_rule(
+    id="DXCODE-002", name="诊断与患者性别不符", sev_deg=SEVERITY_VIOLATION, stages=ITEM_STAGES
 )
 def dx_sex(t: RuleInputs, p: Params) -> ir.Table:
     """A diagnosis restricted to one sex coded for a patient of the other sex.
@@ -90,15 +85,8 @@ def dx_sex(t: RuleInputs, p: Params) -> ir.Table:
     return _zero(j, j.diag_code, text)
 
 
-@rule(
-    id="DXCODE-003",
-    name="诊断与患者年龄不符",
-    vola_bhvr_type="DXCODE",
-    sev_deg=SEVERITY_VIOLATION,
-    stages=ITEM_STAGES,
-    amount="none",
-    vola_evid=CODING_EVID,
-    template="{hits}",
+@dxcode_rule(
+    id="DXCODE-003", name="诊断与患者年龄不符", sev_deg=SEVERITY_VIOLATION, stages=ITEM_STAGES
 )
 def dx_age(t: RuleInputs, p: Params) -> ir.Table:
     """A diagnosis restricted to an age range coded outside it.
@@ -115,15 +103,8 @@ def dx_age(t: RuleInputs, p: Params) -> ir.Table:
     return _zero(j, j.diag_code, j.age.cast("string") + "岁患者诊断" + j.diag_code + "超出限定年龄")
 
 
-@rule(
-    id="DXCODE-004",
-    name="互斥诊断同时存在",
-    vola_bhvr_type="DXCODE",
-    sev_deg=SEVERITY_VIOLATION,
-    stages=ITEM_STAGES,
-    amount="none",
-    vola_evid=CODING_EVID,
-    template="{hits}",
+@dxcode_rule(
+    id="DXCODE-004", name="互斥诊断同时存在", sev_deg=SEVERITY_VIOLATION, stages=ITEM_STAGES
 )
 def exclusive_dx(t: RuleInputs, p: Params) -> ir.Table:
     """Two diagnoses that cannot both be present (``diag_exclusive``, e.g. E10 with E11).
@@ -142,15 +123,11 @@ def exclusive_dx(t: RuleInputs, p: Params) -> ir.Table:
     ).distinct()
 
 
-@rule(
+@dxcode_rule(
     id="DXCODE-005",
     name="不能作为主诊断的编码作主诊断",
-    vola_bhvr_type="DXCODE",
     sev_deg=SEVERITY_VIOLATION,
     stages=ITEM_STAGES,
-    amount="none",
-    vola_evid=CODING_EVID,
-    template="{hits}",
 )
 def not_principal(t: RuleInputs, p: Params) -> ir.Table:
     """A code that may not be principal coded as the principal diagnosis.
@@ -163,15 +140,8 @@ def not_principal(t: RuleInputs, p: Params) -> ir.Table:
     return _zero(j, j.diag_code, "诊断" + j.diag_code + "不能作为主诊断")
 
 
-@rule(
-    id="DXCODE-006",
-    name="星号编码单独作主诊断",
-    vola_bhvr_type="DXCODE",
-    sev_deg=SEVERITY_VIOLATION,
-    stages=ITEM_STAGES,
-    amount="none",
-    vola_evid=CODING_EVID,
-    template="{hits}",
+@dxcode_rule(
+    id="DXCODE-006", name="星号编码单独作主诊断", sev_deg=SEVERITY_VIOLATION, stages=ITEM_STAGES
 )
 def bare_asterisk(t: RuleInputs, p: Params) -> ir.Table:
     """A manifestation (asterisk) code alone as the principal diagnosis.

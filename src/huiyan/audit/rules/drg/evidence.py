@@ -91,13 +91,34 @@ def case_norms(t: RuleInputs) -> ir.Table:
     c = t.case.join(d, t.case.setl_id == d.g_setl)
     n = t.norms.select(n_drg="drg", avg_cost="avg_cost", avg_los="avg_los", n_cases="n_cases")
     c = c.join(n, c.drg == n.n_drg)
-    pay = t.payment.select(y_setl="setl_id", std=t.payment.standard_payment.cast("float64"))
+    pay = t.payment.select(
+        y_setl="setl_id",
+        std=t.payment.standard_payment.cast("float64"),
+        coef=t.payment.coefficient.cast("float64").fill_null(1.0),
+    )
     c = c.left_join(pay, c.setl_id == pay.y_setl)
     return c.drop("g_setl", "n_drg", "y_setl")
 
 
-def group_standard(t: RuleInputs) -> ir.Table:
-    """Per DRG: the mean standard payment of its normal cases (the group's payment standard)."""
+def drg_prices(t: RuleInputs) -> ir.Table:
+    """Per DRG (``w_drg``): its weight and the rate (``w_weight``, ``w_rate``) as priced.
+
+    Every priced case of a DRG carries the same weight and rate (or points and point value);
+    weight × rate × the case's coefficient is the DRG's standard payment for that case.
+    """
     p = t.payment
-    p = p.filter(p.case_type == "normal")
-    return p.group_by(s_drg=p.group).aggregate(s_std=p.standard_payment.cast("float64").mean())
+    p = p.filter(p.weight_or_score.notnull() & p.rate_or_point_value.notnull())
+    return p.group_by(w_drg=p.group).aggregate(
+        w_weight=p.weight_or_score.cast("float64").max(),
+        w_rate=p.rate_or_point_value.cast("float64").max(),
+    )
+
+
+def standard_in(t: RuleInputs, j: ir.Table, drg: ir.StringValue) -> ir.Table:
+    """``j`` (with ``coef`` from ``case_norms``) plus ``drg_std``: the standard payment the
+    case would get as a normal case of ``drg`` (null when that DRG is not priced)."""
+    prices = drg_prices(t)
+    j = j.left_join(prices, drg == prices.w_drg)
+    return j.mutate(drg_std=j.w_weight * j.w_rate * j.coef.fill_null(1.0)).drop(
+        "w_drg", "w_weight", "w_rate"
+    )

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING
 
 from huiyan.audit.rules.drg.evidence import (
     case_norms,
-    group_standard,
+    standard_in,
     unperformed_principal_procedure,
 )
 from huiyan.audit.spec import CASE_STAGES, SEVERITY_SUSPICIOUS, Params, rule
@@ -18,24 +19,9 @@ if TYPE_CHECKING:
 
 UNDERSVC_EVID = "DRG付费: 不得减少必要医疗服务、提前出院或推诿病人(服务不足)"
 
-
-def _with_standard(t: RuleInputs, j: ir.Table) -> ir.Table:
-    # The group's standard (mean payment of its normal cases), not the case's own payment,
-    # which the low-multiple rule has already cut to the actual cost.
-    std = group_standard(t)
-    return j.left_join(std, j.drg == std.s_drg)
-
-
-def _amount(j: ir.Table) -> ir.FloatingValue:
-    import ibis
-
-    standard = j.s_std.fill_null(j.avg_cost)
-    return ibis.greatest(standard - j.medfee, 0.0)
-
-
-@rule(
-    id="UNDERSVC-001",
-    name="编码手术未实施即提前出院",
+# Under-service: suspicious, whole-stay rules, standard payment − actual cost.
+undersvc_rule = partial(
+    rule,
     vola_bhvr_type="UNDERSVC",
     sev_deg=SEVERITY_SUSPICIOUS,
     stages=CASE_STAGES,
@@ -43,23 +29,39 @@ def _amount(j: ir.Table) -> ir.FloatingValue:
     vola_evid=UNDERSVC_EVID,
     template="{hits}",
 )
+
+
+def _amount(t: RuleInputs, j: ir.Table) -> ir.Table:
+    """``j`` with ``amount`` = the group's standard payment − the actual cost (at least 0).
+
+    The standard is the DRG's weight × rate × the case's coefficient, not the case's own
+    payment, which the low-multiple rule has already cut to the actual cost; the group's
+    average cost when the DRG is not priced.
+    """
+    import ibis
+
+    j = standard_in(t, j, j.drg)
+    return j.mutate(amount=ibis.greatest(j.drg_std.fill_null(j.avg_cost) - j.medfee, 0.0))
+
+
+@undersvc_rule(id="UNDERSVC-001", name="编码手术未实施即提前出院")
 def surgery_not_done(t: RuleInputs, p: Params) -> ir.Table:
     """A surgical case discharged early, cheap, with its principal procedure never charged.
 
     Policy: domain-reference §4.6 4 (essential items missing, early discharge, cost far below
     the group norm).
     Flags: ordered discharges whose principal procedure has ``oprn_evidence`` rows but no
-    matching net line and whose cost is below ``max_cost_ratio`` (30 %) of the group average;
-    amount = standard payment − actual cost.
+    matching net line and whose cost is below ``max_cost_ratio`` of the group average;
+    amount = the DRG's standard payment for the case − its actual cost.
     Does not flag: deaths, transfers and discharges against advice (``dscg_way`` ≠ 1).
     """
     bad = unperformed_principal_procedure(t)
     c = case_norms(t)
     j = bad.join(c, bad.setl_id == c.setl_id).select(
-        bad.setl_id, bad.oprn_oprt_code, c.drg, c.medfee, c.avg_cost, c.std, c.dscg_way, c.los
+        bad.setl_id, bad.oprn_oprt_code, c.drg, c.medfee, c.avg_cost, c.coef, c.dscg_way, c.los
     )
     j = j.filter((j.dscg_way == "1") & (j.medfee < j.avg_cost * float(p["max_cost_ratio"])))
-    j = _with_standard(t, j)
+    j = _amount(t, j)
     text = (
         "主手术"
         + j.oprn_oprt_code
@@ -71,28 +73,19 @@ def surgery_not_done(t: RuleInputs, p: Params) -> ir.Table:
         + j.drg
         + "组均费用"
     )
-    return j.select("setl_id", unit=j.oprn_oprt_code, amount=_amount(j), text=text)
+    return j.select("setl_id", unit=j.oprn_oprt_code, amount=j.amount, text=text)
 
 
-@rule(
-    id="UNDERSVC-002",
-    name="费用与住院日远低于病组标准的提前出院",
-    vola_bhvr_type="UNDERSVC",
-    sev_deg=SEVERITY_SUSPICIOUS,
-    stages=CASE_STAGES,
-    amount="payment_diff",
-    vola_evid=UNDERSVC_EVID,
-    template="{hits}",
-)
+@undersvc_rule(id="UNDERSVC-002", name="费用与住院日远低于病组标准的提前出院")
 def far_below_norm(t: RuleInputs, p: Params) -> ir.Table:
     """A surgical-group case with cost and LOS far below its group's norms, ordered discharge.
 
     Policy: domain-reference §4.6 4 (low-multiple case with early discharge); the group norm is
     the published ``drg_weight`` avg_cost/avg_los, else the data's group mean.
-    Flags: ordered discharges in surgical DRGs (ADRG letter ``surgical_adrg_letters``... the
-    second character A–J is the surgical range of CHS-DRG) with cost below ``max_cost_ratio``
-    and LOS below ``max_los_ratio`` of the group's averages in groups of at least ``min_cases``;
-    amount = standard payment − actual cost.
+    Flags: ordered discharges in surgical DRGs (second character of the ADRG in
+    ``surgical_adrg_letters``: A–J is the surgical range of CHS-DRG) with cost below
+    ``max_cost_ratio`` and LOS below ``max_los_ratio`` of the group's averages, in groups of at
+    least ``min_cases``; amount = the DRG's standard payment for the case − its actual cost.
     Does not flag: deaths, transfers, discharges against advice.
     """
     c = case_norms(t)
@@ -112,5 +105,5 @@ def far_below_norm(t: RuleInputs, p: Params) -> ir.Table:
         + j.los.cast("string")
         + "天, 远低于组均水平"
     )
-    j = _with_standard(t, j)
-    return j.select("setl_id", unit=j.drg, amount=_amount(j), text=text)
+    j = _amount(t, j.mutate(text=text))
+    return j.select("setl_id", unit=j.drg, amount=j.amount, text=j.text)

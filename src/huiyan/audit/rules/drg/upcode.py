@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING
 
 from huiyan.audit.rules.drg.evidence import (
     case_norms,
     effective_cc,
-    group_standard,
+    standard_in,
     unperformed_principal_procedure,
     unsupported_secondary_dx,
 )
@@ -20,10 +21,9 @@ if TYPE_CHECKING:
 
 UPCODE_EVID = "《医疗保障基金使用监督管理条例》第三十八条; DRG付费: 编码应有诊疗证据, 不得高套分组"
 
-
-@rule(
-    id="UPCODE-001",
-    name="无治疗证据的严重并发症/合并症进入高权重组",
+# Upcoding: suspicious, whole-stay rules, the payment difference.
+upcode_rule = partial(
+    rule,
     vola_bhvr_type="UPCODE",
     sev_deg=SEVERITY_SUSPICIOUS,
     stages=CASE_STAGES,
@@ -31,14 +31,18 @@ UPCODE_EVID = "《医疗保障基金使用监督管理条例》第三十八条; 
     vola_evid=UPCODE_EVID,
     template="{hits}",
 )
+
+
+@upcode_rule(id="UPCODE-001", name="无治疗证据的严重并发症/合并症进入高权重组")
 def unsupported_mcc_cc(t: RuleInputs, p: Params) -> ir.Table:
     """An MCC/CC secondary diagnosis without treatment evidence in a case grouped with MCC/CC.
 
     Policy: domain-reference §4.6 1a; ``dx_evidence`` names the fee lines that show a diagnosis
     was treated; the scheme's MCC/CC lists and exclusions decide whether it moves the group.
     Flags: cases grouped into an MCC (CC) DRG with an effective MCC (CC) code that has evidence
-    rows but no matching net line; amount = the case's standard payment − the mean standard
-    payment of the lighter sibling DRG of its ADRG (0 when unknown).
+    rows but no matching net line; amount = the payment difference when the case is re-priced
+    on the lighter sibling DRG of its ADRG (§4.6 1): its payment − the sibling's weight × rate
+    × the case's coefficient, at least 0 (0 when the sibling is not priced).
     Does not flag: codes without evidence rows; MCC/CC excluded by the principal (DXCODE-001).
     """
     import ibis
@@ -48,29 +52,17 @@ def unsupported_mcc_cc(t: RuleInputs, p: Params) -> ir.Table:
     j = bad.join(cc, ["setl_id", "diag_code"])
     c = case_norms(t)
     j = j.join(c, j.setl_id == c.setl_id).select(
-        j.setl_id, j.diag_code, j.cc_kind, c.drg, c.adrg, c.has_mcc, c.has_cc, c.std
+        j.setl_id, j.diag_code, j.cc_kind, c.drg, c.adrg, c.has_mcc, c.has_cc, c.std, c.coef
     )
     j = j.filter(((j.cc_kind == "mcc") & j.has_mcc) | ((j.cc_kind == "cc") & j.has_cc))
-    lighter = j.adrg + str(p["lighter_suffix"])
-    std = group_standard(t)
-    own = std.select(o_drg="s_drg", o_std="s_std")
-    j = j.left_join(own, j.drg == own.o_drg).left_join(std, lighter == std.s_drg)
-    diff = ibis.greatest((j.o_std.fill_null(j.std) - j.s_std).fill_null(0.0), 0.0)
+    j = standard_in(t, j, j.adrg + str(p["lighter_suffix"]))
+    diff = ibis.greatest((j.std - j.drg_std).fill_null(0.0), 0.0)
     kind = j.cc_kind.substitute({"mcc": "严重并发症/合并症", "cc": "并发症/合并症"})
     text = "其他诊断" + j.diag_code + "(" + kind + ")无治疗证据, 入组" + j.drg
     return j.select("setl_id", unit=j.diag_code, amount=diff, text=text).distinct()
 
 
-@rule(
-    id="UPCODE-002",
-    name="主手术无收费证据仍按手术组付费",
-    vola_bhvr_type="UPCODE",
-    sev_deg=SEVERITY_SUSPICIOUS,
-    stages=CASE_STAGES,
-    amount="payment_diff",
-    vola_evid=UPCODE_EVID,
-    template="{hits}",
-)
+@upcode_rule(id="UPCODE-002", name="主手术无收费证据仍按手术组付费")
 def unperformed_procedure_paid(t: RuleInputs, p: Params) -> ir.Table:
     """A principal procedure coded without its surgery/anaesthesia charges, case cost near norm.
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING
 
 from huiyan.audit.helpers import item_label, num, of_list_type, restriction
@@ -14,6 +15,11 @@ if TYPE_CHECKING:
 
 FREQ_EVID = "国家医保局两库知识点第八批(限定频次); 医保目录每日最大数量"
 DOSE_EVID = "《医疗保障基金使用监督管理条例》第十五条; 医保目录/药品说明书每日最大用量"
+
+# Per-day limits: violations at every stage, excess quantity × price.
+daily_rule = partial(
+    rule, sev_deg=SEVERITY_VIOLATION, stages=ITEM_STAGES, amount="excess_qty", template="{hits}"
+)
 
 
 def _per_day(lines: ir.Table, limits: ir.Table) -> ir.Table:
@@ -40,15 +46,11 @@ def _frequency_limits(t: RuleInputs) -> ir.Table:
     return r.group_by(l_code=r.hilist_code).aggregate(l_max=r.max_cnt.cast("float64").min())
 
 
-@rule(
+@daily_rule(
     id="OVERQTY-001",
     name="诊疗项目单日数量超过限定频次",
     vola_bhvr_type="OVERQTY",
-    sev_deg=SEVERITY_VIOLATION,
-    stages=ITEM_STAGES,
-    amount="excess_qty",
     vola_evid=FREQ_EVID,
-    template="{hits}",
 )
 def item_daily(t: RuleInputs, p: Params) -> ir.Table:
     """A service item, material or bed billed above its per-day limit on a calendar day.
@@ -61,15 +63,11 @@ def item_daily(t: RuleInputs, p: Params) -> ir.Table:
     return _per_day(of_list_type(t.lines, drugs=False), _frequency_limits(t))
 
 
-@rule(
+@daily_rule(
     id="OVERQTY-002",
     name="计时项目单日超过24小时",
     vola_bhvr_type="OVERQTY",
-    sev_deg=SEVERITY_VIOLATION,
-    stages=ITEM_STAGES,
-    amount="excess_qty",
     vola_evid="国家医保局两库知识点第八批(按小时计价项目每日不超过24小时)",
-    template="{hits}",
 )
 def hourly(t: RuleInputs, p: Params) -> ir.Table:
     """An hourly item (unit 小时) billed for more hours in a calendar day than the day has.
@@ -89,15 +87,8 @@ def hourly(t: RuleInputs, p: Params) -> ir.Table:
     return _per_day(lines, limits)
 
 
-@rule(
-    id="OVERDOSE-001",
-    name="药品单日用量超过限定",
-    vola_bhvr_type="OVERDOSE",
-    sev_deg=SEVERITY_VIOLATION,
-    stages=ITEM_STAGES,
-    amount="excess_qty",
-    vola_evid=DOSE_EVID,
-    template="{hits}",
+@daily_rule(
+    id="OVERDOSE-001", name="药品单日用量超过限定", vola_bhvr_type="OVERDOSE", vola_evid=DOSE_EVID
 )
 def drug_daily(t: RuleInputs, p: Params) -> ir.Table:
     """A drug billed above its largest quantity per calendar day.

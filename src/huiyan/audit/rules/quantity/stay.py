@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING
 
 from huiyan.audit.helpers import item_label, line_hits, num, of_list_type, restriction, with_case
@@ -14,6 +15,27 @@ if TYPE_CHECKING:
 
 LOS_EVID = "住院天数=出院日期−入院日期(最少1天), 床位费/护理费天数不得超过住院天数"
 COURSE_EVID = "国家医保局两库知识点第六批(药品限支付疗程)、第八批(项目限疗程); 医保目录最长疗程"
+
+# Days above LOS: violations, known once the stay has days, excess days × price.
+los_rule = partial(
+    rule,
+    vola_bhvr_type="OVERQTY",
+    sev_deg=SEVERITY_VIOLATION,
+    stages=("in", "post"),
+    amount="excess_qty",
+    vola_evid=LOS_EVID,
+    template="{hits}",
+)
+
+# Course limits (drugs OVERDOSE, items OVERQTY): violations, the lines after the course.
+course_rule = partial(
+    rule,
+    sev_deg=SEVERITY_VIOLATION,
+    stages=ITEM_STAGES,
+    amount="line",
+    vola_evid=COURSE_EVID,
+    template="{hits}",
+)
 
 
 def _days_above_los(t: RuleInputs, lines: ir.Table, allowance: int, what: str) -> ir.Table:
@@ -31,16 +53,7 @@ def _days_above_los(t: RuleInputs, lines: ir.Table, allowance: int, what: str) -
     )
 
 
-@rule(
-    id="OVERQTY-003",
-    name="床位费天数超过住院天数",
-    vola_bhvr_type="OVERQTY",
-    sev_deg=SEVERITY_VIOLATION,
-    stages=("in", "post"),
-    amount="excess_qty",
-    vola_evid=LOS_EVID,
-    template="{hits}",
-)
+@los_rule(id="OVERQTY-003", name="床位费天数超过住院天数")
 def bed_days(t: RuleInputs, p: Params) -> ir.Table:
     """More bed days billed than the length of stay allows.
 
@@ -55,16 +68,7 @@ def bed_days(t: RuleInputs, p: Params) -> ir.Table:
     return _days_above_los(t, lines, int(p["allowance_days"]), "床位费计")
 
 
-@rule(
-    id="OVERQTY-004",
-    name="护理天数超过住院天数",
-    vola_bhvr_type="OVERQTY",
-    sev_deg=SEVERITY_VIOLATION,
-    stages=("in", "post"),
-    amount="excess_qty",
-    vola_evid=LOS_EVID,
-    template="{hits}",
-)
+@los_rule(id="OVERQTY-004", name="护理天数超过住院天数")
 def nursing_days(t: RuleInputs, p: Params) -> ir.Table:
     """More nursing-grade days billed than the length of stay.
 
@@ -90,16 +94,7 @@ def _course(t: RuleInputs, drugs: bool) -> ir.Table:
     return line_hits(hit, hit.amt, text)
 
 
-@rule(
-    id="OVERDOSE-002",
-    name="药品超过限定支付疗程",
-    vola_bhvr_type="OVERDOSE",
-    sev_deg=SEVERITY_VIOLATION,
-    stages=ITEM_STAGES,
-    amount="line",
-    vola_evid=COURSE_EVID,
-    template="{hits}",
-)
+@course_rule(id="OVERDOSE-002", name="药品超过限定支付疗程", vola_bhvr_type="OVERDOSE")
 def drug_course(t: RuleInputs, p: Params) -> ir.Table:
     """A drug billed on more calendar days of one stay than its payment course allows.
 
@@ -109,16 +104,7 @@ def drug_course(t: RuleInputs, p: Params) -> ir.Table:
     return _course(t, drugs=True)
 
 
-@rule(
-    id="OVERQTY-005",
-    name="诊疗项目超过限定疗程",
-    vola_bhvr_type="OVERQTY",
-    sev_deg=SEVERITY_VIOLATION,
-    stages=ITEM_STAGES,
-    amount="line",
-    vola_evid=COURSE_EVID,
-    template="{hits}",
-)
+@course_rule(id="OVERQTY-005", name="诊疗项目超过限定疗程", vola_bhvr_type="OVERQTY")
 def item_course(t: RuleInputs, p: Params) -> ir.Table:
     """A service item billed on more days of one stay than its course limit (batch 8-3).
 

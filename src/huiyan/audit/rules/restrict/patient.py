@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING
 
-from huiyan.audit.helpers import item_label, line_hits, of_list_type, restriction, with_case
+from huiyan.audit.helpers import item_label, line_hits, of_list_type
+from huiyan.audit.rules.restrict.lookup import restricted_lines
 from huiyan.audit.spec import ITEM_STAGES, SEVERITY_VIOLATION, Params, rule
 
 if TYPE_CHECKING:
@@ -18,11 +20,16 @@ SEX_EVID = (
 AGE_EVID = "《医疗保障基金使用监督管理条例》第十五条; 国家医保局两库知识点第一批(限儿童/新生儿等); 医保目录限年龄"
 GEND = {"1": "男", "2": "女"}
 
+# Sex and age limits: violations checkable at every stage, the offending lines' amount.
+_limit_rule = partial(
+    rule, sev_deg=SEVERITY_VIOLATION, stages=ITEM_STAGES, amount="line", template="{hits}"
+)
+sex_rule = partial(_limit_rule, vola_bhvr_type="SEX", vola_evid=SEX_EVID)
+age_rule = partial(_limit_rule, vola_bhvr_type="AGE", vola_evid=AGE_EVID)
+
 
 def _sex(t: RuleInputs, drugs: bool) -> ir.Table:
-    r = restriction(t, "sex").select(r_code="hilist_code", r_gend="lmt_gend").distinct()
-    lines = with_case(of_list_type(t.lines, drugs), t.case, "gend")
-    j = lines.join(r, lines.code == r.r_code)
+    j = restricted_lines(t, "sex", of_list_type(t.lines, drugs), ("gend",), r_gend="lmt_gend")
     hit = j.filter(j.c_gend.isin(("1", "2")) & j.r_gend.isin(("1", "2")) & (j.c_gend != j.r_gend))
     text = (
         hit.c_gend.substitute(GEND)
@@ -34,16 +41,7 @@ def _sex(t: RuleInputs, drugs: bool) -> ir.Table:
     return line_hits(hit, hit.amt, text)
 
 
-@rule(
-    id="SEX-001",
-    name="限性别药品用于另一性别",
-    vola_bhvr_type="SEX",
-    sev_deg=SEVERITY_VIOLATION,
-    stages=ITEM_STAGES,
-    amount="line",
-    vola_evid=SEX_EVID,
-    template="{hits}",
-)
+@sex_rule(id="SEX-001", name="限性别药品用于另一性别")
 def sex_drug(t: RuleInputs, p: Params) -> ir.Table:
     """A drug restricted to one sex billed for a patient of the other sex.
 
@@ -55,16 +53,7 @@ def sex_drug(t: RuleInputs, p: Params) -> ir.Table:
     return _sex(t, drugs=True)
 
 
-@rule(
-    id="SEX-002",
-    name="限性别诊疗项目/耗材用于另一性别",
-    vola_bhvr_type="SEX",
-    sev_deg=SEVERITY_VIOLATION,
-    stages=ITEM_STAGES,
-    amount="line",
-    vola_evid=SEX_EVID,
-    template="{hits}",
-)
+@sex_rule(id="SEX-002", name="限性别诊疗项目/耗材用于另一性别")
 def sex_item(t: RuleInputs, p: Params) -> ir.Table:
     """A service item or material restricted to one sex billed for the other sex.
 
@@ -76,9 +65,8 @@ def sex_item(t: RuleInputs, p: Params) -> ir.Table:
 
 
 def _age(t: RuleInputs, drugs: bool) -> ir.Table:
-    r = restriction(t, "age").select(r_code="hilist_code", r_min="age_min", r_max="age_max")
-    lines = with_case(of_list_type(t.lines, drugs), t.case, "age")
-    j = lines.join(r, lines.code == r.r_code)
+    lines = of_list_type(t.lines, drugs)
+    j = restricted_lines(t, "age", lines, ("age",), r_min="age_min", r_max="age_max")
     age = j.c_age.cast("float64")
     low = j.r_min.fill_null(0.0)
     hit = j.filter(age.notnull() & ((age < low) | (j.r_max.notnull() & (age >= j.r_max))))
@@ -93,16 +81,7 @@ def _age(t: RuleInputs, drugs: bool) -> ir.Table:
     return line_hits(hit, hit.amt, text).distinct()
 
 
-@rule(
-    id="AGE-001",
-    name="限年龄药品超出年龄范围使用",
-    vola_bhvr_type="AGE",
-    sev_deg=SEVERITY_VIOLATION,
-    stages=ITEM_STAGES,
-    amount="line",
-    vola_evid=AGE_EVID,
-    template="{hits}",
-)
+@age_rule(id="AGE-001", name="限年龄药品超出年龄范围使用")
 def age_drug(t: RuleInputs, p: Params) -> ir.Table:
     """A drug restricted to an age range billed for a patient outside it.
 
@@ -114,16 +93,7 @@ def age_drug(t: RuleInputs, p: Params) -> ir.Table:
     return _age(t, drugs=True)
 
 
-@rule(
-    id="AGE-002",
-    name="限年龄诊疗项目超出年龄范围使用",
-    vola_bhvr_type="AGE",
-    sev_deg=SEVERITY_VIOLATION,
-    stages=ITEM_STAGES,
-    amount="line",
-    vola_evid=AGE_EVID,
-    template="{hits}",
-)
+@age_rule(id="AGE-002", name="限年龄诊疗项目超出年龄范围使用")
 def age_item(t: RuleInputs, p: Params) -> ir.Table:
     """A service item restricted to an age range billed outside it (child-only, working age).
 

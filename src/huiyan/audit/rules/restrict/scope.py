@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING
 
-from huiyan.audit.helpers import (
-    diag_matches,
-    item_label,
-    line_hits,
-    of_list_type,
-    restriction,
-    with_case,
-)
+from huiyan.audit.helpers import diag_matches, item_label, line_hits, of_list_type, with_case
+from huiyan.audit.rules.restrict.lookup import restricted_lines
 from huiyan.audit.spec import ITEM_STAGES, SEVERITY_SUSPICIOUS, SEVERITY_VIOLATION, Params, rule
 
 if TYPE_CHECKING:
@@ -23,16 +18,14 @@ LEVEL_EVID = "国家医保局两库知识点第五批(限医疗机构级别); �
 INDICATION_EVID = "《医疗保障基金使用监督管理条例》第十五条; 医保药品目录限定支付范围"
 LV = {"1": "一级", "2": "二级", "3": "三级"}
 
+# Level, insurance-type and indication limits: checkable at every stage, the lines' amount.
+scope_rule = partial(
+    rule, sev_deg=SEVERITY_VIOLATION, stages=ITEM_STAGES, amount="line", template="{hits}"
+)
 
-@rule(
-    id="LEVEL-001",
-    name="低于限定医院等级使用",
-    vola_bhvr_type="LEVEL",
-    sev_deg=SEVERITY_VIOLATION,
-    stages=ITEM_STAGES,
-    amount="line",
-    vola_evid=LEVEL_EVID,
-    template="{hits}",
+
+@scope_rule(
+    id="LEVEL-001", name="低于限定医院等级使用", vola_bhvr_type="LEVEL", vola_evid=LEVEL_EVID
 )
 def below_level(t: RuleInputs, p: Params) -> ir.Table:
     """A drug or item billed at a hospital below the lowest level allowed to use it.
@@ -41,9 +34,7 @@ def below_level(t: RuleInputs, p: Params) -> ir.Table:
     Flags: every net line whose hospital level is below the restriction (line amount).
     Does not flag: hospitals without a level in ``medins``.
     """
-    r = restriction(t, "level").select(r_code="hilist_code", r_lv="lmt_medins_lv").distinct()
-    lines = with_case(t.lines, t.case, "medins_lv")
-    j = lines.join(r, lines.code == r.r_code)
+    j = restricted_lines(t, "level", t.lines, ("medins_lv",), r_lv="lmt_medins_lv")
     hit = j.filter(j.c_medins_lv.notnull() & (j.c_medins_lv.cast("int32") < j.r_lv.cast("int32")))
     text = (
         hit.c_medins_lv.substitute(LV)
@@ -55,15 +46,8 @@ def below_level(t: RuleInputs, p: Params) -> ir.Table:
     return line_hits(hit, hit.amt, text)
 
 
-@rule(
-    id="LEVEL-002",
-    name="本级医院无定价项目收费",
-    vola_bhvr_type="LEVEL",
-    sev_deg=SEVERITY_VIOLATION,
-    stages=ITEM_STAGES,
-    amount="line",
-    vola_evid=LEVEL_EVID,
-    template="{hits}",
+@scope_rule(
+    id="LEVEL-002", name="本级医院无定价项目收费", vola_bhvr_type="LEVEL", vola_evid=LEVEL_EVID
 )
 def not_priced_at_level(t: RuleInputs, p: Params) -> ir.Table:
     """An item billed at a hospital level for which the catalog sets no price.
@@ -88,15 +72,11 @@ def not_priced_at_level(t: RuleInputs, p: Params) -> ir.Table:
     return line_hits(hit, hit.amt, text)
 
 
-@rule(
+@scope_rule(
     id="LEVEL-003",
     name="限工伤/生育保险药品由基本医保支付",
     vola_bhvr_type="LEVEL",
-    sev_deg=SEVERITY_VIOLATION,
-    stages=ITEM_STAGES,
-    amount="line",
     vola_evid="国家医保局两库知识点第三批(限工伤/生育保险)",
-    template="{hits}",
 )
 def insurance_type(t: RuleInputs, p: Params) -> ir.Table:
     """A drug payable only by work-injury or maternity insurance billed to basic insurance.
@@ -104,9 +84,7 @@ def insurance_type(t: RuleInputs, p: Params) -> ir.Table:
     Policy: NHSA batch 3 insurance-type-restricted drugs.
     Flags: net lines of those drugs on settlements of the types in ``basic_insutypes`` (line amount).
     """
-    r = restriction(t, "insutype").select(r_code="hilist_code", r_type="lmt_insutype").distinct()
-    lines = with_case(t.lines, t.case, "insutype")
-    j = lines.join(r, lines.code == r.r_code)
+    j = restricted_lines(t, "insutype", t.lines, ("insutype",), r_type="lmt_insutype")
     hit = j.filter(j.c_insutype.isin(tuple(p["basic_insutypes"])))
     text = "基本医保支付限" + hit.r_type + "保险的" + item_label(hit)
     return line_hits(hit, hit.amt, text)
@@ -127,15 +105,11 @@ def _indication(t: RuleInputs, drugs: bool) -> ir.Table:
     return line_hits(hit, hit.amt, text)
 
 
-@rule(
+@scope_rule(
     id="INDICATION-001",
     name="限定支付范围药品无适应诊断",
     vola_bhvr_type="INDICATION",
-    sev_deg=SEVERITY_VIOLATION,
-    stages=ITEM_STAGES,
-    amount="line",
     vola_evid=INDICATION_EVID,
-    template="{hits}",
 )
 def drug_indication(t: RuleInputs, p: Params) -> ir.Table:
     """A drug with a restricted payment scope billed without any qualifying diagnosis.
@@ -148,15 +122,13 @@ def drug_indication(t: RuleInputs, p: Params) -> ir.Table:
     return _indication(t, drugs=True)
 
 
-@rule(
+@scope_rule(
     id="INDICATION-002",
     name="限定支付范围诊疗项目无适应诊断",
     vola_bhvr_type="INDICATION",
+    # An item's scope text is often clinical (stage, prior therapy): a reason may exist.
     sev_deg=SEVERITY_SUSPICIOUS,
-    stages=ITEM_STAGES,
-    amount="line",
     vola_evid=INDICATION_EVID,
-    template="{hits}",
 )
 def item_indication(t: RuleInputs, p: Params) -> ir.Table:
     """A service item or material with a restricted payment scope billed without its indication.

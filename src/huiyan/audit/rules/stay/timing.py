@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING
 
 from huiyan.audit.helpers import item_label, line_hits, with_case
@@ -14,17 +15,18 @@ if TYPE_CHECKING:
 
 FAKE_EVID = "《医疗保障基金使用监督管理条例》第四十条(虚构医药服务); 住院期间以外不得发生住院费用"
 
-
-@rule(
-    id="FAKE-001",
-    name="出院日期后仍有收费",
+# Charges outside the stay: known once the stay has dates, the lines' amount.
+fake_rule = partial(
+    rule,
     vola_bhvr_type="FAKE",
-    sev_deg=SEVERITY_VIOLATION,
     stages=("in", "post"),
     amount="line",
     vola_evid=FAKE_EVID,
     template="{hits}",
 )
+
+
+@fake_rule(id="FAKE-001", name="出院日期后仍有收费", sev_deg=SEVERITY_VIOLATION)
 def after_discharge(t: RuleInputs, p: Params) -> ir.Table:
     """Charges dated on a calendar day after the discharge date.
 
@@ -44,16 +46,7 @@ def after_discharge(t: RuleInputs, p: Params) -> ir.Table:
     return line_hits(hit, hit.amt, text)
 
 
-@rule(
-    id="FAKE-002",
-    name="入院前发生住院收费",
-    vola_bhvr_type="FAKE",
-    sev_deg=SEVERITY_SUSPICIOUS,
-    stages=("in", "post"),
-    amount="line",
-    vola_evid=FAKE_EVID,
-    template="{hits}",
-)
+@fake_rule(id="FAKE-002", name="入院前发生住院收费", sev_deg=SEVERITY_SUSPICIOUS)
 def before_admission(t: RuleInputs, p: Params) -> ir.Table:
     """Charges dated before admission, beyond a grace period.
 
@@ -73,16 +66,7 @@ def before_admission(t: RuleInputs, p: Params) -> ir.Table:
     return line_hits(hit, hit.amt, text)
 
 
-@rule(
-    id="FAKE-003",
-    name="死亡后仍有收费",
-    vola_bhvr_type="FAKE",
-    sev_deg=SEVERITY_VIOLATION,
-    stages=("in", "post"),
-    amount="line",
-    vola_evid=FAKE_EVID,
-    template="{hits}",
-)
+@fake_rule(id="FAKE-003", name="死亡后仍有收费", sev_deg=SEVERITY_VIOLATION)
 def after_death(t: RuleInputs, p: Params) -> ir.Table:
     """Charges after the time of death on the day of death.
 

@@ -13,6 +13,7 @@ from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING
 
+import ibis
 import pyarrow as pa
 import yaml
 
@@ -22,6 +23,9 @@ from huiyan.model import enums
 if TYPE_CHECKING:
     import ibis.expr.types as ir
     from ibis.backends import BaseBackend
+
+# Backends whose create_table cannot make temporary tables (Ibis 12).
+_NO_TEMP_TABLES = ("pyspark",)
 
 _KB_DICTS = {
     "dept": "dict_dept_code.csv",
@@ -102,5 +106,9 @@ def register(backend: BaseBackend) -> dict[str, ir.Table]:
     """Register every reference table on ``backend`` (temporary) and return them by name."""
     refs = {}
     for name, data in arrow_tables().items():
-        refs[name] = backend.create_table(f"_qc_ref_{name}", data, temp=True, overwrite=True)
+        if backend.name in _NO_TEMP_TABLES:
+            # In-memory tables, which Ibis registers with the session when a query runs.
+            refs[name] = ibis.memtable(data)
+        else:
+            refs[name] = backend.create_table(f"_qc_ref_{name}", data, temp=True, overwrite=True)
     return refs

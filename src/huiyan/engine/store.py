@@ -48,6 +48,9 @@ class Store:
     def __init__(self, path: str | Path = DEFAULT_DB, *, read_only: bool = False) -> None:
         self.path = Path(path)
         self.con = duckdb.connect(str(self.path), read_only=read_only)
+        # DuckDB's own text progress bar would interleave with the CLI's Rich bars (and fill
+        # logs when output is redirected); steps report progress themselves.
+        self.con.execute("SET enable_progress_bar = false")
         self._ibis: IbisDuckDB | None = None
 
     # ------------------------------------------------------------------ lifecycle

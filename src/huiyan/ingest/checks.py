@@ -1,16 +1,18 @@
 """Row validation as one SQL expression per table, generated from the model.
 
-For a staging table (text columns) this builds, per column, the typed value (``TRY_CAST`` and
+For a reader's view (text columns) this builds, per column, the typed value (``TRY_CAST`` and
 friends: a value that does not convert becomes NULL) and one ``CASE`` giving the first reason
-a row cannot be processed, as ``{field, value, code}``. The checks, in order: undecodable
-bytes, required fields, types and dates, enumerations, end before start, negative amounts
-without an original line, orphans, then duplicate keys among the rows still valid.
+a row cannot be processed, as ``{field, value, code, detail}``. The checks, in order:
+undecodable bytes, required fields, types and dates, enumerations, end before start, negative
+amounts without an original line (all in the one pass that reads the file), then orphans and
+duplicate keys among the rows still valid (updates of the few rows concerned).
 """
 
 from __future__ import annotations
 
 import pyarrow as pa
 
+from huiyan.engine.store import _ARROW_TO_DUCK
 from huiyan.ingest.rules import checks
 from huiyan.model import Field, Table, codes
 from huiyan.model.tables import SETL_LIST
@@ -20,13 +22,6 @@ from huiyan.model.tables import SETL_LIST
 _TIME_FORMATS = ("%Y%m%d%H%M%S", "%Y/%m/%d %H:%M:%S", "%Y/%m/%d %H:%M", "%Y-%m-%d %H:%M")
 _DATE_FORMATS = ("%Y%m%d", "%Y/%m/%d")
 
-_DUCK = {
-    "int32": "INTEGER",
-    "int64": "BIGINT",
-    "double": "DOUBLE",
-    "decimal128(16, 2)": "DECIMAL(16,2)",
-    "decimal128(18, 4)": "DECIMAL(18,4)",
-}
 _TYPE_LABEL = {
     "int32": "整数 integer",
     "int64": "整数 integer",
@@ -42,6 +37,10 @@ def q(name: str) -> str:
 
 def lit(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
+
+
+def duck_type(f: Field) -> str:
+    return _ARROW_TO_DUCK[str(f.type)]
 
 
 def raw(col: str, alias: str = "s") -> str:
@@ -65,11 +64,11 @@ def typed(f: Field, alias: str = "s") -> str:
         # Spreadsheets write integers as 12.0; accept a whole number in any notation.
         d = f"TRY_CAST({v} AS DOUBLE)"
         return (
-            f"coalesce(TRY_CAST({v} AS {_DUCK[kind]}), "
-            f"CASE WHEN {d} = round({d}) THEN TRY_CAST({d} AS {_DUCK[kind]}) END)"
+            f"coalesce(TRY_CAST({v} AS {duck_type(f)}), "
+            f"CASE WHEN {d} = round({d}) THEN TRY_CAST({d} AS {duck_type(f)}) END)"
         )
-    if kind in _DUCK:
-        return f"TRY_CAST({v} AS {_DUCK[kind]})"
+    if kind in _TYPE_LABEL:
+        return f"TRY_CAST({v} AS {duck_type(f)})"
     raise TypeError(f"field {f.name}: no ingest conversion for {f.type}")
 
 
@@ -81,7 +80,7 @@ def _err(field: str, value: str, code: str, detail: str = "") -> str:
 
 
 def _typed_ref(name: str) -> str:
-    """The column holding the typed value of ``name`` in the projection of ``stage_sql``."""
+    """The column holding the typed value of ``name`` in the inner projection of ``stage_sql``."""
     return f"s.{q('__t_' + name)}"
 
 
@@ -90,7 +89,8 @@ def error_cases(t: Table, columns: list[str], *, damaged: bool) -> list[str]:
 
     The branches read the typed values already computed by the inner projection of
     ``stage_sql`` (``_typed_ref``): converting once instead of once per check halves the cost of
-    the parse-heavy timestamp columns.
+    the parse-heavy timestamp columns. Orphans and duplicates need other rows and are marked
+    afterwards (``orphans_sql``, ``mark_duplicates_sql``).
     """
     cfg = checks()
 
@@ -136,40 +136,25 @@ def error_cases(t: Table, columns: list[str], *, damaged: bool) -> list[str]:
             else:
                 cond, code = f"{typed(f)} < 0", "negative_value"
             whens.append(f"WHEN {cond} THEN {_err(f.name, raw(f.name), code)}")
-    parent = cfg["parents"].get(t.name)
-    if parent:
-        ((child_col, _),) = parent.items()
-        whens.append(f"WHEN s.__parent IS NULL THEN {_err(child_col, raw(child_col), 'orphan')}")
     return whens
 
 
-def parent_join(t: Table, *, parent_exists: bool) -> str:
-    """``LEFT JOIN`` of the parent keys for the orphan check ('' when the table has no parent)."""
-    parent = checks()["parents"].get(t.name)
-    if not parent:
-        return ""
-    ((child_col, parent_col),) = parent.items()
-    source = (
-        f"SELECT DISTINCT {q(parent_col)} AS __parent FROM {q(SETL_LIST.name)}"
-        if parent_exists
-        else "SELECT NULL::VARCHAR AS __parent WHERE false"
-    )
-    return f"LEFT JOIN ({source}) p ON p.__parent = {raw(child_col)}"
-
-
 _ERR_TYPE = "STRUCT(field VARCHAR, value VARCHAR, code VARCHAR, detail VARCHAR)"
+STAGE_COLUMNS = ("__row", "__e", "__record")  # bookkeeping columns of a stage, after the model's
 
 
-def stage_sql(
-    t: Table, columns: list[str], raw_view: str, *, damaged: bool, parent_exists: bool
-) -> str:
+def stage_sql(t: Table, columns: list[str], raw_view: str, *, damaged: bool, numbered: bool) -> str:
     """SELECT turning the text rows of ``raw_view`` into typed rows with their first error.
 
-    Columns: ``__k`` (the reader's ordinal), ``__row`` (file row; renumbered around rejected
-    lines later), the typed model columns present, ``__e`` (NULL or the error struct) and
-    ``__record`` (the row as submitted, JSON, only for rows with an error). One read of the
-    file: the conversion done for the checks is the one stored (re-reading a CSV costs more
-    than keeping the typed rows in a temporary table).
+    Columns: every model column of ``t`` in model order (typed; NULL when the file lacks it),
+    then ``__row`` (the file row when the reader numbers rows itself, ``numbered``; else NULL
+    and the row is the stage's rowid, see ``readers.row_number_sql``), ``__e`` (NULL or the
+    error struct) and ``__record`` (the row as submitted, JSON, only for rows with an error).
+    It has the layout of the stored table plus the bookkeeping columns, so a first load keeps
+    the stage as the table instead of copying it (``load.load_accepted``).
+
+    The query is a projection of the reader's scan and nothing else: no join, so the scan's
+    order (the file's) is the order of insertion, which numbers the rows for free.
     """
     whens = error_cases(t, columns, damaged=damaged)
     case = f"CASE {' '.join(whens)} END" if whens else f"CAST(NULL AS {_ERR_TYPE})"
@@ -177,24 +162,49 @@ def stage_sql(
     converted = "".join(
         f", {typed(f)} AS {q('__t_' + f.name)}" for f in fields if f.type != pa.string()
     )
-    join = parent_join(t, parent_exists=parent_exists)
-    parent = ", p.__parent" if join else ""
+    row = "s.__row" if numbered else "CAST(NULL AS BIGINT)"
     # Innermost: each value converted once; the checks and the stored column both read it.
-    convert = (
-        f"SELECT s.__row{''.join(f', s.{q(c)}' for c in columns)}{converted}{parent} "
-        f"FROM {raw_view} s {join}"
-    )
-    typed_cols = "".join(
-        f", {raw(f.name) if f.type == pa.string() else _typed_ref(f.name)} AS {q(f.name)}"
-        for f in fields
+    convert = f"SELECT {row} AS __row{''.join(f', s.{q(c)}' for c in columns)}{converted} FROM {raw_view} s"
+    stored = ", ".join(
+        (raw(f.name) if f.type == pa.string() else _typed_ref(f.name)) + f" AS {q(f.name)}"
+        if f.name in columns
+        else f"CAST(NULL AS {duck_type(f)}) AS {q(f.name)}"
+        for f in t.fields
     )
     raw_cols = "".join(f", s.{q(c)} AS __raw_{i}" for i, c in enumerate(columns))
-    inner = f"SELECT s.__row{typed_cols}, {case} AS __e{raw_cols} FROM ({convert}) s"
+    inner = f"SELECT {stored}, s.__row, {case} AS __e{raw_cols} FROM ({convert}) s"
     record = "to_json({" + ", ".join(f"{lit(c)}: __raw_{i}" for i, c in enumerate(columns)) + "})"
-    out = "".join(f", {q(c)}" for c in columns)
+    out = ", ".join(q(c) for c in t.columns)
     return (
-        f"SELECT __row AS __k, __row{out}, __e, "
+        f"SELECT {out}, __row, __e, "
         f"CASE WHEN __e IS NOT NULL THEN {record} END AS __record FROM ({inner})"
+    )
+
+
+def _stored_record(columns: list[str], alias: str) -> str:
+    """The row as JSON from the stage's typed values (for rows failing a later check)."""
+    return (
+        "to_json({"
+        + ", ".join(f"{lit(c)}: CAST({alias}.{q(c)} AS VARCHAR)" for c in columns)
+        + "})"
+    )
+
+
+def orphans_sql(t: Table, columns: list[str], stage: str, *, parent_exists: bool) -> str | None:
+    """UPDATE marking valid rows whose parent settlement is not stored (None: no parent)."""
+    parent = checks()["parents"].get(t.name)
+    if not parent:
+        return None
+    ((child_col, parent_col),) = parent.items()
+    cond = (
+        f"NOT EXISTS (SELECT 1 FROM {q(SETL_LIST.name)} p "
+        f"WHERE p.{q(parent_col)} = s.{q(child_col)})"
+        if parent_exists
+        else "true"
+    )
+    return (
+        f"UPDATE {stage} AS s SET __e = {_err(child_col, raw(child_col), 'orphan')}, "
+        f"__record = {_stored_record(columns, 's')} WHERE s.__e IS NULL AND {cond}"
     )
 
 
@@ -210,15 +220,16 @@ def duplicate_keys_sql(t: Table, columns: list[str], stage: str) -> str | None:
 def mark_duplicates_sql(t: Table, columns: list[str], stage: str, dup_keys: str) -> str:
     """UPDATE marking the later valid occurrences of each duplicated key as errors.
 
-    Duplicates compete only among rows otherwise valid: the first valid occurrence is kept.
+    Duplicates compete only among rows otherwise valid: the first valid occurrence (in file
+    order, which is the stage's rowid order) is kept.
     """
     key = [k for k in t.key if k in columns]
     keys = ", ".join(q(k) for k in key)
     value = " || '|' || ".join(f"CAST({q(k)} AS VARCHAR)" for k in key)
-    record = "to_json({" + ", ".join(f"{lit(c)}: {q(c)}" for c in columns) + "})"
     return (
-        f"UPDATE {stage} SET __e = {_err('+'.join(key), value, 'duplicate_key')}, "
-        f"__record = {record} WHERE __row IN (SELECT __row FROM (SELECT __row, row_number() "
-        f"OVER (PARTITION BY {keys} ORDER BY __row) AS __n FROM (SELECT * FROM {stage} "
-        f"WHERE __e IS NULL) SEMI JOIN ({dup_keys}) USING ({keys})) WHERE __n > 1)"
+        f"UPDATE {stage} AS s SET __e = {_err('+'.join(key), value, 'duplicate_key')}, "
+        f"__record = {_stored_record(columns, 's')} WHERE rowid IN (SELECT __r FROM "
+        f"(SELECT __r, row_number() OVER (PARTITION BY {keys} ORDER BY __r) AS __n "
+        f"FROM (SELECT rowid AS __r, {keys} FROM {stage} WHERE __e IS NULL) "
+        f"SEMI JOIN ({dup_keys}) USING ({keys})) WHERE __n > 1)"
     )

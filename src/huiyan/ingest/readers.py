@@ -1,10 +1,14 @@
 """Readers: each turns one file into a view of text columns named as in the model.
 
 The view ``RAW`` has ``__row`` (1-based data row of the file; for interface messages, the
-line of the message) and one VARCHAR column per model field present in the file. Rows the
-reader itself cannot split into fields (wrong column count, undecodable bytes) go to a
-rejects table ``(__row, reason_code, detail, record)``. Everything stays inside DuckDB for
-CSV and Parquet; XLSX and JSON messages are parsed in Python (they are small by nature).
+line of the message) and one VARCHAR column per model field present in the file, in file
+order. A CSV view has no ``__row``: DuckDB's CSV scan cannot number rows without serialising
+the parallel read, so the stage numbers them by insertion order (its rowid) and
+``row_number_sql`` turns that ordinal into the file row around the lines the reader rejected.
+Rows the reader itself cannot split into fields (wrong column count, undecodable bytes) go
+to a rejects table ``(__row, reason_code, detail, record)``. Everything stays inside DuckDB
+for CSV and Parquet, read once by the stage; XLSX and JSON messages are parsed in Python
+(they are small by nature).
 """
 
 from __future__ import annotations
@@ -23,8 +27,8 @@ from huiyan.ingest.header import HeaderMap, detect_delimiter, map_header, split_
 from huiyan.model import Table
 
 RAW = "__ingest_raw"
-RAW_TABLE = "__ingest_raw_text"  # CSV text rows, numbered by rowid (dropped once staged)
 REJECTS = "__ingest_rejects"
+SHIFT = "__ingest_shift"  # ordinal -> file row offsets around rejected CSV lines
 ARROW = "__ingest_arrow"
 
 # DuckDB's CSV error types -> quarantine reason codes.
@@ -46,6 +50,7 @@ class Staged:
     columns: list[str] = field(default_factory=list)
     damaged_lines: int = 0
     csv_rejects: bool = False
+    numbered: bool = True  # the view has ``__row``; else rows are numbered by stage order
     notes: list[str] = field(default_factory=list)
 
 
@@ -106,30 +111,28 @@ def stage_csv(con: duckdb.DuckDBPyConnection, path: Path, t: Table, tmp: Path) -
     # sample, where reading with rejects quarantines the malformed lines instead.
     columns = ", ".join(f"{_lit(n)}: 'VARCHAR'" for n in file_names)
     con.execute("DROP TABLE IF EXISTS reject_errors; DROP TABLE IF EXISTS reject_scans")
-    # Numbered by the rowid of a temporary table rather than row_number() OVER (): that window
-    # serialises the parallel CSV scan and doubled the read time, while an insertion keeps the
-    # file's order (preserve_insertion_order) and numbers rows for free.
+    # Not numbered here: row_number() OVER () serialises the parallel CSV scan and doubled the
+    # read time, while the stage's insertion keeps the file's order (preserve_insertion_order)
+    # and numbers rows for free. Read once, by the stage.
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {RAW_TABLE} AS SELECT {select} "
+        f"CREATE OR REPLACE TEMP VIEW {RAW} AS SELECT {select} "
         f"FROM read_csv({_lit(str(source))}, auto_detect = false, header = true, "
         f"delim = {_lit(delimiter)}, quote = '\"', escape = '\"', columns = {{{columns}}}, "
         f"store_rejects = true)"
     )
-    con.execute(
-        f"CREATE OR REPLACE TEMP VIEW {RAW} AS SELECT rowid + 1 AS __row, * FROM {RAW_TABLE}"
-    )
     staged.csv_rejects = True
+    staged.numbered = False
     return staged
 
 
-def finish(con: duckdb.DuckDBPyConnection, staged: Staged, stage: str) -> None:
-    """After the stage was read from the view: collect CSV rejects, renumber rows around them."""
-    con.execute(f"DROP VIEW IF EXISTS {RAW}; DROP TABLE IF EXISTS {RAW_TABLE}")
+def finish(con: duckdb.DuckDBPyConnection, staged: Staged) -> None:
+    """After the stage was read from the view: collect the CSV rejects and their row shifts."""
+    con.execute(f"DROP VIEW IF EXISTS {RAW}")
     if staged.csv_rejects:
         _collect_csv_rejects(con)
         staged.rejected = _count(con, REJECTS)
         if staged.rejected:
-            renumber(con, stage)
+            _shifts(con)
 
 
 def _only_header(path: Path) -> bool:
@@ -154,21 +157,28 @@ def _collect_csv_rejects(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("DROP TABLE IF EXISTS reject_errors; DROP TABLE IF EXISTS reject_scans")
 
 
-def renumber(con: duckdb.DuckDBPyConnection, stage: str) -> None:
-    # row_number() counted only the rows DuckDB could parse; the k-th parsed row is the k-th
-    # data row that is not a reject. With rejects r_1 < r_2 < ..., rows from r_i - i + 1 on
-    # move down by i (an ASOF join picks the largest threshold below each row).
+def _shifts(con: duckdb.DuckDBPyConnection) -> None:
+    # The stage numbers only the rows DuckDB could parse; the k-th parsed row is the k-th data
+    # row that is not a reject. With rejects r_1 < r_2 < ..., rows from r_i - i + 1 on move
+    # down by i (``row_number_sql``'s ASOF join picks the largest threshold below each row).
     con.execute(
-        f"CREATE OR REPLACE TEMP TABLE __ingest_shift AS SELECT r - i + 1 AS t, max(i) AS i "
+        f"CREATE OR REPLACE TEMP TABLE {SHIFT} AS SELECT r - i + 1 AS t, max(i) AS i "
         f"FROM (SELECT r, row_number() OVER (ORDER BY r) AS i "
         f"FROM (SELECT DISTINCT __row AS r FROM {REJECTS})) GROUP BY ALL"
     )
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {stage} AS SELECT s.* REPLACE "
-        f"(s.__k + coalesce(x.i, 0) AS __row) FROM {stage} s "
-        f"ASOF LEFT JOIN __ingest_shift x ON s.__k >= x.t ORDER BY 1"
-    )
-    con.execute("DROP TABLE __ingest_shift")
+
+
+def row_number_sql(staged: Staged, alias: str = "s") -> tuple[str, str]:
+    """The file row of a stage row ``alias``, as an SQL expression and the join it needs.
+
+    Only quarantined rows need it, so the CSV rows' numbers are worked out for those alone.
+    """
+    if staged.numbered:
+        return f"{alias}.__row", ""
+    ordinal = f"{alias}.rowid + 1"
+    if not staged.rejected:
+        return ordinal, ""
+    return f"{ordinal} + coalesce(x.i, 0)", f"ASOF LEFT JOIN {SHIFT} x ON {ordinal} >= x.t"
 
 
 def _empty_stage(con: duckdb.DuckDBPyConnection, t: Table, staged: Staged) -> Staged:
@@ -267,11 +277,12 @@ def temp_dir() -> tempfile.TemporaryDirectory[str]:
 __all__ = [
     "ARROW",
     "RAW",
-    "RAW_TABLE",
     "READERS",
     "REJECTS",
+    "SHIFT",
     "HeaderMap",
     "Staged",
+    "row_number_sql",
     "stage_arrow",
     "temp_dir",
 ]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 
@@ -17,6 +20,7 @@ class FileResult:
     unchanged: int = 0
     unknown_columns: tuple[str, ...] = ()
     notes: list[str] = field(default_factory=list)
+    seconds: float = 0.0
 
 
 @dataclass
@@ -27,6 +31,7 @@ class TableCounts:
     replaced: int = 0
     unchanged: int = 0
     files: int = 0
+    seconds: float = 0.0
 
 
 @dataclass
@@ -50,6 +55,16 @@ class IngestReport:
     unknown_files: list[str] = field(default_factory=list)
     scope: dict[str, int] = field(default_factory=dict)
     medrcd_match: MedrcdMatch | None = None
+    phases: dict[str, float] = field(default_factory=dict)  # seconds per phase, all files
+
+    @contextmanager
+    def phase(self, name: str) -> Iterator[None]:
+        """Add the time spent in the block to ``phases[name]`` (the benchmark prints them)."""
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.phases[name] = self.phases.get(name, 0.0) + time.perf_counter() - started
 
     def add(self, r: FileResult) -> None:
         self.files.append(r)
@@ -60,6 +75,7 @@ class IngestReport:
         c.replaced += r.replaced
         c.unchanged += r.unchanged
         c.files += 1
+        c.seconds += r.seconds
 
     @property
     def notes(self) -> list[str]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+import os
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -17,15 +19,16 @@ import pyarrow as pa
 
 from huiyan.engine import Store
 from huiyan.ingest import messages
-from huiyan.ingest.checks import duplicate_keys_sql, mark_duplicates_sql, stage_sql
+from huiyan.ingest.checks import duplicate_keys_sql, mark_duplicates_sql, orphans_sql, stage_sql
+from huiyan.ingest.codemap import CODEMAP
 from huiyan.ingest.header import map_header
-from huiyan.ingest.load import ERRORS, STAGE, Loaded, load_accepted, quarantine
+from huiyan.ingest.load import SCRATCH, STAGE, apply_codemap, errors, load_accepted, quarantine
 from huiyan.ingest.readers import (
     ARROW,
     RAW,
-    RAW_TABLE,
     READERS,
     REJECTS,
+    SHIFT,
     Staged,
     finish,
     stage_arrow,
@@ -40,6 +43,12 @@ from huiyan.model.tables import INGEST_BATCH, KNOWLEDGE_TABLES, SETL_LIST
 log = logging.getLogger(__name__)
 
 Tick = Callable[[str], None]
+
+# DuckDB's memory limit during an ingest. The load streams files into the store and needs
+# little working memory, but DuckDB's buffer cache would grow towards its default (80% of RAM:
+# 8.8 GiB measured on 30M fee lines); beyond this, DuckDB spills to its temporary directory
+# (``<store>.tmp`` next to the store file). Restored afterwards: later steps choose their own.
+MEMORY_LIMIT = os.environ.get("HUIYAN_INGEST_MEMORY_LIMIT", "3GB")
 
 
 def file_hash(path: Path) -> str:
@@ -179,39 +188,73 @@ def _stage_message(
 
 
 @contextmanager
+def _memory_limit(store: Store, limit: str) -> Iterator[None]:
+    con = store.con
+
+    def current() -> str:
+        return str(con.sql("SELECT current_setting('memory_limit')").fetchall()[0][0])
+
+    before = current()
+    con.execute("RESET memory_limit")
+    # The setting reads back rounded ("18.8 GiB"): restore by RESET when it was the default.
+    restore = "RESET memory_limit" if current() == before else f"SET memory_limit = '{before}'"
+    con.execute(f"SET memory_limit = '{limit}'")
+    try:
+        yield
+    finally:
+        con.execute(restore)
+
+
+@contextmanager
 def _cleanup(store: Store) -> Iterator[None]:
     try:
         yield
     finally:
         con = store.con
-        con.execute(f"DROP VIEW IF EXISTS {RAW}; DROP VIEW IF EXISTS {ERRORS}")
+        con.execute(f"DROP VIEW IF EXISTS {RAW}")
         con.unregister(ARROW)
-        for name in (STAGE, REJECTS, RAW_TABLE):
+        for name in (*SCRATCH, REJECTS, SHIFT, CODEMAP):
             con.execute(f"DROP TABLE IF EXISTS {name}")
 
 
-def _load_unit(store: Store, unit: _Unit, tmp: Path, batch_id: str) -> FileResult:
+def _load_unit(
+    store: Store, unit: _Unit, tmp: Path, batch_id: str, report: IngestReport
+) -> FileResult:
+    started = time.perf_counter()
     t = table(unit.table)
-    staged = unit.stage(tmp)
-    parent_exists = store.has(SETL_LIST.name)
+    phase = report.phase
     con = store.con
-    con.execute(
-        f"CREATE OR REPLACE TEMP TABLE {STAGE} AS "
-        + stage_sql(
-            t, staged.columns, RAW, damaged=staged.damaged_lines > 0, parent_exists=parent_exists
+    with phase("detect+decode"):
+        staged = unit.stage(tmp)
+    with phase("read+validate"):
+        # The stage is a table of the store, not a temporary one: compressed and written out
+        # as it fills, so memory stays bounded, and a first load keeps it as the table.
+        con.execute(f"DROP TABLE IF EXISTS {STAGE}")
+        con.execute(
+            f"CREATE TABLE {STAGE} AS "
+            + stage_sql(
+                t, staged.columns, RAW, damaged=staged.damaged_lines > 0, numbered=staged.numbered
+            )
         )
-    )
-    con.execute(
-        f"CREATE OR REPLACE TEMP VIEW {ERRORS} AS SELECT * FROM {STAGE} WHERE __e IS NOT NULL"
-    )
-    finish(con, staged, STAGE)
-    staged.rows = int(con.sql(f"SELECT count(*) FROM {STAGE}").fetchall()[0][0])
-    dup_keys = duplicate_keys_sql(t, staged.columns, STAGE)
-    if dup_keys and con.sql(f"SELECT count(*) FROM ({dup_keys})").fetchall()[0][0]:
-        con.execute(mark_duplicates_sql(t, staged.columns, STAGE, dup_keys))
-    loaded: Loaded = load_accepted(store, t, staged.columns, STAGE)
-    con.unregister(ARROW)  # XLSX/JSON rows are in the store now
-    loaded.quarantined = quarantine(store, t, batch_id=batch_id, source=str(unit.source.path))
+        finish(con, staged)
+        con.unregister(ARROW)  # XLSX/JSON rows are in the stage now
+        staged.rows = store.count(STAGE)
+    with phase("orphans"):
+        orphans = orphans_sql(t, staged.columns, STAGE, parent_exists=store.has(SETL_LIST.name))
+        if orphans:
+            con.execute(orphans)
+    with phase("duplicates"):
+        dup_keys = duplicate_keys_sql(t, staged.columns, STAGE)
+        if dup_keys and con.sql(f"SELECT count(*) FROM ({dup_keys})").fetchall()[0][0]:
+            con.execute(mark_duplicates_sql(t, staged.columns, STAGE, dup_keys))
+    with phase("code map"):
+        apply_codemap(con, t, staged.columns)
+    with phase("quarantine"):
+        failing = errors(con)
+        quarantined = quarantine(store, t, staged, batch_id=batch_id, source=str(unit.source.path))
+    with phase("store"):
+        loaded = load_accepted(store, t, failing)
+    loaded.quarantined = quarantined
     result = FileResult(
         table=unit.table,
         source=str(unit.source.path),
@@ -249,6 +292,7 @@ def _load_unit(store: Store, unit: _Unit, tmp: Path, batch_id: str) -> FileResul
             }
         ),
     )
+    result.seconds = time.perf_counter() - started
     return result
 
 
@@ -285,8 +329,9 @@ def ingest(
     if tick:
         tick("付费范围 scope")
     if store.has(SETL_LIST.name):
-        report.scope = write_scope(store, cfg["scope"])
-        report.medrcd_match = medrcd_match(store)
+        with report.phase("scope+linkage"):
+            report.scope = write_scope(store, cfg["scope"])
+            report.medrcd_match = medrcd_match(store)
     return report
 
 
@@ -302,14 +347,16 @@ def _load_all(
 ) -> None:
     if on_start:
         on_start(len(units) + 1)
-    with temp_dir() as tmp, _cleanup(store):
+    with temp_dir() as tmp, _memory_limit(store, MEMORY_LIMIT), _cleanup(store):
         for unit in units:
             if tick:
                 tick(f"{unit.table} ← {unit.source.path.name}")
-            if (unit.table, unit.content_hash) in seen:  # a table file: one unit per file
+            with report.phase("hash wait"):  # hashed in the background, usually ready
+                digest = unit.content_hash
+            if (unit.table, digest) in seen:  # a table file: one unit per file
                 report.skipped_files.append(str(unit.source.path))
                 continue
-            result = _load_unit(store, unit, Path(tmp), batch_id)
+            result = _load_unit(store, unit, Path(tmp), batch_id, report)
             report.add(result)
             if result.unknown_columns:
                 log.warning(

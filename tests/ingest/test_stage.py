@@ -1,0 +1,94 @@
+"""The one-pass stage: file row numbers on a multi-buffer file, cleanup, phases, memory limit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from tests.ingest.builders import FEE, SETL, quarantined, write_csv, write_dataset
+
+from huiyan.engine import Store
+from huiyan.errors import InputError
+from huiyan.ingest import ingest
+
+ROWS = 200_000  # ~13 MB: several CSV buffers, so the read is split between threads
+HEADER = (
+    "feedetl_sn,init_feedetl_sn,mdtrt_id,fee_ocur_time,med_list_codg,cnt,pric,det_item_fee_sumamt"
+)
+
+
+def _line(n: int) -> str:
+    return f"{n},,M{1 + n % 5},2024-03-09 09:00:00,001102000050000,1,50,50"
+
+
+def test_row_numbers_of_a_large_file_with_every_kind_of_late_error(
+    store: Store, data_dir: Path
+) -> None:
+    write_dataset(data_dir)
+    lines = [_line(n) for n in range(1, ROWS + 1)]
+    lines[7 - 1] += ",extra"  # rejected by the reader
+    lines[60_000 - 1] = lines[60_000 - 1].replace("2024-03-09", "2024-99-09")  # bad date
+    lines[120_001 - 1] += ",extra"
+    lines[150_000 - 1] = lines[150_000 - 1].replace(",M1,", ",M404,")  # orphan (150000 % 5 = 0)
+    lines[170_000 - 1] = _line(10)  # duplicate of row 10's key, found after the read
+    lines[199_999 - 1] = lines[199_999 - 1].replace(",1,50,50", ",-1,50,-50")  # refund w/o origin
+    (data_dir / "feedetail.csv").write_text(HEADER + "\n" + "\n".join(lines) + "\n")
+    report = ingest(data_dir, store)
+    assert quarantined(store, "feedetail") == [
+        (7, None, "column_count"),
+        (60_000, "fee_ocur_time", "date"),
+        (120_001, None, "column_count"),
+        (150_000, "mdtrt_id", "orphan"),
+        (170_000, "mdtrt_id+feedetl_sn", "duplicate_key"),
+        (199_999, "cnt", "negative"),
+    ]
+    c = report.tables["feedetail"]
+    assert (c.read, c.accepted, c.quarantined) == (ROWS, ROWS - 6, 6)
+    assert store.count("feedetail") == ROWS - 6
+    value, record = store.con.sql(
+        "select value, record from quarantine where reason_code = 'orphan'"
+    ).fetchall()[0]
+    assert value == "M404" and '"feedetl_sn":"150000"' in record
+
+
+def test_no_staging_table_is_left_behind(store: Store, data_dir: Path) -> None:
+    write_dataset(data_dir)
+    ingest(data_dir, store)
+    assert not [t for t in store.tables() if t.startswith("__")]
+    # A failing file (a required column missing) leaves the store as it was.
+    bad = [{k: v for k, v in r.items() if k != "mdtrt_id"} for r in FEE]
+    write_csv(data_dir / "feedetail.csv", bad)
+    counts = {t: store.count(t) for t in ("setl_list", "feedetail", "quarantine")}
+    with pytest.raises(InputError):
+        ingest(data_dir, store)
+    assert not [t for t in store.tables() if t.startswith("__")]
+    assert {t: store.count(t) for t in counts} == counts
+
+
+def test_a_later_load_replaces_into_the_stored_table(store: Store, data_dir: Path) -> None:
+    # The first load keeps its stage as the table; a second file for the same table must
+    # still be compared with it by key (here: two of the rows again, one changed).
+    write_dataset(data_dir)
+    ingest(data_dir, store)
+    more = [dict(SETL[0]), dict(SETL[1]) | {"age": "77"}]
+    more.append(dict(SETL[0]) | {"setl_id": "S9", "mdtrt_id": "M9"})
+    write_csv(data_dir / "setl_list.csv", [*SETL, more[2]])
+    report = ingest(data_dir, store)
+    c = report.tables["setl_list"]
+    assert (c.accepted, c.unchanged, c.replaced) == (len(SETL) + 1, len(SETL), 0)
+    write_csv(data_dir / "setl_list.csv", more)
+    report = ingest(data_dir, store)
+    c = report.tables["setl_list"]
+    assert (c.accepted, c.unchanged, c.replaced) == (3, 2, 1)
+    ages = dict(store.con.sql("select setl_id, age from setl_list").fetchall())
+    assert ages["S2"] == 77 and len(ages) == len(SETL) + 1
+
+
+def test_phases_are_timed_and_the_memory_limit_restored(store: Store, data_dir: Path) -> None:
+    write_dataset(data_dir)
+    before = store.con.sql("select current_setting('memory_limit')").fetchall()
+    report = ingest(data_dir, store)
+    assert {"read+validate", "orphans", "duplicates", "quarantine", "store"} <= set(report.phases)
+    assert all(s >= 0 for s in report.phases.values())
+    assert all(c.seconds > 0 for c in report.tables.values())
+    assert store.con.sql("select current_setting('memory_limit')").fetchall() == before

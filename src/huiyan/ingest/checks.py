@@ -140,16 +140,20 @@ def error_cases(t: Table, columns: list[str], *, damaged: bool) -> list[str]:
 
 
 _ERR_TYPE = "STRUCT(field VARCHAR, value VARCHAR, code VARCHAR, detail VARCHAR)"
-STAGE_COLUMNS = ("__row", "__e", "__record")  # bookkeeping columns of a stage, after the model's
+
+
+def stage_columns(*, numbered: bool) -> tuple[str, ...]:
+    """The bookkeeping columns of a stage, after the model's."""
+    return ("__row", "__e", "__record") if numbered else ("__e", "__record")
 
 
 def stage_sql(t: Table, columns: list[str], raw_view: str, *, damaged: bool, numbered: bool) -> str:
     """SELECT turning the text rows of ``raw_view`` into typed rows with their first error.
 
     Columns: every model column of ``t`` in model order (typed; NULL when the file lacks it),
-    then ``__row`` (the file row when the reader numbers rows itself, ``numbered``; else NULL
-    and the row is the stage's rowid, see ``readers.row_number_sql``), ``__e`` (NULL or the
-    error struct) and ``__record`` (the row as submitted, JSON, only for rows with an error).
+    then ``__row`` (the file row, when the reader numbers rows itself, ``numbered``; else the
+    row is the stage's rowid, see ``readers.row_number_sql``), ``__e`` (NULL or the error
+    struct) and ``__record`` (the row as submitted, JSON, only for rows with an error).
     It has the layout of the stored table plus the bookkeeping columns, so a first load keeps
     the stage as the table instead of copying it (``load.load_accepted``).
 
@@ -162,9 +166,9 @@ def stage_sql(t: Table, columns: list[str], raw_view: str, *, damaged: bool, num
     converted = "".join(
         f", {typed(f)} AS {q('__t_' + f.name)}" for f in fields if f.type != pa.string()
     )
-    row = "s.__row" if numbered else "CAST(NULL AS BIGINT)"
+    row = ", s.__row" if numbered else ""
     # Innermost: each value converted once; the checks and the stored column both read it.
-    convert = f"SELECT {row} AS __row{''.join(f', s.{q(c)}' for c in columns)}{converted} FROM {raw_view} s"
+    convert = f"SELECT {', '.join(f's.{q(c)}' for c in columns)}{row}{converted} FROM {raw_view} s"
     stored = ", ".join(
         (raw(f.name) if f.type == pa.string() else _typed_ref(f.name)) + f" AS {q(f.name)}"
         if f.name in columns
@@ -172,11 +176,11 @@ def stage_sql(t: Table, columns: list[str], raw_view: str, *, damaged: bool, num
         for f in t.fields
     )
     raw_cols = "".join(f", s.{q(c)} AS __raw_{i}" for i, c in enumerate(columns))
-    inner = f"SELECT {stored}, s.__row, {case} AS __e{raw_cols} FROM ({convert}) s"
+    inner = f"SELECT {stored}{row}, {case} AS __e{raw_cols} FROM ({convert}) s"
     record = "to_json({" + ", ".join(f"{lit(c)}: __raw_{i}" for i, c in enumerate(columns)) + "})"
     out = ", ".join(q(c) for c in t.columns)
     return (
-        f"SELECT {out}, __row, __e, "
+        f"SELECT {out}{row.replace('s.', '')}, __e, "
         f"CASE WHEN __e IS NOT NULL THEN {record} END AS __record FROM ({inner})"
     )
 

@@ -15,7 +15,7 @@ import duckdb
 import pyarrow as pa
 
 from huiyan.engine.store import Store
-from huiyan.ingest.checks import STAGE_COLUMNS, lit, q
+from huiyan.ingest.checks import lit, q, stage_columns
 from huiyan.ingest.codemap import CODEMAP, register_codemap
 from huiyan.ingest.readers import REJECTS, Staged, row_number_sql
 from huiyan.ingest.rules import checks, reason_text
@@ -61,13 +61,13 @@ def apply_codemap(con: duckdb.DuckDBPyConnection, t: Table, columns: list[str]) 
     return int(changed)
 
 
-def load_accepted(store: Store, t: Table, errors: int) -> Loaded:
+def load_accepted(store: Store, t: Table, staged: Staged, errors: int) -> Loaded:
     """Store the valid staged rows; an existing key with new content is replaced, same kept.
 
     Call after ``quarantine``: a first load turns the stage into the table.
     """
     if not store.has(t.name) or store.count(t.name) == 0:
-        return _keep_stage(store, t, errors)
+        return _keep_stage(store, t, staged, errors)
     con = store.con
     cols = ", ".join(q(c) for c in t.columns)
     select = f"SELECT {cols} FROM {STAGE} WHERE __e IS NULL"
@@ -102,13 +102,13 @@ def load_accepted(store: Store, t: Table, errors: int) -> Loaded:
     return out
 
 
-def _keep_stage(store: Store, t: Table, errors: int) -> Loaded:
+def _keep_stage(store: Store, t: Table, staged: Staged, errors: int) -> Loaded:
     con = store.con
     accepted = store.count(STAGE) - errors
     with store.transaction():
         if errors:
             con.execute(f"DELETE FROM {STAGE} WHERE __e IS NOT NULL")
-        for c in STAGE_COLUMNS:
+        for c in stage_columns(numbered=staged.numbered):
             con.execute(f"ALTER TABLE {STAGE} DROP COLUMN {c}")
         con.execute(f"DROP TABLE IF EXISTS {q(t.name)}")
         con.execute(f"ALTER TABLE {STAGE} RENAME TO {q(t.name)}")
@@ -161,7 +161,8 @@ def quarantine(store: Store, t: Table, staged: Staged, *, batch_id: str, source:
     n = con.execute(
         f"INSERT INTO {q(QUARANTINE.name)} SELECT {head}, {row}, nullif(s.__e.field, ''), "
         f"s.__e.value, s.__e.code, r.zh, r.en, s.__record "
-        f"FROM (SELECT rowid, __row, __e, __record FROM {STAGE} WHERE __e IS NOT NULL) s {shift} "
+        f"FROM (SELECT rowid, {'__row, ' if staged.numbered else ''}__e, __record FROM {STAGE} "
+        f"WHERE __e IS NOT NULL) s {shift} "
         f"JOIN {REASONS} r ON r.code = s.__e.code AND r.field = coalesce(s.__e.field, '') "
         f"AND r.detail = coalesce(s.__e.detail, '') ORDER BY 4"
     ).fetchall()[0][0]

@@ -253,7 +253,7 @@ def _load_unit(
         failing = errors(con)
         quarantined = quarantine(store, t, staged, batch_id=batch_id, source=str(unit.source.path))
     with phase("store"):
-        loaded = load_accepted(store, t, failing)
+        loaded = load_accepted(store, t, staged, failing)
     loaded.quarantined = quarantined
     result = FileResult(
         table=unit.table,

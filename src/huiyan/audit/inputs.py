@@ -8,7 +8,7 @@ the kb themselves, so adjusting to a new table or knowledge source happens here 
 - the effective catalog ``hilist`` (shipped, overridden by the dataset's), the knowledge
   tables of design.md §3 (shipped defaults merged with the dataset's ``knowledge/``), the
   restriction tables (national knowledge points plus ``hilist`` limits) and the scheme's
-  MCC/CC lists — small, handed to the backend as in-memory tables;
+  MCC/CC lists and DRG splits — small, handed to the backend as in-memory tables;
 - derived, shared expressions: ``case`` (one row per settlement with LOS, level, days as
   integers), ``lines`` (refund-netted fee lines with catalog attributes, computed once and
   cached on the backend) and ``norms`` (per-DRG average cost and LOS).
@@ -138,6 +138,37 @@ def _mcc_cc(scheme: str) -> tuple[pa.Table, pa.Table]:
     return lists, exclusion
 
 
+# How a DRG of an ADRG split by complications is selected (scheme.json conditions).
+_SPLITS = {
+    '{"has_mcc": true}': "mcc",
+    '{"any": [{"has_mcc": true}, {"has_cc": true}]}': "cc",
+    '{"always": true}': "none",
+}
+
+
+def _drg_splits(scheme: str) -> pa.Table:
+    """Per DRG selected by complications: ``split`` (``mcc``: with MCC; ``cc``: with MCC or CC)
+    and the lighter DRGs of its ADRG (``cc_sibling``, ``none_sibling``; null when absent)."""
+    import json
+
+    from huiyan.kb.schemes import load_scheme
+
+    cols = ("drg", "split", "cc_sibling", "none_sibling")
+    rows: list[tuple[str, str, str | None, str | None]] = []
+    for mdc in load_scheme(scheme).logic.get("mdcs", []):
+        for step in mdc.get("steps", []):
+            kinds = {
+                d["code"]: _SPLITS.get(json.dumps(d["condition"], sort_keys=True))
+                for d in step.get("drgs") or []
+            }
+            lighter = {k: c for c, k in reversed(kinds.items())}  # the first DRG of each kind
+            for code, kind in kinds.items():
+                if kind in ("mcc", "cc"):
+                    cc = lighter.get("cc") if kind == "mcc" else None
+                    rows.append((code, kind, cc, lighter.get("none")))
+    return pa.table({c: pa.array([r[i] for r in rows], pa.string()) for i, c in enumerate(cols)})
+
+
 def _exploded(table: pa.Table, key: str, column: str) -> pa.Table:
     """(p_code, p_prefix) rows from a ``|``-separated prefix column (split here, not in SQL:
     Spark's ``split`` takes a regular expression, in which ``|`` means "or")."""
@@ -186,6 +217,7 @@ def bind(source: Source, config: dict[str, dict[str, Any]]) -> RuleInputs:
     lists, exclusion = _mcc_cc(scheme)
     kb["mcc_cc"] = _small(source, "mcc_cc", lists)
     kb["cc_exclusion"] = _small(source, "cc_exclusion", exclusion)
+    kb["drg_split"] = _small(source, "drg_split", _drg_splits(scheme))
 
     s, m = t["setl_list"], t["medins"].select("medins_code", "medins_lv")
     m = m.select(m_code=m.medins_code, medins_lv=m.medins_lv)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import partial
 from typing import TYPE_CHECKING
 
-from huiyan.audit.rules.drg.evidence import effective_cc, unsupported_secondary_dx
+from huiyan.audit.rules.drg.evidence import decisive_unsupported_cc, unsupported_secondary_dx
 from huiyan.audit.spec import (
     CASE_STAGES,
     ITEM_STAGES,
@@ -54,12 +54,12 @@ def untreated_secondary(t: RuleInputs, p: Params) -> ir.Table:
     """A secondary diagnosis with no treatment evidence that does not change the DRG.
 
     Policy: domain-reference §4.6 5 (secondary diagnoses with no evidence); ``dx_evidence``.
-    Flags: secondary codes with evidence rows and no matching net line that are not an effective
-    MCC/CC of the case (those are UPCODE-001); amount 0 (a coding finding).
+    Flags: secondary codes with evidence rows and no matching net line on which the case's DRG
+    does not depend (those are UPCODE-001); amount 0 (a coding finding).
     """
     bad = unsupported_secondary_dx(t)
-    cc = effective_cc(t).select("setl_id", "diag_code")
-    j = bad.anti_join(cc, ["setl_id", "diag_code"])
+    lifts = decisive_unsupported_cc(t).select("setl_id", "diag_code")
+    j = bad.anti_join(lifts, ["setl_id", "diag_code"])
     return _zero(j, j.diag_code, "其他诊断" + j.diag_code + "无相应治疗或检查证据")
 
 

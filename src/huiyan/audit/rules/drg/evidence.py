@@ -83,6 +83,45 @@ def effective_cc(t: RuleInputs) -> ir.Table:
     )
 
 
+def decisive_unsupported_cc(t: RuleInputs) -> ir.Table:
+    """Unsupported MCC/CC codes the case's DRG depends on, with the DRG it would group to.
+
+    A case in a DRG selected by an MCC (``drg_split`` = mcc) depends on its unsupported MCC
+    codes when no supported effective MCC remains; one in a DRG selected by an MCC or CC
+    (``cc``) on its unsupported MCC/CC codes when no supported effective MCC or CC remains.
+    Without them it groups to the lighter sibling: the CC DRG when a supported CC remains
+    and the ADRG has one, else the DRG without complications (``lighter``).
+    Columns: setl_id, diag_code, cc_kind, drg, lighter.
+    """
+    import ibis
+
+    cc = effective_cc(t)
+    bad = unsupported_secondary_dx(t)
+    unsupported = cc.join(bad, ["setl_id", "diag_code"]).select("setl_id", "diag_code", "cc_kind")
+    supported = cc.anti_join(bad, ["setl_id", "diag_code"])
+    left = supported.group_by(k_setl="setl_id").aggregate(
+        k_mcc=(supported.cc_kind == "mcc").cast("int64").sum(), k_any=supported.count()
+    )
+    d = t.drg.filter(t.drg.status == "SUCCESS").select(g_setl="setl_id", drg="drg")
+    split = t.kb["drg_split"]
+    d = d.join(split, d.drg == split.drg).select(
+        "g_setl", "drg", "split", "cc_sibling", "none_sibling"
+    )
+    j = unsupported.join(d, unsupported.setl_id == d.g_setl)
+    j = j.left_join(left, j.setl_id == left.k_setl)
+    k_mcc, k_any = j.k_mcc.fill_null(0), j.k_any.fill_null(0)
+    decisive = ((j.split == "mcc") & (j.cc_kind == "mcc") & (k_mcc == 0)) | (
+        (j.split == "cc") & (k_any == 0)
+    )
+    j = j.filter(decisive)
+    lighter = ibis.ifelse(
+        (j.split == "mcc") & (j.k_any.fill_null(0) > 0) & j.cc_sibling.notnull(),
+        j.cc_sibling,
+        j.none_sibling,
+    )
+    return j.select("setl_id", "diag_code", "cc_kind", "drg", lighter=lighter)
+
+
 def case_norms(t: RuleInputs) -> ir.Table:
     """Per grouped case: DRG, ADRG, norms (average cost and LOS) and the standard payment."""
     d = t.drg.filter(t.drg.status == "SUCCESS").select(

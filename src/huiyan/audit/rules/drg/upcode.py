@@ -7,10 +7,9 @@ from typing import TYPE_CHECKING
 
 from huiyan.audit.rules.drg.evidence import (
     case_norms,
-    effective_cc,
+    decisive_unsupported_cc,
     standard_in,
     unperformed_principal_procedure,
-    unsupported_secondary_dx,
 )
 from huiyan.audit.spec import CASE_STAGES, SEVERITY_SUSPICIOUS, Params, rule
 
@@ -35,27 +34,25 @@ upcode_rule = partial(
 
 @upcode_rule(id="UPCODE-001", name="无治疗证据的严重并发症/合并症进入高权重组")
 def unsupported_mcc_cc(t: RuleInputs, p: Params) -> ir.Table:
-    """An MCC/CC secondary diagnosis without treatment evidence in a case grouped with MCC/CC.
+    """An MCC/CC secondary diagnosis without treatment evidence that lifts the case's DRG.
 
     Policy: domain-reference §4.6 1a; ``dx_evidence`` names the fee lines that show a diagnosis
-    was treated; the scheme's MCC/CC lists and exclusions decide whether it moves the group.
-    Flags: cases grouped into an MCC (CC) DRG with an effective MCC (CC) code that has evidence
-    rows but no matching net line; amount = the payment difference when the case is re-priced
-    on the lighter sibling DRG of its ADRG (§4.6 1): its payment − the sibling's weight × rate
-    × the case's coefficient, at least 0 (0 when the sibling is not priced).
-    Does not flag: codes without evidence rows; MCC/CC excluded by the principal (DXCODE-001).
+    was treated; the scheme's MCC/CC lists and exclusions decide whether it counts, its DRG
+    conditions whether the case's group depends on it.
+    Flags: cases in a DRG selected by MCC (or by MCC/CC) whose effective MCC (MCC/CC) codes
+    with evidence rows but no matching net line are the only ones of that kind; amount = the
+    payment difference when the case is re-priced on the DRG it groups to without them (§4.6 1):
+    its payment − that DRG's weight × rate × the case's coefficient, at least 0 (0 when that
+    DRG is not priced).
+    Does not flag: codes without evidence rows; MCC/CC excluded by the principal; unsupported
+    codes the group does not depend on (another, treated MCC/CC remains: DXCODE-001).
     """
     import ibis
 
-    bad = unsupported_secondary_dx(t)
-    cc = effective_cc(t)
-    j = bad.join(cc, ["setl_id", "diag_code"])
-    c = case_norms(t)
-    j = j.join(c, j.setl_id == c.setl_id).select(
-        j.setl_id, j.diag_code, j.cc_kind, c.drg, c.adrg, c.has_mcc, c.has_cc, c.std, c.coef
-    )
-    j = j.filter(((j.cc_kind == "mcc") & j.has_mcc) | ((j.cc_kind == "cc") & j.has_cc))
-    j = standard_in(t, j, j.adrg + str(p["lighter_suffix"]))
+    d = decisive_unsupported_cc(t)
+    c = case_norms(t).select(c_setl="setl_id", std="std", coef="coef")
+    j = d.join(c, d.setl_id == c.c_setl)
+    j = standard_in(t, j, j.lighter)
     diff = ibis.greatest((j.std - j.drg_std).fill_null(0.0), 0.0)
     kind = j.cc_kind.substitute({"mcc": "严重并发症/合并症", "cc": "并发症/合并症"})
     text = "其他诊断" + j.diag_code + "(" + kind + ")无治疗证据, 入组" + j.drg

@@ -30,6 +30,7 @@ import yaml
 
 from huiyan.kb.dictionaries import diagnoses, procedures
 from huiyan.model.tables import TABLES
+from huiyan.quality.reference import required_sex
 
 DEFECT_COLUMNS = ("setl_id", "kind", "check_id", "field", "description")
 _STREAM = 0xDEFEC7  # mixed into the seed: the defects' random stream is independent
@@ -387,7 +388,8 @@ def _set_principal(t: Tables, c: Case, code: str, name: str) -> None:
 
 @kind("asterisk_principal")
 def asterisk_principal(t: Tables, c: Case, rng: np.random.Generator) -> list[Report]:
-    codes = _asterisk_codes()
+    # Not a sex-limited one (N51.8* on a woman would be a second defect).
+    codes = [(k, v) for k, v in _asterisk_codes() if required_sex(k, "diag") in (None, c.gend)]
     code, name = codes[int(rng.integers(len(codes)))]
     _set_principal(t, c, code, name)
     return []

@@ -26,22 +26,33 @@ fake_rule = partial(
 )
 
 
-@fake_rule(id="FAKE-001", name="出院日期后仍有收费", sev_deg=SEVERITY_VIOLATION)
+@fake_rule(id="FAKE-001", name="出院后仍有收费", sev_deg=SEVERITY_VIOLATION)
 def after_discharge(t: RuleInputs, p: Params) -> ir.Table:
-    """Charges dated on a calendar day after the discharge date.
+    """Charges after the patient was discharged.
 
-    Policy: inpatient charges occur inside the stay (条例 Art. 40 fabricated services).
-    Flags: net lines whose ``fee_ocur_time`` day is after the discharge day (line amount).
-    Does not flag: discharge-day charges, including discharge medication.
+    Policy: inpatient charges occur inside the stay (条例 Art. 40 fabricated services); on the
+    discharge day only discharge medication (``dscg_tkdrug_flag`` 1) may follow the discharge
+    (domain-reference §4.4); ``grace_hours`` tolerates charges entered just after it ([⚙]).
+    Flags: net lines on a calendar day after the discharge day, and net lines of the discharge
+    day more than ``grace_hours`` after ``dscg_time`` that are not discharge medication
+    (line amount).
+    Does not flag: discharge medication on the discharge day; deaths on the day of death
+    (FAKE-003).
     """
-    c = with_case(t.lines, t.case, "dscg_day", "dscg_time")
-    hit = c.filter(c.fee_day > c.c_dscg_day)
+    c = with_case(t.lines, t.case, "dscg_day", "dscg_sec", "dscg_way", "dscg_time")
+    same_day_late = (
+        (c.fee_day == c.c_dscg_day)
+        & (c.fee_sec > c.c_dscg_sec + int(p["grace_hours"]) * 3600)
+        & (c.dscg_tkdrug_flag.fill_null("0") != "1")
+        & (c.c_dscg_way.fill_null("") != "5")
+    )
+    hit = c.filter((c.fee_day > c.c_dscg_day) | same_day_late)
     text = (
         item_label(hit)
         + " 发生于"
-        + hit.fee_ocur_time.date().cast("string")
-        + ", 出院日期"
-        + hit.c_dscg_time.date().cast("string")
+        + hit.fee_ocur_time.cast("string")
+        + ", 出院时间"
+        + hit.c_dscg_time.cast("string")
     )
     return line_hits(hit, hit.amt, text)
 

@@ -73,8 +73,10 @@ def _pairs(t: RuleInputs, p: Params, *, same_hospital: bool) -> ir.Table:
         & (b.b_adm_sec >= a.a_dscg_sec)
         & (b.b_adm_day - a.a_dscg_day <= int(p["window_days"])),
     )
-    # Planned readmissions are declared on the earlier stay (出院31天内再住院计划 = 2).
-    return j.filter((j.a_flag31.fill_null("1") != "2") & (j.b_adm_way.fill_null("") != "3"))
+    # A planned readmission is declared on the earlier stay (出院31天内再住院计划 = 2); some
+    # systems mark the readmission itself, so a pair with either flag is planned.
+    planned = (j.a_flag31.fill_null("1") == "2") | (j.b_flag31.fill_null("1") == "2")
+    return j.filter(~planned & (j.b_adm_way.fill_null("") != "3"))
 
 
 def _related(j: ir.Table, p: Params) -> ir.BooleanValue:
@@ -98,7 +100,7 @@ def same_hospital_readmission(t: RuleInputs, p: Params) -> ir.Table:
     Policy: domain-reference §4.6 2 (default 15 days, same ADRG or ICD-10 category).
     Flags: the later stay; detail = the earlier settlement; amount = the later stay's fund
     payment.
-    Does not flag: planned readmissions (earlier stay's ``days_rinp_flag_31`` = 2, e.g. chemo
+    Does not flag: planned readmissions (``days_rinp_flag_31`` = 2 on either stay, e.g. chemo
     cycles), transfers in (``adm_way`` 3), readmissions for unrelated conditions.
     """
     j = _pairs(t, p, same_hospital=True)

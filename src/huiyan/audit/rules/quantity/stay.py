@@ -59,12 +59,13 @@ def bed_days(t: RuleInputs, p: Params) -> ir.Table:
 
     Policy: allowed bed days = LOS (date difference, minimum 1) plus ``allowance_days``
     (domain-reference §4.5; some regions allow LOS + 1).
-    Flags: cases whose net bed quantity (``med_chrgitm_type`` in ``bed_chrgitm_types``, per-day
-    unit) exceeds the allowed days; amount = excess days × bed price.
+    Flags: cases whose net bed quantity (``med_chrgitm_type`` in ``bed_chrgitm_types``) exceeds
+    the allowed days; amount = excess days × bed price. A bed fee is charged by the day: a bed
+    item counts in days whatever its catalog unit (often blank), except hourly ones
+    (``hour_unit``, e.g. observation beds; OVERQTY-002).
     """
-    lines = t.lines.filter(
-        t.lines.chrgitm_type.isin(tuple(p["bed_chrgitm_types"])) & (t.lines.unit == p["day_unit"])
-    )
+    bed = t.lines.chrgitm_type.isin(tuple(p["bed_chrgitm_types"]))
+    lines = t.lines.filter(bed & (t.lines.unit.fill_null("") != p["hour_unit"]))
     return _days_above_los(t, lines, int(p["allowance_days"]), "床位费计")
 
 

@@ -200,3 +200,40 @@ def test_unbundled_components_cost_more_than_the_bundle(region: Path) -> None:
             for sn in lab["detail"].split("|")
         )
         assert 0 < Decimal(lab["amount"]) <= parts, lab
+
+
+def test_bed_hanging_amount_is_the_whole_ward_only_run(region: Path) -> None:
+    from datetime import date, timedelta
+
+    data = region / "data"
+    setl = {s["setl_id"]: s for s in _read(data / "setl_list.csv")}
+    days: dict[tuple[str, str], list[dict[str, str]]] = {}
+    for r in _read(data / "feedetail.csv"):
+        days.setdefault((r["setl_id"], r["fee_ocur_time"][:10]), []).append(r)
+
+    def ward_only(setl_id: str, day: date) -> bool:
+        s = setl[setl_id]
+        inside = s["adm_time"][:10] < day.isoformat() < s["dscg_time"][:10]
+        on = days.get((setl_id, day.isoformat()), [])
+        return inside and bool(on) and all(r["med_chrgitm_type"] in ("01", "02", "07") for r in on)
+
+    labels = [
+        r for r in _read(region / "labels" / "labels.csv") if r["vola_bhvr_type"] == "BEDHANG"
+    ]
+    assert labels
+    for lab in labels:
+        first = date.fromisoformat(lab["mechanism"][:10])
+        assert ward_only(lab["setl_id"], first) and not ward_only(
+            lab["setl_id"], first - timedelta(days=1)
+        )
+        run, d = [], first
+        while ward_only(lab["setl_id"], d):
+            run.append(d)
+            d += timedelta(days=1)
+        assert len(run) >= 3 and f"连续{len(run)}天" in lab["mechanism"], lab
+        fees = sum(
+            Decimal(r["det_item_fee_sumamt"])
+            for x in run
+            for r in days[(lab["setl_id"], x.isoformat())]
+        )
+        assert Decimal(lab["amount"]) == fees, lab

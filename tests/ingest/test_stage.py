@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
+import duckdb
 import pytest
 from tests.ingest.builders import FEE, SETL, quarantined, write_csv, write_dataset
 
 from huiyan.engine import Store
 from huiyan.errors import InputError
 from huiyan.ingest import ingest
+from huiyan.ingest.checks import scan_order_kept, stage_sql
+from huiyan.model import table
+from huiyan.model.tables import INPUT_TABLES, KNOWLEDGE_TABLES
 
 ROWS = 200_000  # ~13 MB: several CSV buffers, so the read is split between threads
 HEADER = (
@@ -92,3 +97,23 @@ def test_phases_are_timed_and_the_memory_limit_restored(store: Store, data_dir: 
     assert all(s >= 0 for s in report.phases.values())
     assert all(c.seconds > 0 for c in report.tables.values())
     assert store.con.sql("select current_setting('memory_limit')").fetchall() == before
+
+
+@pytest.mark.parametrize("name", [t.name for t in (*INPUT_TABLES, *KNOWLEDGE_TABLES)])
+def test_the_stage_query_is_a_plain_scan(tmp_path: Path, name: str) -> None:
+    # Rows are numbered by the order the scan inserts them; a join (DuckDB plans long IN lists
+    # as one) or a window would reorder a parallel scan and misnumber the quarantine.
+    t = table(name)
+    path = tmp_path / f"{name}.csv"
+    path.write_text(",".join(t.columns) + "\n" + ",".join("x" for _ in t.columns) + "\n")
+    cols = ", ".join(f"'{c}': 'VARCHAR'" for c in t.columns)
+    con = duckdb.connect()
+    con.execute(
+        f"CREATE VIEW raw AS SELECT * FROM read_csv('{path}', header = true, "
+        f"auto_detect = false, columns = {{{cols}}})"
+    )
+    sql = stage_sql(t, t.columns, "raw", damaged=True, numbered=False)
+    with scan_order_kept(con):
+        plan = "\n".join(r[1] for r in con.sql(f"EXPLAIN {sql}").fetchall())
+    operators = {op.upper() for op in re.findall(r"╭─ ([A-Za-z_ ]+?) ─", plan)}
+    assert operators <= {"PROJECTION", "READ_CSV", "READ CSV"}, plan

@@ -10,6 +10,10 @@ duplicate keys among the rows still valid (updates of the few rows concerned).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import duckdb
 import pyarrow as pa
 
 from huiyan.engine.store import _ARROW_TO_DUCK
@@ -147,6 +151,22 @@ def stage_columns(*, numbered: bool) -> tuple[str, ...]:
     return ("__row", "__e", "__record") if numbered else ("__e", "__record")
 
 
+@contextmanager
+def scan_order_kept(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """While the stage is built: no optimizer rewrite that plans an expression as a join.
+
+    DuckDB plans a long ``IN (...)`` list (the enumeration checks) as a mark join, and a join
+    reorders the rows of a parallel scan, whose order numbers them (``stage_sql``).
+    """
+    before = str(con.sql("SELECT current_setting('disabled_optimizers')").fetchall()[0][0])
+    names = ",".join(n for n in (before, "in_clause") if n)
+    con.execute(f"SET disabled_optimizers = {lit(names)}")
+    try:
+        yield
+    finally:
+        con.execute(f"SET disabled_optimizers = {lit(before)}")
+
+
 def stage_sql(t: Table, columns: list[str], raw_view: str, *, damaged: bool, numbered: bool) -> str:
     """SELECT turning the text rows of ``raw_view`` into typed rows with their first error.
 
@@ -157,8 +177,9 @@ def stage_sql(t: Table, columns: list[str], raw_view: str, *, damaged: bool, num
     It has the layout of the stored table plus the bookkeeping columns, so a first load keeps
     the stage as the table instead of copying it (``load.load_accepted``).
 
-    The query is a projection of the reader's scan and nothing else: no join, so the scan's
-    order (the file's) is the order of insertion, which numbers the rows for free.
+    The query is a projection of the reader's scan and nothing else: no join (run it inside
+    ``scan_order_kept``), so the scan's order, the file's, is the order of insertion, which
+    numbers the rows for free.
     """
     whens = error_cases(t, columns, damaged=damaged)
     case = f"CASE {' '.join(whens)} END" if whens else f"CAST(NULL AS {_ERR_TYPE})"

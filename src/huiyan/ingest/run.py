@@ -19,7 +19,13 @@ import pyarrow as pa
 
 from huiyan.engine import Store
 from huiyan.ingest import messages
-from huiyan.ingest.checks import duplicate_keys_sql, mark_duplicates_sql, orphans_sql, stage_sql
+from huiyan.ingest.checks import (
+    duplicate_keys_sql,
+    mark_duplicates_sql,
+    orphans_sql,
+    scan_order_kept,
+    stage_sql,
+)
 from huiyan.ingest.codemap import CODEMAP
 from huiyan.ingest.header import map_header
 from huiyan.ingest.load import SCRATCH, STAGE, apply_codemap, errors, load_accepted, quarantine
@@ -230,12 +236,11 @@ def _load_unit(
         # The stage is a table of the store, not a temporary one: compressed and written out
         # as it fills, so memory stays bounded, and a first load keeps it as the table.
         con.execute(f"DROP TABLE IF EXISTS {STAGE}")
-        con.execute(
-            f"CREATE TABLE {STAGE} AS "
-            + stage_sql(
-                t, staged.columns, RAW, damaged=staged.damaged_lines > 0, numbered=staged.numbered
-            )
+        sql = stage_sql(
+            t, staged.columns, RAW, damaged=staged.damaged_lines > 0, numbered=staged.numbered
         )
+        with scan_order_kept(con):
+            con.execute(f"CREATE TABLE {STAGE} AS {sql}")
         finish(con, staged)
         con.unregister(ARROW)  # XLSX/JSON rows are in the stage now
         staged.rows = store.count(STAGE)

@@ -26,6 +26,12 @@ fake_rule = partial(
 )
 
 
+def _outside(hit: ir.Table, bound: str, at: ir.TimestampValue) -> ir.Table:
+    """Hit rows naming each line, when it was charged and the stay's bound it lies beyond."""
+    text = item_label(hit) + " 发生于" + hit.fee_ocur_time.cast("string") + ", " + bound
+    return line_hits(hit, hit.amt, text + at.cast("string"))
+
+
 @fake_rule(id="FAKE-001", name="出院后仍有收费", sev_deg=SEVERITY_VIOLATION)
 def after_discharge(t: RuleInputs, p: Params) -> ir.Table:
     """Charges after the patient was discharged.
@@ -47,14 +53,7 @@ def after_discharge(t: RuleInputs, p: Params) -> ir.Table:
         & (c.c_dscg_way.fill_null("") != "5")
     )
     hit = c.filter((c.fee_day > c.c_dscg_day) | same_day_late)
-    text = (
-        item_label(hit)
-        + " 发生于"
-        + hit.fee_ocur_time.cast("string")
-        + ", 出院时间"
-        + hit.c_dscg_time.cast("string")
-    )
-    return line_hits(hit, hit.amt, text)
+    return _outside(hit, "出院时间", hit.c_dscg_time)
 
 
 @fake_rule(id="FAKE-002", name="入院前发生住院收费", sev_deg=SEVERITY_SUSPICIOUS)
@@ -67,14 +66,7 @@ def before_admission(t: RuleInputs, p: Params) -> ir.Table:
     """
     c = with_case(t.lines, t.case, "adm_sec", "adm_time")
     hit = c.filter(c.fee_sec < c.c_adm_sec - int(p["grace_hours"]) * 3600)
-    text = (
-        item_label(hit)
-        + " 发生于"
-        + hit.fee_ocur_time.cast("string")
-        + ", 入院时间"
-        + hit.c_adm_time.cast("string")
-    )
-    return line_hits(hit, hit.amt, text)
+    return _outside(hit, "入院时间", hit.c_adm_time)
 
 
 @fake_rule(id="FAKE-003", name="死亡后仍有收费", sev_deg=SEVERITY_VIOLATION)
@@ -91,8 +83,7 @@ def after_death(t: RuleInputs, p: Params) -> ir.Table:
         & (c.fee_day == c.c_dscg_day)
         & (c.fee_sec > c.c_dscg_sec + int(p["grace_hours"]) * 3600)
     )
-    text = item_label(hit) + " 发生于死亡时间" + hit.c_dscg_time.cast("string") + "之后"
-    return line_hits(hit, hit.amt, text)
+    return _outside(hit, "死亡时间", hit.c_dscg_time)
 
 
 @rule(

@@ -1,4 +1,5 @@
-"""The whole QC check library on Spark gives exactly the ``qc_issue`` rows it gives on DuckDB.
+"""The whole QC check library on Spark gives exactly the ``qc_issue`` rows (and the four
+indicators) it gives on DuckDB.
 
 Two stores: the table-driven case fixture (every check fails at least once) and a small
 synthetic region with planted defects (realistic volumes, refunds, front pages).
@@ -23,6 +24,7 @@ from huiyan.ingest import ingest
 from huiyan.kb import config
 from huiyan.pipeline.context import RunContext
 from huiyan.pipeline.steps import group
+from huiyan.quality.indicators import indicators
 from huiyan.quality.runner import active_checks, inputs, run_checks
 from huiyan.quality.service import store_inputs
 from huiyan.quality.spec import INPUT_TABLES
@@ -87,8 +89,13 @@ def test_qc_identical_on_spark(tmp_path: Path, spark: Any, build: Any) -> None:
     cfg = config.load()
     specs = active_checks(cfg["qc"])
     con = ibis.pyspark.connect(spark)
+    med_types = cfg["scope"]["inpatient_med_types"]
     with Store(db) as store:
-        duck = run_checks(store_inputs(store, cfg), specs)
+        dq = store_inputs(store, cfg)
+        duck = run_checks(dq, specs)
+        store.write("qc_issue", duck, mode="replace")
+        duck_ind = indicators(dq, store.ibis_table("qc_issue"), inpatient_med_types=med_types)
+        duck_ind = duck_ind.to_pyarrow()
         for name in INPUT_TABLES:
             store.ensure(name)
             data = store.read(name)
@@ -98,9 +105,14 @@ def test_qc_identical_on_spark(tmp_path: Path, spark: Any, build: Any) -> None:
             spark.read.parquet(str(path)).createOrReplaceTempView(name)
     q = inputs(con, con.table, cfg["qc"])
     sparked = run_checks(q, specs)
+    pq.write_table(sparked, tmp_path / "qc_issue.parquet")
+    spark.read.parquet(str(tmp_path / "qc_issue.parquet")).createOrReplaceTempView("qc_issue")
+    spark_ind = indicators(q, con.table("qc_issue"), inpatient_med_types=med_types).to_pyarrow()
     assert duck.num_rows > 0
     assert len({r["check_id"] for r in duck.to_pylist()}) > 20
     assert duck.column_names == sparked.column_names
     a, b = _rows(duck), _rows(sparked)
     only_duck, only_spark = sorted(a - b, key=str), sorted(b - a, key=str)
     assert (only_duck, only_spark) == ([], []), (only_duck[:5], only_spark[:5])
+    assert duck_ind.num_rows > 0
+    assert _rows(duck_ind) == _rows(spark_ind.select(duck_ind.column_names))

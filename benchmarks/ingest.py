@@ -18,7 +18,8 @@ each in a fresh process so that its peak RSS is its own:
     and, for comparison with earlier figures, the old baseline, which only aggregated
     ``max(length(col))`` of every column read as text: DuckDB never builds the rows there
     (no typed values, no strings kept), so it is not a read of the data into rows.
-(b) ``huiyan.ingest.ingest`` into a fresh store, with its per-phase timings.
+(b) ``huiyan.ingest.ingest`` into a fresh store, with its per-phase timings; three fee lines
+    far apart carry an impossible date, and their quarantined row numbers are checked.
 
 Prints rows/s per table (read and ingest), the totals, the ratio (b)/(a) and peak RSS.
 Targets (issue 2): 1,000,000 settlements + 30,000,000 fee lines in <= 90 s on this 2-core
@@ -43,10 +44,17 @@ import duckdb
 FEES_PER_CASE = 30
 
 
+def planted(n: int) -> list[int]:
+    """Data rows of feedetail given an impossible date: far apart, so in different parallel
+    chunks of the CSV scan; their quarantined row numbers check the numbering at scale."""
+    return [1_000, n * FEES_PER_CASE // 2, n * FEES_PER_CASE - 5]
+
+
 def generate(folder: Path, n: int) -> None:
     """Write medins, setl_list, diseinfo, oprninfo and feedetail CSVs for ``n`` settlements."""
     folder.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
     diag = ["I21.000", "J18.900", "K35.800", "E11.900", "I10.x00", "N18.500", "C34.900"]
     oprn = ["47.0100", "36.0600", "81.5100", "00.6600"]
     items = ["001102000050000", "120100006", "250104004", "XL02BBA326A001010102180", "311201012"]
@@ -85,8 +93,9 @@ def generate(folder: Path, n: int) -> None:
     con.execute(
         f"COPY (SELECT (j % {FEES_PER_CASE} + 1)::VARCHAR AS feedetl_sn, NULL AS init_feedetl_sn, "
         f"'M' || (j // {FEES_PER_CASE}) AS mdtrt_id, "
+        f"CASE WHEN j + 1 IN ({', '.join(map(str, planted(n)))}) THEN '2024-13-45 09:00:00' ELSE "
         f"strftime(TIMESTAMP '2024-01-01 09:00:00' + to_minutes((j // {FEES_PER_CASE}) % 500000) "
-        f"+ to_hours(j % {FEES_PER_CASE}), '%Y-%m-%d %H:%M:%S') AS fee_ocur_time, "
+        f"+ to_hours(j % {FEES_PER_CASE}), '%Y-%m-%d %H:%M:%S') END AS fee_ocur_time, "
         f"{items}[j % 5 + 1] AS med_list_codg, 'H' || (j % 997) AS medins_list_codg, "
         f"lpad((j % 14 + 1)::VARCHAR, 2, '0') AS med_chrgitm_type, (j % 3 + 1)::VARCHAR AS cnt, "
         f"'12.5' AS pric, ((j % 3 + 1) * 12.5)::DECIMAL(16,2)::VARCHAR AS det_item_fee_sumamt, "
@@ -111,9 +120,10 @@ def _read_source(con: duckdb.DuckDBPyConnection, path: Path, *, typed: bool) -> 
         f"'{c}': '{_ARROW_TO_DUCK[str(t[c].type)] if typed and c in t else 'VARCHAR'}'"
         for c in header
     )
+    # ignore_errors: the three planted fee lines do not convert; DuckDB skips them.
     return (
         f"read_csv('{path}', auto_detect = false, header = true, delim = ',', quote = '\"', "
-        f"escape = '\"', columns = {{{cols}}})"
+        f"escape = '\"', columns = {{{cols}}}, ignore_errors = true)"
     )
 
 
@@ -143,7 +153,7 @@ def read_only(folder: Path, how: str) -> tuple[dict[str, float], float]:
     return out, _peak_mib()
 
 
-def run_ingest(folder: Path, db: Path) -> tuple[Any, float, float]:
+def run_ingest(folder: Path, db: Path) -> tuple[Any, float, float, list[int]]:
     from huiyan.engine import Store
     from huiyan.ingest import ingest
 
@@ -151,7 +161,11 @@ def run_ingest(folder: Path, db: Path) -> tuple[Any, float, float]:
     started = time.perf_counter()
     with Store(db) as store:
         report = ingest(folder, store)
-    return report, time.perf_counter() - started, _peak_mib()
+        total = time.perf_counter() - started
+        rows = store.con.sql(
+            "SELECT row_number FROM quarantine WHERE table_name = 'feedetail' ORDER BY 1"
+        ).fetchall()
+    return report, total, _peak_mib(), [r[0] for r in rows]
 
 
 def isolated(fn: Callable[..., Any], *args: Any) -> Any:
@@ -174,7 +188,8 @@ def main() -> None:
         isolated(generate, data, args.settlements)
         print(f"generated in {time.perf_counter() - started:.1f} s → {data}")
     reads = {how: isolated(read_only, data, how) for how in ("arrow", "table", "maxlen")}
-    report, total, ingest_peak = isolated(run_ingest, data, args.dir / "bench.duckdb")
+    report, total, ingest_peak, bad_rows = isolated(run_ingest, data, args.dir / "bench.duckdb")
+    numbering = "ok" if bad_rows == planted(args.settlements) else f"WRONG {bad_rows}"
 
     base = reads["arrow"][0]
     print(
@@ -194,6 +209,7 @@ def main() -> None:
         print(f"  {phase:<16} {secs:7.2f}")
     print(f"\ningest total: {total:.1f} s  ({rows / total:,.0f} rows/s over all tables)")
     print(f"ingest peak RSS: {ingest_peak:,.0f} MiB")
+    print(f"quarantined row numbers of the planted fee lines: {numbering}")
     labels = {
         "arrow": "typed read into Arrow batches (baseline)",
         "table": "typed read into a DuckDB temp table",

@@ -65,14 +65,18 @@ def longest_prefix_match(
 ) -> ir.Table:
     """Rows of ``codes`` joined to the knowledge rows of their longest matching prefix.
 
-    Same contract as ``huiyan.kb.knowledge.longest_prefix_match``; the prefix length and its
-    window maximum are materialised as columns first, because Spark cannot resolve a filter
-    on a window over an expression of the joined tables.
+    Same contract as ``huiyan.kb.knowledge.longest_prefix_match``. The prefix join cannot be
+    a hash join, so it runs on the distinct codes (thousands) and the result is joined back to
+    ``codes`` (millions) on equality. The prefix length and its window maximum are
+    materialised as columns first, because Spark cannot resolve a filter on a window over an
+    expression of the joined tables.
     """
     import ibis
 
-    joined = codes.join(knowledge, codes[code_col].startswith(knowledge[prefix_col]))
+    keys = codes.select(_lpm_code=codes[code_col]).distinct()
+    joined = keys.join(knowledge, keys._lpm_code.startswith(knowledge[prefix_col]))
     joined = joined.mutate(_plen=joined[prefix_col].length())
-    w = ibis.window(group_by=[joined[c] for c in codes.columns])
+    w = ibis.window(group_by=joined._lpm_code)
     joined = joined.mutate(_pmax=joined._plen.max().over(w))
-    return joined.filter(joined._plen == joined._pmax).drop("_plen", "_pmax")
+    best = joined.filter(joined._plen == joined._pmax).drop("_plen", "_pmax")
+    return codes.join(best, codes[code_col] == best._lpm_code).drop("_lpm_code")

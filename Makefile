@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: setup demo test test-spark lint bench lock
+.PHONY: setup demo test test-spark test-slow lint bench lock
 
 $(VENV)/.installed: requirements.lock pyproject.toml
 	command -v uv >/dev/null 2>&1 || $(PYTHON) -m pip install -q uv
@@ -25,6 +25,10 @@ test: setup
 
 test-spark: setup
 	$(VENV)/bin/python -m pytest -q -m spark
+
+# End-to-end detection quality on generated regions (a few minutes).
+test-slow: setup
+	$(VENV)/bin/python -m pytest -q -m slow
 
 lint: setup
 	$(VENV)/bin/ruff check --fix . && $(VENV)/bin/ruff format .

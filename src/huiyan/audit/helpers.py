@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -10,6 +12,17 @@ if TYPE_CHECKING:
     from huiyan.audit.inputs import RuleInputs
 
 DAY_SECONDS = 86400
+
+
+def shared(fn: Callable[[RuleInputs], ir.Table]) -> Callable[[RuleInputs], ir.Table]:
+    """Decorator for a derived input that several rules read: computed once per run (kept on
+    the backend like ``lines``) instead of once per rule that uses it."""
+
+    @functools.wraps(fn)
+    def once(t: RuleInputs) -> ir.Table:
+        return t.shared(f"{fn.__module__}.{fn.__qualname__}", lambda: fn(t))
+
+    return once
 
 
 def item_label(lines: ir.Table) -> ir.StringValue:

@@ -71,12 +71,22 @@ class RuleInputs:
     kb: dict[str, ir.Table]
     scheme: str
     cached: list[ir.Table] = field(default_factory=list)
+    # How a derived input is kept on the backend (``Source.keep``) and those kept so far.
+    keep: Callable[[ir.Table], ir.Table] = field(default=lambda t: t, repr=False)
+    memo: dict[str, ir.Table] = field(default_factory=dict, repr=False)
+
+    def shared(self, key: str, build: Callable[[], ir.Table]) -> ir.Table:
+        """The derived input ``key``: ``build()`` computed once per run, reused by every rule."""
+        if key not in self.memo:
+            self.memo[key] = self.keep(build())
+        return self.memo[key]
 
     def release(self) -> None:
         """Drop the tables cached on the backend (call before its connection closes)."""
         for table in self.cached:
             table.release()
         self.cached.clear()
+        self.memo.clear()
 
 
 @dataclass
@@ -277,6 +287,7 @@ def bind(source: Source, config: dict[str, dict[str, Any]]) -> RuleInputs:
         kb=kb,
         scheme=scheme,
         cached=source.cached,
+        keep=source.keep,
     )
 
 

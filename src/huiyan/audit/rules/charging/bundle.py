@@ -110,9 +110,8 @@ def exclusive_items(t: RuleInputs, p: Params) -> ir.Table:
     j = t.lines.join(x, t.lines.code == x.x_code)
     j = j.mutate(wkey=_window_key(j))
     # The item billed on most days of the stay is the one in use; the others are the extra.
-    days = t.lines.group_by(d_setl="setl_id", d_code="code").aggregate(
-        days=t.lines.fee_day.nunique()
-    )
+    # Days of the group's items only (j repeats a line per group: distinct days are the same).
+    days = j.group_by(d_setl="setl_id", d_code="code").aggregate(days=j.fee_day.nunique())
     per = j.group_by(["setl_id", "group_id", "wkey", "code"]).aggregate(first_sec=j.fee_sec.min())
     per = per.join(days, (per.setl_id == days.d_setl) & (per.code == days.d_code))
     w = ibis.window(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from huiyan.audit.helpers import shared
+
 if TYPE_CHECKING:
     import ibis.expr.types as ir
 
@@ -25,6 +27,7 @@ def _matching_lines(t: RuleInputs, ev: ir.Table, code_col: str) -> ir.Table:
     return hit.select("setl_id", code_col).distinct()
 
 
+@shared
 def unsupported_secondary_dx(t: RuleInputs) -> ir.Table:
     """(setl_id, diag_code) of secondary diagnoses with evidence rows and no matching net line.
 
@@ -44,6 +47,7 @@ def unsupported_secondary_dx(t: RuleInputs) -> ir.Table:
     )
 
 
+@shared
 def unperformed_principal_procedure(t: RuleInputs) -> ir.Table:
     """(setl_id, oprn_oprt_code) of principal procedures with evidence rows and no matching line."""
     from huiyan.audit.helpers import longest_prefix_match
@@ -60,6 +64,7 @@ def unperformed_principal_procedure(t: RuleInputs) -> ir.Table:
     )
 
 
+@shared
 def effective_cc(t: RuleInputs) -> ir.Table:
     """(setl_id, diag_code, cc_kind) of secondary diagnoses that are MCC/CC for the principal.
 
@@ -83,6 +88,7 @@ def effective_cc(t: RuleInputs) -> ir.Table:
     )
 
 
+@shared
 def decisive_unsupported_cc(t: RuleInputs) -> ir.Table:
     """Unsupported MCC/CC codes the case's DRG depends on, with the DRG it would group to.
 
@@ -122,6 +128,7 @@ def decisive_unsupported_cc(t: RuleInputs) -> ir.Table:
     return j.select("setl_id", "diag_code", "cc_kind", "drg", lighter=lighter)
 
 
+@shared
 def case_norms(t: RuleInputs) -> ir.Table:
     """Per grouped case: DRG, ADRG, norms (average cost and LOS) and the standard payment."""
     d = t.drg.filter(t.drg.status == "SUCCESS").select(

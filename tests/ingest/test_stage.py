@@ -117,3 +117,20 @@ def test_the_stage_query_is_a_plain_scan(tmp_path: Path, name: str) -> None:
         plan = "\n".join(r[1] for r in con.sql(f"EXPLAIN {sql}").fetchall())
     operators = {op.upper() for op in re.findall(r"╭─ ([A-Za-z_ ]+?) ─", plan)}
     assert operators <= {"PROJECTION", "READ_CSV", "READ CSV"}, plan
+
+
+def test_values_are_trimmed_of_spaces_including_unicode_ones(store: Store, data_dir: Path) -> None:
+    rows = [dict(r) for r in SETL]
+    rows[0]["psn_no"] = "\u3000P1\u3000"  # ideographic spaces, common in Chinese exports
+    rows[1]["medins_code"] = " H37010001\u00a0"
+    rows[2]["psn_no"] = "P\u30003"  # inner spaces stay
+    rows[3]["insutype"] = "\u3000 "  # blank once trimmed: a missing required field
+    write_dataset(data_dir, setl_list=rows)
+    ingest(data_dir, store)
+    stored = dict(
+        store.con.sql("select setl_id, psn_no || '|' || medins_code from setl_list").fetchall()
+    )
+    assert stored["S1"] == "P1|H37010001"
+    assert stored["S2"] == "P2|H37010001"
+    assert stored["S3"] == "P\u30003|H37010001"
+    assert quarantined(store, "setl_list") == [(4, "insutype", "required")]

@@ -10,11 +10,12 @@ each in a fresh process so that its peak RSS is its own:
     file into typed values, with the types the ingest stores (the model's: VARCHAR,
     TIMESTAMP, DECIMAL(16,2), DECIMAL(18,4), INTEGER), using DuckDB's own CSV casts
     (faster than the ingest's TRY_CAST, which must keep the values it cannot convert). Two
-    ways, both printed:
+    ways, both printed, and the target is checked against the faster of the two:
       - ``arrow``: the typed rows streamed into Arrow record batches and dropped (nothing
-        kept, nothing written): the cheapest full read, and the baseline of the target;
+        kept, nothing written): the least work, but DuckDB then runs the scan on about one
+        thread (its CPU time is about its wall time);
       - ``table``: the typed rows materialised in a DuckDB temporary table (memory, spilled
-        to the temp directory beyond the store's memory limit);
+        to the temp directory beyond the store's memory limit), on all threads;
     and, for comparison with earlier figures, the old baseline, which only aggregated
     ``max(length(col))`` of every column read as text: DuckDB never builds the rows there
     (no typed values, no strings kept), so it is not a read of the data into rows.
@@ -202,7 +203,9 @@ def main() -> None:
     )
     numbering = "ok" if bad_rows == planted(args.settlements) else f"WRONG {bad_rows}"
 
-    base = reads["arrow"][0]
+    fastest = min(("arrow", "table"), key=lambda how: sum(reads[how][0].values()))
+    base = reads[fastest][0]
+    print(f"\nread s: DuckDB's faster typed read ({fastest})")
     print(
         f"\n{'table':<10} {'rows':>12} {'read s':>7} {'read rows/s':>12} "
         f"{'ingest s':>9} {'ingest rows/s':>14}  accepted / quarantined"
@@ -225,7 +228,7 @@ def main() -> None:
     print(f"ingest peak RSS: {ingest_peak:,.0f} MiB")
     print(f"quarantined row numbers of the planted fee lines: {numbering}")
     labels = {
-        "arrow": "typed read into Arrow batches (baseline)",
+        "arrow": "typed read streamed into Arrow batches",
         "table": "typed read into a DuckDB temp table",
         "maxlen": "old baseline: max(length) of text columns",
     }
@@ -239,7 +242,7 @@ def main() -> None:
     read_total = sum(base.values())
     verdict = "met" if total <= 90 and total <= 3 * read_total else "NOT met"
     print(
-        f"target (<= 90 s and <= 3x the typed read, {3 * read_total:.1f} s): {verdict} "
+        f"target (<= 90 s and <= 3x the faster typed read, {3 * read_total:.1f} s): {verdict} "
         f"({total:.1f} s, {total / read_total:.2f}x)"
     )
     print(f"load average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")

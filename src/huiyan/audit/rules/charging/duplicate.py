@@ -38,7 +38,10 @@ def included_item(t: RuleInputs, p: Params) -> ir.Table:
     amount = the sub item's line (the included item).
     """
     pairs = t.kb["dup_charge_pair"].select("main_code", "sub_code", "window").distinct()
-    m = t.lines.select(
+    # Only lines of main items can include a sub item (keeps the join's build side small).
+    mains = pairs.select(p_main="main_code").distinct()
+    m = t.lines.semi_join(mains, t.lines.code == mains.p_main)
+    m = m.select(
         m_setl="setl_id", m_code="code", m_day="fee_day", m_sec="fee_sec", m_name="item_name"
     )
     s = t.lines.join(pairs, t.lines.code == pairs.sub_code)

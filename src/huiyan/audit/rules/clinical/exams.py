@@ -105,7 +105,9 @@ def period_frequency(t: RuleInputs, p: Params) -> ir.Table:
         period=r.period_days.min(), most=r.max_cnt.cast("float64").min()
     )
     a = t.lines.join(r, t.lines.code == r.r_code)
-    b = t.lines.select(
+    # Earlier lines of restricted items only (keeps the self-join's build side small).
+    b = t.lines.semi_join(r, t.lines.code == r.r_code)
+    b = b.select(
         b_setl="setl_id",
         b_code="code",
         b_sec="fee_sec",

@@ -58,7 +58,10 @@ def unbundled(t: RuleInputs, p: Params) -> ir.Table:
         names=j.item_name.max(),
     )
     g = g.filter(g.n >= g.need)
-    own = t.lines.select(o_setl="setl_id", o_code="code", o_day="fee_day")
+    # Only lines of bundle codes can be the bundle itself (keeps the join's build side small).
+    codes = b.select(b_code="bundle_code").distinct()
+    own = t.lines.semi_join(codes, t.lines.code == codes.b_code)
+    own = own.select(o_setl="setl_id", o_code="code", o_day="fee_day")
     has_bundle = (
         g.join(
             own,

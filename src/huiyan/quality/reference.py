@@ -17,7 +17,7 @@ import ibis
 import pyarrow as pa
 import yaml
 
-from huiyan.kb import dictionaries
+from huiyan.kb import dictionaries, sex_limits
 from huiyan.model import enums
 
 if TYPE_CHECKING:
@@ -80,24 +80,11 @@ def code_set(name: str) -> dict[str, str]:
 
 
 @cache
-def _sex_prefixes(kind: str) -> tuple[tuple[str, str], ...]:
-    rows = _own_csv("sex_specific.csv").to_pylist()
-    return tuple((r["prefix"], r["gend"]) for r in rows if r["kind"] == kind)
-
-
-def required_sex(code: str | None, kind: str = "oprn") -> str | None:
-    """The sex (``1``/``2``) a diagnosis (``diag``) or procedure (``oprn``) code is limited to."""
-    if not code:
-        return None
-    return next((g for prefix, g in _sex_prefixes(kind) if code.startswith(prefix)), None)
-
-
-@cache
 def arrow_tables() -> dict[str, pa.Table]:
     """Every reference table as Arrow (code sets as code/name; the data CSVs as published)."""
     names = ["icd10", "icd9", *_KB_DICTS, *code_tables()]
     out = {n: _code_name(code_set(n)) for n in names}
-    out["sex_specific"] = _own_csv("sex_specific.csv")
+    out["sex_specific"] = sex_limits.table()
     out["principal_not_allowed"] = _own_csv("principal_not_allowed.csv")
     return out
 

@@ -29,8 +29,8 @@ import pyarrow.compute as pc
 import yaml
 
 from huiyan.kb.dictionaries import diagnoses, procedures
+from huiyan.kb.sex_limits import required_sex
 from huiyan.model.tables import TABLES
-from huiyan.quality.reference import required_sex
 
 DEFECT_COLUMNS = ("setl_id", "kind", "check_id", "field", "description")
 _STREAM = 0xDEFEC7  # mixed into the seed: the defects' random stream is independent

@@ -23,7 +23,7 @@ from typing import Any
 import yaml
 
 from huiyan.kb.dictionaries import NATIONAL_SCHEME, diagnoses, procedures
-from huiyan.quality.reference import required_sex
+from huiyan.kb.sex_limits import required_sex
 from huiyan.synth.merged import Knowledge, static_tables
 
 # Words in a diagnosis name that tie it to newborns or children: not used for adult profiles.

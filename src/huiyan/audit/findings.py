@@ -1,8 +1,8 @@
 """Turn a rule's hits (one row per unit of evidence) into ``finding`` rows, one per settlement.
 
 The work is vectorised Arrow/numpy over the collected hits, whatever engine produced them, so
-DuckDB and Spark runs assemble identical rows; only ``jr_id`` (a SHA-1 per finding) and rare
-rounding ties go through Python.
+DuckDB and Spark runs assemble identical rows; ``jr_id`` is hashed by an in-memory DuckDB over
+the Arrow columns and only rare rounding ties go through Python.
 """
 
 from __future__ import annotations
@@ -31,6 +31,16 @@ _TIE_MARGIN = 1e-3
 def jr_id(rule_id: str, setl_id: str, detail: str | None) -> str:
     """Deterministic finding id: the same hit on a re-run gets the same id."""
     return hashlib.sha1(f"{rule_id}\x1f{setl_id}\x1f{detail or ''}".encode()).hexdigest()[:20]
+
+
+def _jr_ids(rule_id: str, setl_ids: pa.Array, details: pa.Array) -> pa.Array:
+    """``jr_id`` of every finding, hashed by an in-memory DuckDB over the Arrow columns."""
+    import duckdb
+
+    ids = pa.table({"s": setl_ids, "d": details})  # noqa: F841 - read by the query below
+    sql = "SELECT substr(sha1(? || chr(31) || s || chr(31) || coalesce(d, '')), 1, 20) FROM ids"
+    with duckdb.connect() as con:
+        return con.sql(sql, params=[rule_id]).to_arrow_table().column(0).combine_chunks()
 
 
 def _fen(amount: float | None) -> int:
@@ -183,14 +193,12 @@ def assemble(
     ids = hits.select(list(CASE_ID_COLUMNS)).take(pa.array(run_start[new]))
     details = _details(gid, run_unit, n)
     shown = _texts(gid, run_text, n, text_limit)
-    setl_ids = ids.column("setl_id").to_pylist()
-    jr = [jr_id(spec.id, s, d) for s, d in zip(setl_ids, details.to_pylist(), strict=True)]
 
     def const(value: str) -> pa.Array:
         return pa.array([value] * n, pa.string())
 
     data = {
-        "jr_id": pa.array(jr, pa.string()),
+        "jr_id": _jr_ids(spec.id, ids.column("setl_id").combine_chunks(), details),
         "rule_id": const(spec.id),
         "rule_name": const(spec.name),
         "vola_bhvr_type": const(spec.vola_bhvr_type),

@@ -134,3 +134,19 @@ def test_values_are_trimmed_of_spaces_including_unicode_ones(store: Store, data_
     assert stored["S2"] == "P2|H37010001"
     assert stored["S3"] == "P\u30003|H37010001"
     assert quarantined(store, "setl_list") == [(4, "insutype", "required")]
+
+
+def test_the_cleaning_expression_is_trim_with_blank_as_null() -> None:
+    # readers._clean skips trim() for values it cannot change; the skip must never change a
+    # value: for every kind of end (spaces, Unicode spaces, controls, non-ASCII, empty) the
+    # result is exactly nullif(trim(x), '').
+    from huiyan.ingest.readers import _clean
+
+    ends = ["", " ", "\u3000", "\u00a0", "\t", "\n", "\x7f", "\u200b", "\ufeff", "中", "a", "!"]
+    values = [a + m + b for a in ends for b in ends for m in ("", "x", "医 院", "a b")]
+    con = duckdb.connect()
+    con.execute("CREATE TABLE v AS SELECT unnest(?::VARCHAR[]) AS x", [[*values, None]])
+    differ = con.sql(
+        f"SELECT x FROM v WHERE {_clean('x')} IS DISTINCT FROM nullif(trim(x), '')"
+    ).fetchall()
+    assert differ == []

@@ -61,12 +61,16 @@ def _q(name: str) -> str:
 def _clean(expr: str) -> str:
     # Trimmed once here, so every check and conversion reads the value as is; blank is NULL.
     # trim() removes spaces and the other Unicode space separators (U+3000, U+00A0...), all
-    # non-ASCII; calling it only when an end is a space or non-ASCII gives the same value at
-    # half the cost (trim was as costly as parsing the CSV: it copies every string).
+    # non-ASCII. It is called only when it may change the value: the value is empty or
+    # starts with a space or a control character (x < '!'), ends with a space, or holds a
+    # non-ASCII character (more bytes than characters). Any value outside that test has no
+    # end trim() removes, so the result is nullif(trim(x), '') for every value. The test is
+    # a byte comparison and two length counts; the earlier one (ascii() of both ends, i.e.
+    # two decodes and a substring) cost 4x as much over an ASCII column (1.7 s vs 0.45 s of
+    # CPU for the 13 columns of 3M fee lines) and trim() alone 3x.
     return (
-        f"nullif(CASE WHEN starts_with({expr}, ' ') OR ends_with({expr}, ' ') "
-        f"OR ascii({expr}) > 127 OR ascii({expr}[-1]) > 127 THEN trim({expr}) "
-        f"ELSE {expr} END, '')"
+        f"CASE WHEN {expr} < '!' OR ends_with({expr}, ' ') OR strlen({expr}) <> length({expr}) "
+        f"THEN nullif(trim({expr}), '') ELSE {expr} END"
     )
 
 

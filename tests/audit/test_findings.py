@@ -92,3 +92,13 @@ def test_texts_beyond_the_limit_are_counted_and_the_template_applied() -> None:
 
 def test_no_hits_no_findings() -> None:
     assert _assemble(_hits()) == []
+
+
+def test_concatenated_lines_give_the_same_finding_whatever_their_scan_order() -> None:
+    # group_concat lists a group's lines in scan order, which no engine fixes.
+    first = _assemble(_hits(("S1", "9|1", 3.0, "乙"), ("S1", "5", 1.0, "甲")))
+    again = _assemble(_hits(("S1", "1|9", 3.0, "乙"), ("S1", "5", 1.0, "甲")))
+    assert first == again
+    # The text of the group of lines 1 and 9 comes first: its lowest line is 1.
+    assert first[0]["vola_cont"] == "乙；甲"
+    assert first[0]["detail"] == "1|5|9"

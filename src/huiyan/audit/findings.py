@@ -111,6 +111,22 @@ def _details(gid: np.ndarray, units: pa.Array, n: int) -> pa.Array:
     return pc.if_else(pc.equal(joined, ""), pa.scalar(None, pa.string()), joined)
 
 
+def _canonical_units(units: pa.ChunkedArray) -> pa.Array:
+    """Units whose ``|``-joined parts are put in unit order.
+
+    A rule that concatenates the lines of a group (``group_concat``) gets them in whatever
+    order the engine scanned them, which neither DuckDB's parallel scan nor Spark fixes; sorted
+    here, the same lines give the same key, hit order, text order and float sum on every run.
+    """
+    units = units.combine_chunks()
+    joined = pc.fill_null(pc.match_substring(units, "|"), False).to_numpy(zero_copy_only=False)
+    if not joined.any():
+        return units
+    rows = np.flatnonzero(joined)
+    ordered = _details(np.arange(len(rows)), units.take(pa.array(rows)), len(rows))
+    return pc.replace_with_mask(units, pa.array(joined), ordered)
+
+
 def _texts(gid: np.ndarray, texts: pa.Array, n: int, limit: int) -> pa.Array:
     """Per group: distinct non-empty texts in hit order, the first ``limit`` joined with ``；``."""
     keep = pc.fill_null(pc.not_equal(texts, ""), False)
@@ -155,6 +171,9 @@ def assemble(
     hits = hits.filter(pc.is_valid(hits.column("setl_id")))
     if hits.num_rows == 0:
         return FINDING.empty().cast(FINDING.arrow_schema())
+    hits = hits.set_column(
+        hits.column_names.index("unit"), "unit", _canonical_units(hits.column("unit"))
+    )
     # One line proved by two knowledge rows (shipped and dataset) is still one line.
     key = pc.coalesce(hits.column("unit"), hits.column("text"), pa.scalar(""))
     hits = hits.append_column("key", key)

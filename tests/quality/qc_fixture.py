@@ -107,3 +107,14 @@ def to_arrow(name: str, rows: list[dict[str, Any]]) -> pa.Table:
 def load(store: Store, tables: dict[str, list[dict[str, Any]]]) -> None:
     for name, rows in tables.items():
         store.write(name, to_arrow(name, rows), mode="replace")
+
+
+def merged(cases: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """The clean base plus one relabelled, patched copy of it per case (``~i`` suffixes)."""
+    clean = base()
+    out: dict[str, list[dict[str, Any]]] = {name: list(rows) for name, rows in clean.items()}
+    for i, case in enumerate(cases):
+        copy_ = relabel(patch(clean, case["patch"], case["setl"]), f"~{i}")
+        for name, rows in copy_.items():
+            out.setdefault(name, []).extend(r for r in rows if name != "medins")
+    return out

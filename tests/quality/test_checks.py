@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 import yaml
-from qc_fixture import CASES, base, load, patch, relabel
+from qc_fixture import CASES, load, merged
 
 from huiyan.engine import Store
 from huiyan.kb import config
@@ -35,16 +35,8 @@ CASES_ALL = _cases()
 
 @pytest.fixture(scope="module")
 def results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    clean = base()
-    merged: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for name, rows in clean.items():
-        merged[name].extend(rows)
-    for i, case in enumerate(CASES_ALL):
-        copy = relabel(patch(clean, case["patch"], case["setl"]), f"~{i}")
-        for name, rows in copy.items():
-            merged[name].extend(r for r in rows if name != "medins")
     store = Store(Path(tmp_path_factory.mktemp("qc")) / "cases.duckdb")
-    load(store, dict(merged))
+    load(store, merged(CASES_ALL))
     result = run_qc(store, config.load())
     by_case: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for row in result.issues.to_pylist():

@@ -7,16 +7,14 @@ synthetic region with planted defects (realistic volumes, refunds, front pages).
 
 from __future__ import annotations
 
-import os
-from collections import Counter, defaultdict
-from collections.abc import Iterator
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from qc_fixture import base, load, patch, relabel
+from qc_fixture import load, merged
 from test_checks import CASES_ALL
 
 from huiyan.engine import Store
@@ -33,37 +31,10 @@ from huiyan.synth.generate import generate
 pytestmark = pytest.mark.spark
 
 
-@pytest.fixture(scope="module")
-def spark(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-    from pyspark.sql import SparkSession
-
-    session = (
-        SparkSession.builder.master("local[2]")
-        .config("spark.driver.memory", "2g")
-        .config("spark.sql.shuffle.partitions", "2")
-        .config("spark.ui.enabled", "false")
-        .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.sql.warehouse.dir", str(tmp_path_factory.mktemp("spark-warehouse")))
-        .getOrCreate()
-    )
-    yield session
-    session.stop()
-
-
 def _case_store(folder: Path) -> Path:
-    clean = base()
-    merged: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for name, rows in clean.items():
-        merged[name].extend(rows)
-    for i, case in enumerate(CASES_ALL):
-        copy = relabel(patch(clean, case["patch"], case["setl"]), f"~{i}")
-        for name, rows in copy.items():
-            merged[name].extend(r for r in rows if name != "medins")
     db = folder / "cases.duckdb"
     with Store(db) as store:
-        load(store, dict(merged))
+        load(store, merged(CASES_ALL))
     return db
 
 

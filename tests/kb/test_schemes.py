@@ -56,3 +56,13 @@ def test_verify_reports_a_tampered_digest(monkeypatch):
     manifest["files"] = {**manifest["files"], "drgs.tsv": hashlib.sha256(b"x").hexdigest()}
     monkeypatch.setattr(schemes, "_manifest", lambda name: manifest)
     assert schemes.verify("chs-drg-1.0") == ["drgs.tsv"]
+
+
+def test_complication_splits_name_the_lighter_siblings_of_each_adrg() -> None:
+    from huiyan.kb.schemes import complication_splits
+
+    splits = {r[0]: r[1:] for r in complication_splits("chs-drg-1.1")}
+    assert splits["ES31"] == ("mcc", "ES33", "ES35")
+    assert splits["ES33"] == ("cc", None, "ES35")
+    assert splits["GB11"] == ("mcc", None, "GB15")
+    assert "ES35" not in splits  # the DRG without complications is nobody's heavier sibling

@@ -148,34 +148,12 @@ def _mcc_cc(scheme: str) -> tuple[pa.Table, pa.Table]:
     return lists, exclusion
 
 
-# How a DRG of an ADRG split by complications is selected (scheme.json conditions).
-_SPLITS = {
-    '{"has_mcc": true}': "mcc",
-    '{"any": [{"has_mcc": true}, {"has_cc": true}]}': "cc",
-    '{"always": true}': "none",
-}
-
-
 def _drg_splits(scheme: str) -> pa.Table:
-    """Per DRG selected by complications: ``split`` (``mcc``: with MCC; ``cc``: with MCC or CC)
-    and the lighter DRGs of its ADRG (``cc_sibling``, ``none_sibling``; null when absent)."""
-    import json
-
-    from huiyan.kb.schemes import load_scheme
+    """The scheme's complication splits (``kb.schemes.complication_splits``) as a table."""
+    from huiyan.kb.schemes import complication_splits
 
     cols = ("drg", "split", "cc_sibling", "none_sibling")
-    rows: list[tuple[str, str, str | None, str | None]] = []
-    for mdc in load_scheme(scheme).logic.get("mdcs", []):
-        for step in mdc.get("steps", []):
-            kinds = {
-                d["code"]: _SPLITS.get(json.dumps(d["condition"], sort_keys=True))
-                for d in step.get("drgs") or []
-            }
-            lighter = {k: c for c, k in reversed(kinds.items())}  # the first DRG of each kind
-            for code, kind in kinds.items():
-                if kind in ("mcc", "cc"):
-                    cc = lighter.get("cc") if kind == "mcc" else None
-                    rows.append((code, kind, cc, lighter.get("none")))
+    rows = complication_splits(scheme)
     return pa.table({c: pa.array([r[i] for r in rows], pa.string()) for i, c in enumerate(cols)})
 
 

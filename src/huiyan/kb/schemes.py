@@ -131,3 +131,34 @@ def verify(name: str) -> list[str]:
         if not path.is_file() or hashlib.sha256(path.read_bytes()).hexdigest() != digest:
             bad.append(filename)
     return bad
+
+
+# How scheme.json selects a DRG of an ADRG split by complications (its condition, normalised).
+_SPLITS = {
+    '{"has_mcc": true}': "mcc",
+    '{"any": [{"has_mcc": true}, {"has_cc": true}]}': "cc",
+    '{"always": true}': "none",
+}
+
+
+@cache
+def complication_splits(name: str) -> list[tuple[str, str, str | None, str | None]]:
+    """Per DRG selected by complications: ``(drg, split, cc_sibling, none_sibling)``.
+
+    ``split`` is ``mcc`` (with an MCC) or ``cc`` (with an MCC or a CC); the siblings are the
+    lighter DRGs of the same ADRG step (null when absent), which is what a case would group
+    into without the complication.
+    """
+    rows: list[tuple[str, str, str | None, str | None]] = []
+    for mdc in load_scheme(name).logic.get("mdcs", []):
+        for step in mdc.get("steps", []):
+            kinds = {
+                d["code"]: _SPLITS.get(json.dumps(d["condition"], sort_keys=True))
+                for d in step.get("drgs") or []
+            }
+            lighter = {k: c for c, k in reversed(kinds.items())}  # the first DRG of each kind
+            for code, kind in kinds.items():
+                if kind in ("mcc", "cc"):
+                    cc = lighter.get("cc") if kind == "mcc" else None
+                    rows.append((code, kind, cc, lighter.get("none")))
+    return rows

@@ -136,17 +136,45 @@ def test_values_are_trimmed_of_spaces_including_unicode_ones(store: Store, data_
     assert quarantined(store, "setl_list") == [(4, "insutype", "required")]
 
 
+def test_typed_values_are_read_through_spaces_of_every_kind(store: Store, data_dir: Path) -> None:
+    # Typed fields are converted from the file's text and trimmed only when that fails: the
+    # outcome must be that of converting the trimmed text.
+    rows = [dict(r) for r in SETL]
+    rows[0]["medfee_sumamt"] = " 12000.50 "  # ASCII spaces, which the cast accepts itself
+    rows[1]["medfee_sumamt"] = "\u300012000.50\u00a0"  # Unicode spaces, trimmed on the retry
+    rows[1]["adm_time"] = "\u30002024-03-02 08:00:00"
+    rows[2]["age"] = "\u3000 "  # blank once trimmed: missing, not a bad number
+    rows[3]["medfee_sumamt"] = "\u300012 000"  # an inner space stays: not a number
+    rows[4]["adm_time"] = " 20240305080000\u3000"  # a compact form, after the trim
+    write_dataset(data_dir, setl_list=rows)
+    ingest(data_dir, store)
+    stored = dict(
+        store.con.sql(
+            "select setl_id, medfee_sumamt::VARCHAR || '|' || adm_time::VARCHAR || '|' "
+            "|| coalesce(age::VARCHAR, '-') from setl_list"
+        ).fetchall()
+    )
+    assert stored["S1"] == "12000.50|2024-03-01 08:00:00|31"
+    assert stored["S2"] == "12000.50|2024-03-02 08:00:00|32"
+    assert stored["S3"] == "12000.50|2024-03-03 08:00:00|-"
+    assert stored["S5"] == "12000.50|2024-03-05 08:00:00|35"
+    assert quarantined(store, "setl_list") == [(4, "medfee_sumamt", "type")]
+    value, record = store.con.sql("select value, record from quarantine").fetchall()[0]
+    assert value == "12 000"  # the value cleaned, as every check reads it
+    assert '"medfee_sumamt":"\u300012 000"' in record  # the record as submitted
+
+
 def test_the_cleaning_expression_is_trim_with_blank_as_null() -> None:
-    # readers._clean skips trim() for values it cannot change; the skip must never change a
+    # checks.clean skips trim() for values it cannot change; the skip must never change a
     # value: for every kind of end (spaces, Unicode spaces, controls, non-ASCII, empty) the
     # result is exactly nullif(trim(x), '').
-    from huiyan.ingest.readers import _clean
+    from huiyan.ingest.checks import clean
 
     ends = ["", " ", "\u3000", "\u00a0", "\t", "\n", "\x7f", "\u200b", "\ufeff", "中", "a", "!"]
     values = [a + m + b for a in ends for b in ends for m in ("", "x", "医 院", "a b")]
     con = duckdb.connect()
     con.execute("CREATE TABLE v AS SELECT unnest(?::VARCHAR[]) AS x", [[*values, None]])
     differ = con.sql(
-        f"SELECT x FROM v WHERE {_clean('x')} IS DISTINCT FROM nullif(trim(x), '')"
+        f"SELECT x FROM v WHERE {clean('x')} IS DISTINCT FROM nullif(trim(x), '')"
     ).fetchall()
     assert differ == []

@@ -149,7 +149,7 @@ def quarantine(store: Store, t: Table, staged: Staged, *, batch_id: str, source:
     con = store.con
     store.ensure(QUARANTINE.name)
     pairs = con.sql(
-        f"SELECT DISTINCT __e.code, coalesce(__e.field, ''), coalesce(__e.detail, '') "
+        f"SELECT DISTINCT __e->>'code', coalesce(__e->>'field', ''), coalesce(__e->>'detail', '') "
         f"FROM {STAGE} WHERE __e IS NOT NULL "
         f"UNION SELECT DISTINCT reason_code, '', '' FROM {REJECTS}"
     ).fetchall()
@@ -159,12 +159,13 @@ def quarantine(store: Store, t: Table, staged: Staged, *, batch_id: str, source:
     head = f"{lit(batch_id)}, {lit(t.name)}, {lit(source)}"
     row, shift = row_number_sql(staged)
     n = con.execute(
-        f"INSERT INTO {q(QUARANTINE.name)} SELECT {head}, {row}, nullif(s.__e.field, ''), "
-        f"s.__e.value, s.__e.code, r.zh, r.en, s.__record "
-        f"FROM (SELECT rowid, {'__row, ' if staged.numbered else ''}__e, __record FROM {STAGE} "
-        f"WHERE __e IS NOT NULL) s {shift} "
-        f"JOIN {REASONS} r ON r.code = s.__e.code AND r.field = coalesce(s.__e.field, '') "
-        f"AND r.detail = coalesce(s.__e.detail, '') ORDER BY 4"
+        f"INSERT INTO {q(QUARANTINE.name)} SELECT {head}, {row}, nullif(s.field, ''), "
+        f"s.value, s.code, r.zh, r.en, s.record "
+        f"FROM (SELECT rowid, {'__row, ' if staged.numbered else ''}__e->>'field' AS field, "
+        f"__e->>'value' AS value, __e->>'code' AS code, __e->>'detail' AS detail, "
+        f"CAST(__e->'record' AS VARCHAR) AS record FROM {STAGE} WHERE __e IS NOT NULL) s {shift} "
+        f"JOIN {REASONS} r ON r.code = s.code AND r.field = coalesce(s.field, '') "
+        f"AND r.detail = coalesce(s.detail, '') ORDER BY 4"
     ).fetchall()[0][0]
     n += con.execute(
         f"INSERT INTO {q(QUARANTINE.name)} SELECT {head}, j.__row, NULL, NULL, j.reason_code, "

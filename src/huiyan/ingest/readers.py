@@ -2,7 +2,7 @@
 
 The view ``RAW`` has ``__row`` (1-based data row of the file; for interface messages, the
 line of the message) and one VARCHAR column per model field present in the file, in file
-order. A CSV view has no ``__row``: DuckDB's CSV scan cannot number rows without serialising
+order, with the text as in the file (the stage cleans and converts it). A CSV view has no ``__row``: DuckDB's CSV scan cannot number rows without serialising
 the parallel read, so the stage numbers them by insertion order (its rowid) and
 ``row_number_sql`` turns that ordinal into the file row around the lines the reader rejected.
 Rows the reader itself cannot split into fields (wrong column count, undecodable bytes) go
@@ -58,22 +58,6 @@ def _q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _clean(expr: str) -> str:
-    # Trimmed once here, so every check and conversion reads the value as is; blank is NULL.
-    # trim() removes spaces and the other Unicode space separators (U+3000, U+00A0...), all
-    # non-ASCII. It is called only when it may change the value: the value is empty or
-    # starts with a space or a control character (x < '!'), ends with a space, or holds a
-    # non-ASCII character (more bytes than characters). Any value outside that test has no
-    # end trim() removes, so the result is nullif(trim(x), '') for every value. The test is
-    # a byte comparison and two length counts; the earlier one (ascii() of both ends, i.e.
-    # two decodes and a substring) cost 4x as much over an ASCII column (1.7 s vs 0.45 s of
-    # CPU for the 13 columns of 3M fee lines) and trim() alone 3x.
-    return (
-        f"CASE WHEN {expr} < '!' OR ends_with({expr}, ' ') OR strlen({expr}) <> length({expr}) "
-        f"THEN nullif(trim({expr}), '') ELSE {expr} END"
-    )
-
-
 def _lit(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
@@ -117,7 +101,7 @@ def stage_csv(con: duckdb.DuckDBPyConnection, path: Path, t: Table, tmp: Path) -
         staged.notes.append(f"{path.name}: 只有表头 header only, 0 rows")
         return _empty_stage(con, t, staged)
     file_names = [tgt or f"__extra_{i}" for i, tgt in enumerate(hmap.targets)]
-    select = ", ".join(f"{_clean(_q(c))} AS {_q(c)}" for c in hmap.present)
+    select = ", ".join(_q(c) for c in hmap.present)
     # No sniffing: the dialect is known, and the sniffer gives up on a stray quote in its
     # sample, where reading with rejects quarantines the malformed lines instead.
     columns = ", ".join(f"{_lit(n)}: 'VARCHAR'" for n in file_names)
@@ -211,7 +195,7 @@ def stage_parquet(con: duckdb.DuckDBPyConnection, path: Path, t: Table, tmp: Pat
         raise InputError(f"{path}: 无法读取 Parquet 文件 cannot read Parquet: {exc}") from exc
     hmap = map_header(names, t, str(path))
     select = ", ".join(
-        f"{_clean(f'CAST({_q(raw)} AS VARCHAR)')} AS {_q(tgt)}"
+        f"CAST({_q(raw)} AS VARCHAR) AS {_q(tgt)}"
         for raw, tgt in zip(names, hmap.targets, strict=True)
         if tgt
     )
@@ -270,7 +254,7 @@ def stage_arrow(con: duckdb.DuckDBPyConnection, data: pa.Table) -> Staged:
     _empty_rejects(con)
     # Registered until the run's cleanup: the view reads it when the stage is built.
     con.register(ARROW, data)
-    cols = ", ".join(f"{_clean(_q(c))} AS {_q(c)}" for c in data.column_names if c != "__row")
+    cols = ", ".join(_q(c) for c in data.column_names if c != "__row")
     con.execute(
         f"CREATE OR REPLACE TEMP VIEW {RAW} AS SELECT CAST(__row AS BIGINT) AS __row, "
         f"{cols} FROM {ARROW}"

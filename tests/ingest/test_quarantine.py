@@ -201,3 +201,26 @@ def test_stray_quote_does_not_crash(store: Store, data_dir: Path) -> None:
     # The open quote swallows the rest of the file into one malformed record, quarantined.
     assert c.accepted == 17 and c.read == c.accepted + c.quarantined
     assert quarantined(store, "feedetail")[0][0] == 18
+
+
+def test_duplicate_keys_are_told_apart_from_hash_collisions() -> None:
+    # The second step of the duplicate check groups by the key itself: a hash listed by the
+    # first step whose rows hold different keys (a collision) marks nothing.
+    import duckdb
+
+    from huiyan.ingest.checks import duplicate_hashes_sql, duplicate_keys_sql
+    from huiyan.model import table
+
+    t = table("feedetail")
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TABLE stage AS SELECT * FROM (VALUES ('M1', '1', NULL), ('M1', '1', NULL), "
+        "('M1', '2', NULL), ('M2', '1', NULL), ('M2', '1', '{}')) v(mdtrt_id, feedetl_sn, __e)"
+    )
+    columns = ["mdtrt_id", "feedetl_sn"]
+    con.execute(f"CREATE TABLE h AS {duplicate_hashes_sql(t, columns, 'stage')}")
+    assert con.sql("SELECT count(*) FROM h").fetchall() == [(1,)]  # M2/1 has one valid row
+    # A collision: pretend the hash of M1/2 (one row) also came out of the first step.
+    con.execute("INSERT INTO h SELECT hash('M1', '2')")
+    keys = con.sql(duplicate_keys_sql(t, columns, "stage", "h")).fetchall()
+    assert keys == [("M1", "1")]

@@ -20,6 +20,7 @@ import pyarrow as pa
 from huiyan.engine import Store
 from huiyan.ingest import messages
 from huiyan.ingest.checks import (
+    duplicate_hashes_sql,
     duplicate_keys_sql,
     mark_duplicates_sql,
     orphans_sql,
@@ -28,7 +29,15 @@ from huiyan.ingest.checks import (
 )
 from huiyan.ingest.codemap import CODEMAP
 from huiyan.ingest.header import map_header
-from huiyan.ingest.load import SCRATCH, STAGE, apply_codemap, errors, load_accepted, quarantine
+from huiyan.ingest.load import (
+    HASHES,
+    SCRATCH,
+    STAGE,
+    apply_codemap,
+    errors,
+    load_accepted,
+    quarantine,
+)
 from huiyan.ingest.readers import (
     ARROW,
     RAW,
@@ -249,9 +258,12 @@ def _load_unit(
         if orphans:
             con.execute(orphans)
     with phase("duplicates"):
-        dup_keys = duplicate_keys_sql(t, staged.columns, STAGE)
-        if dup_keys and con.sql(f"SELECT count(*) FROM ({dup_keys})").fetchall()[0][0]:
-            con.execute(mark_duplicates_sql(t, staged.columns, STAGE, dup_keys))
+        hashes = duplicate_hashes_sql(t, staged.columns, STAGE)
+        if hashes:
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {HASHES} AS {hashes}")
+            if store.count(HASHES):
+                dup_keys = duplicate_keys_sql(t, staged.columns, STAGE, HASHES)
+                con.execute(mark_duplicates_sql(t, staged.columns, STAGE, dup_keys))
     with phase("code map"):
         apply_codemap(con, t, staged.columns)
     with phase("quarantine"):

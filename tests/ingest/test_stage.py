@@ -16,7 +16,7 @@ from huiyan.ingest.checks import scan_order_kept, stage_sql
 from huiyan.model import table
 from huiyan.model.tables import INPUT_TABLES, KNOWLEDGE_TABLES
 
-ROWS = 200_000  # ~13 MB: several CSV buffers, so the read is split between threads
+ROWS = 200_000  # ~13 MB: 13 CSV buffers of 1 MiB, so the read is split between threads
 HEADER = (
     "feedetl_sn,init_feedetl_sn,mdtrt_id,fee_ocur_time,med_list_codg,cnt,pric,det_item_fee_sumamt"
 )
@@ -27,8 +27,10 @@ def _line(n: int) -> str:
 
 
 def test_row_numbers_of_a_large_file_with_every_kind_of_late_error(
-    store: Store, data_dir: Path
+    store: Store, data_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # Small buffers: the ingest's 128 MiB would read this file as one batch.
+    monkeypatch.setattr("huiyan.ingest.readers.CSV_BUFFER_BYTES", 1024 * 1024)
     write_dataset(data_dir)
     lines = [_line(n) for n in range(1, ROWS + 1)]
     lines[7 - 1] += ",extra"  # rejected by the reader

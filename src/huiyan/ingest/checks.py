@@ -90,8 +90,7 @@ def typed(f: Field, alias: str = "s") -> str:
     v = raw(f.name, alias)
     if f.type == pa.string():
         return clean(v)
-    trimmed = f"nullif(trim({v}), '')"
-    return f"coalesce({_convert(f, v)}, {_convert(f, trimmed)})"
+    return f"coalesce({_convert(f, v)}, {_convert(f, clean(v))})"
 
 
 def _convert(f: Field, v: str) -> str:

@@ -27,13 +27,8 @@ REASONS = "__ingest_reasons"
 ACCEPTED = "__ingest_acc"  # a later load: the valid rows with their content hash
 COMPARED = "__ingest_cmp"  # ... and, per key already stored, whether the content is the same
 HASHES = "__ingest_dup_hashes"  # key hashes occurring more than once (``checks``)
-SCRATCH = (
-    STAGE,
-    REASONS,
-    ACCEPTED,
-    COMPARED,
-    HASHES,
-)  # dropped when the ingest ends, however it ends
+# Dropped when the ingest ends, however it ends.
+SCRATCH = (STAGE, REASONS, ACCEPTED, COMPARED, HASHES)
 
 
 @dataclass

@@ -2,8 +2,9 @@
 
 The view ``RAW`` has ``__row`` (1-based data row of the file; for interface messages, the
 line of the message) and one VARCHAR column per model field present in the file, in file
-order, with the text as in the file (the stage cleans and converts it). A CSV view has no ``__row``: DuckDB's CSV scan cannot number rows without serialising
-the parallel read, so the stage numbers them by insertion order (its rowid) and
+order, with the text as in the file (the stage cleans and converts it). A CSV view has no
+``__row``: DuckDB's CSV scan cannot number rows without serialising the parallel read, so
+the stage numbers them by insertion order (its rowid) and
 ``row_number_sql`` turns that ordinal into the file row around the lines the reader rejected.
 Rows the reader itself cannot split into fields (wrong column count, undecodable bytes) go
 to a rejects table ``(__row, reason_code, detail, record)``. Everything stays inside DuckDB

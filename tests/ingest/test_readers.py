@@ -14,6 +14,7 @@ from tests.ingest.builders import DISE, SETL, write_csv, write_dataset
 from huiyan.engine import Store
 from huiyan.errors import InputError
 from huiyan.ingest import ingest
+from huiyan.ingest.readers import csv_buffer_bytes
 
 
 def _names(store: Store) -> list[str]:
@@ -174,3 +175,11 @@ def test_crlf_line_ends_and_quoted_fields(store: Store, data_dir: Path) -> None:
     report = ingest(data_dir, store)
     assert report.tables["diseinfo"].accepted == len(DISE)
     assert ('急性心肌梗死, "前壁"',) in store.con.sql("select diag_name from diseinfo").fetchall()
+
+
+def test_csv_buffers_are_large_but_many_to_a_file() -> None:
+    mib = 1024 * 1024
+    assert csv_buffer_bytes(1_000) == 32 * mib  # DuckDB's default for small files
+    assert csv_buffer_bytes(147_000_000) == 32 * mib  # settlements of 1M cases: ~5 buffers
+    assert csv_buffer_bytes(600 * mib) == 75 * mib  # eight buffers
+    assert csv_buffer_bytes(1_128_000_000) == 128 * mib  # 30M fee lines: the cap

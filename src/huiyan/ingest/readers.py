@@ -32,12 +32,24 @@ REJECTS = "__ingest_rejects"
 SHIFT = "__ingest_shift"  # ordinal -> file row offsets around rejected CSV lines
 ARROW = "__ingest_arrow"
 
-# The CSV scan's buffer: 128 MiB instead of DuckDB's default (32 MiB). Each buffer is a batch
-# of the ordered insert that builds the stage, and every batch boundary leaves partly filled
-# row groups that the insert merges, copying them: on 30M fee lines the stage took 28.6-31.6 s
-# with 128 MiB against 37.1-39.8 s with the default (64 MiB in between, 256 MiB no better).
-# A plain read into Arrow does not gain from it (11 s default, 13-16 s with 128 MiB).
+# The CSV scan's buffer: up to 128 MiB instead of DuckDB's default (32 MiB). Each buffer is a
+# batch of the ordered insert that builds the stage, and every batch boundary leaves partly
+# filled row groups that the insert merges, copying them: on 30M fee lines the stage took
+# 28.6-31.6 s with 128 MiB against 37.1-39.8 s with the default (64 MiB in between, 256 MiB
+# no better). A smaller file needs enough buffers to keep every thread busy: setl_list (1M rows,
+# 147 MB) staged in 2.2-2.7 s with 32 MiB buffers against 3.8-4.1 s with two 128 MiB ones, on
+# one thread (CPU time = wall time); 8 and 16 MiB were no faster than 32.
+# A plain read into Arrow does not gain from large buffers (11 s default, 13-16 s at 128 MiB).
 CSV_BUFFER_BYTES = 128 * 1024 * 1024
+CSV_BUFFER_MIN_BYTES = 32 * 1024 * 1024
+CSV_BUFFERS_PER_FILE = 8
+
+
+def csv_buffer_bytes(file_size: int) -> int:
+    """The scan buffer for a file: large, but with at least about 8 buffers to the file."""
+    floor = min(CSV_BUFFER_MIN_BYTES, CSV_BUFFER_BYTES)
+    return max(floor, min(CSV_BUFFER_BYTES, file_size // CSV_BUFFERS_PER_FILE))
+
 
 # DuckDB's CSV error types -> quarantine reason codes.
 _REJECT_CODES = {
@@ -121,7 +133,7 @@ def stage_csv(con: duckdb.DuckDBPyConnection, path: Path, t: Table, tmp: Path) -
         f"CREATE OR REPLACE TEMP VIEW {RAW} AS SELECT {select} "
         f"FROM read_csv({_lit(str(source))}, auto_detect = false, header = true, "
         f"delim = {_lit(delimiter)}, quote = '\"', escape = '\"', columns = {{{columns}}}, "
-        f"store_rejects = true, buffer_size = {CSV_BUFFER_BYTES})"
+        f"store_rejects = true, buffer_size = {csv_buffer_bytes(source.stat().st_size)})"
     )
     staged.csv_rejects = True
     staged.numbered = False

@@ -66,3 +66,45 @@ def test_complication_splits_name_the_lighter_siblings_of_each_adrg() -> None:
     assert splits["ES33"] == ("cc", None, "ES35")
     assert splits["GB11"] == ("mcc", None, "GB15")
     assert "ES35" not in splits  # the DRG without complications is nobody's heavier sibling
+
+
+def test_complication_splits_follow_first_match_in_a_scheme_with_unreachable_drgs() -> None:
+    # Liaocheng 2022 (transcribed from OpenDRG) lists some lighter DRGs first. The grouper takes
+    # the first DRG whose condition holds, so PK11 without its MCC groups to PK15 (listed
+    # before PK13), and AH11, YC13 and YC11 are never reached: no case in them to audit.
+    splits = {r[0]: r[1:] for r in schemes.complication_splits("liaocheng-2022")}
+    assert splits["PK11"] == ("mcc", None, "PK15")
+    assert not {"PK13", "AH11", "YC13", "YC11"} & splits.keys()
+
+
+def test_complication_splits_are_read_by_what_the_conditions_select(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A regional scheme may word the same split differently: the grouper takes the first DRG
+    # whose condition holds, so "has_cc" after "has_mcc" selects what "MCC or CC" selects.
+    mcc, cc = {"has_mcc": True}, {"has_cc": True}
+    steps = [
+        [("XA11", mcc), ("XA13", {"any": [cc, mcc]}), ("XA15", {"always": True})],
+        [("XB11", mcc), ("XB13", cc), ("XB15", {"not": {"never": True}})],
+        [("XC13", {"any": [mcc, cc]}), ("XC15", {"all": [{"not": mcc}, {"not": cc}]})],
+        # Looks at age too: neither it nor the DRGs after it can be read as a split.
+        [("XD11", mcc), ("XD13", {"all": [cc, {"age_ge": 65}]}), ("XD15", {"always": True})],
+    ]
+    logic = {
+        "mdcs": [{"steps": [{"drgs": [{"code": c, "condition": k} for c, k in s]} for s in steps]}]
+    }
+    scheme = schemes.Scheme(name="regional", manifest={}, logic=logic)
+    monkeypatch.setattr(schemes, "load_scheme", lambda name: scheme)
+    schemes.complication_splits.cache_clear()
+    try:
+        splits = {r[0]: r[1:] for r in schemes.complication_splits("regional")}
+    finally:
+        schemes.complication_splits.cache_clear()
+    assert splits == {
+        "XA11": ("mcc", "XA13", "XA15"),
+        "XA13": ("cc", None, "XA15"),
+        "XB11": ("mcc", "XB13", "XB15"),
+        "XB13": ("cc", None, "XB15"),
+        "XC13": ("cc", None, "XC15"),
+        "XD11": ("mcc", None, None),
+    }

@@ -133,29 +133,68 @@ def verify(name: str) -> list[str]:
     return bad
 
 
-# How scheme.json selects a DRG of an ADRG split by complications (its condition, normalised).
-_SPLITS = {
-    '{"has_mcc": true}': "mcc",
-    '{"any": [{"has_mcc": true}, {"has_cc": true}]}': "cc",
-    '{"always": true}': "none",
-}
+# The complication states a DRG of an ADRG step can be selected by: with an MCC, with a CC
+# (and no MCC), with neither. The grouper takes the first DRG of the step whose condition
+# holds, so what a DRG stands for is the states it takes that no DRG before it took.
+_STATES = {"mcc": (True, False), "cc": (False, True), "none": (False, False)}
+
+
+def _holds(cond: dict[str, Any], has_mcc: bool, has_cc: bool) -> bool | None:
+    """Whether ``cond`` holds in a complication state; None when it looks at anything else
+    (age, procedures...), so the split cannot be read off the scheme."""
+    if not isinstance(cond, dict) or len(cond) != 1:
+        return None
+    key, arg = next(iter(cond.items()))
+    # The grouper reads these atoms as flags whatever their argument (grouping.conditions).
+    flags = {"always": True, "never": False, "has_mcc": has_mcc, "has_cc": has_cc}
+    if key in flags:
+        return flags[key]
+    if key == "not":
+        inner = _holds(arg, has_mcc, has_cc)
+        return None if inner is None else not inner
+    if key in ("all", "any") and isinstance(arg, list):
+        parts = [_holds(c, has_mcc, has_cc) for c in arg]
+        if None in parts:
+            return None
+        return all(parts) if key == "all" else any(parts)
+    return None
+
+
+def _split_kinds(drgs: list[dict[str, Any]]) -> dict[str, str | None]:
+    """Per DRG of a step: ``mcc``, ``cc``, ``none`` (no complication needed) or None."""
+    kinds: dict[str, str | None] = {}
+    taken: set[str] = set()
+    readable = True
+    for d in drgs:
+        holds = {s for s, flags in _STATES.items() if _holds(d["condition"], *flags)}
+        readable = readable and all(
+            _holds(d["condition"], *f) is not None for f in _STATES.values()
+        )
+        if not readable:  # nor can the DRGs after it be read: which states reach them is unknown
+            kinds[d["code"]] = None
+            continue
+        own = holds - taken
+        taken |= holds
+        kinds[d["code"]] = (
+            "none" if "none" in own else "cc" if "cc" in own else "mcc" if own else None
+        )
+    return kinds
 
 
 @cache
 def complication_splits(name: str) -> list[tuple[str, str, str | None, str | None]]:
     """Per DRG selected by complications: ``(drg, split, cc_sibling, none_sibling)``.
 
-    ``split`` is ``mcc`` (with an MCC) or ``cc`` (with an MCC or a CC); the siblings are the
-    lighter DRGs of the same ADRG step (null when absent), which is what a case would group
-    into without the complication.
+    ``split`` is ``mcc`` (with an MCC) or ``cc`` (with a CC, or an MCC where the step has no
+    MCC DRG); the siblings are the lighter DRGs of the same ADRG step (null when absent), which
+    is what a case would group into without the complication. The conditions are read by what
+    they select, so a regional scheme may write them in any form of the condition vocabulary;
+    a DRG whose condition also looks at other facts (age, procedures) is left out.
     """
     rows: list[tuple[str, str, str | None, str | None]] = []
     for mdc in load_scheme(name).logic.get("mdcs", []):
         for step in mdc.get("steps", []):
-            kinds = {
-                d["code"]: _SPLITS.get(json.dumps(d["condition"], sort_keys=True))
-                for d in step.get("drgs") or []
-            }
+            kinds = _split_kinds(step.get("drgs") or [])
             lighter = {k: c for c, k in reversed(kinds.items())}  # the first DRG of each kind
             for code, kind in kinds.items():
                 if kind in ("mcc", "cc"):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from tests.ingest.builders import DISE, FEE, SETL, quarantined, write_dataset
+from tests.ingest.builders import DISE, FEE, MEDINS, SETL, quarantined, write_dataset
 
 from huiyan.engine import Store
 from huiyan.errors import InputError
@@ -39,6 +39,41 @@ def test_bad_value_is_quarantined_with_row_and_field(
     assert report.tables["setl_list"].accepted == len(SETL) - 1
     reason, record = store.con.sql("select reason, record from quarantine").fetchall()[0]
     assert field in reason and "S3" in record
+
+
+def test_labels_and_aliases_of_enumeration_codes_are_stored_as_the_codes(
+    store: Store, data_dir: Path
+) -> None:
+    # design.md §3 writes medins_type as "general 综合, TCM 中医 ..."; exports write 男/女.
+    medins = [
+        dict(MEDINS[0], medins_code=f"H{i}", medins_type=kind, medins_lv=lv)
+        for i, (kind, lv) in enumerate(
+            [
+                ("综合", "3"),
+                ("中医医院", "二级"),
+                ("TCM", "三级医院"),
+                ("general", " 1 "),
+                ("妇幼", "3"),
+            ]
+        )
+    ]
+    setl = [dict(r) for r in SETL]
+    setl[0]["gend"], setl[1]["gend"] = "女", "男"
+    write_dataset(data_dir, medins=medins, setl_list=setl)
+    report = ingest(data_dir, store)
+    stored = store.con.sql("select medins_code, medins_type, medins_lv from medins order by 1")
+    assert stored.fetchall() == [
+        ("H0", "general", "3"),
+        ("H1", "tcm", "2"),
+        ("H2", "tcm", "3"),
+        ("H3", "general", "1"),
+    ]
+    assert quarantined(store, "medins") == [(5, "medins_type", "enum")]  # not a known kind
+    assert report.tables["setl_list"].quarantined == 0
+    gend = store.con.sql("select setl_id, gend from setl_list where setl_id in ('S1', 'S2')")
+    assert sorted(gend.fetchall()) == [("S1", "2"), ("S2", "1")]
+    value, record = store.con.sql("select value, record from quarantine").fetchall()[0]
+    assert value == "妇幼" and '"medins_type":"妇幼"' in record
 
 
 def test_negative_quantity_needs_an_original_line(store: Store, data_dir: Path) -> None:

@@ -73,3 +73,18 @@ def test_medrcd_match_rate(store: Store, data_dir: Path) -> None:
     assert report.medrcd_match is not None
     assert (report.medrcd_match.matched, report.medrcd_match.settlements) == (3, 5)
     assert store.con.sql("select distinct code from medrcd").fetchall() == [("I21.000",)]
+
+
+def test_settlements_naming_an_unknown_institution_are_reported(
+    store: Store, data_dir: Path
+) -> None:
+    setl = [dict(r) for r in SETL]
+    setl[1]["medins_code"] = setl[3]["medins_code"] = "H404"
+    write_dataset(data_dir, setl_list=setl)
+    report = ingest(data_dir, store)
+    assert report.tables["setl_list"].quarantined == 0  # kept: the level is what is missing
+    assert report.without_institution == 2
+    assert any("2 条结算清单的机构编码" in n for n in report.notes)
+    write_dataset(data_dir)  # the same institutions as the settlements
+    with Store(data_dir / "other.duckdb") as other:
+        assert ingest(data_dir, other).without_institution == 0

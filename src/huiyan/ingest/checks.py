@@ -20,6 +20,7 @@ import pyarrow as pa
 from huiyan.engine.store import _ARROW_TO_DUCK
 from huiyan.ingest.rules import checks
 from huiyan.model import Field, Table, codes
+from huiyan.model.enums import aliases
 from huiyan.model.tables import SETL_LIST
 
 # Formats accepted besides ISO 8601 (which TRY_CAST reads): compact and slash forms that HIS
@@ -62,6 +63,21 @@ def clean(expr: str) -> str:
     return (
         f"CASE WHEN {expr} < '!' OR ends_with({expr}, ' ') OR strlen({expr}) <> length({expr}) "
         f"THEN nullif(trim({expr}), '') ELSE {expr} END"
+    )
+
+
+def enum_code(f: Field, expr: str) -> str:
+    """The code of enumeration field ``f`` for the cleaned text ``expr``: a code as it is, a
+    label or alias of a code (``model.enums.aliases``: 男 for 1, 中医 for tcm) as that code,
+    anything else as it is, for the enumeration check to reject."""
+    names = aliases(f.enum) if f.enum else {}
+    if not names:
+        return expr
+    valid = ", ".join(lit(c) for c in sorted(codes(f.enum)))
+    mapped = " ".join(f"WHEN {lit(a)} THEN {lit(c)}" for a, c in sorted(names.items()))
+    # The codes first: the values nearly every row holds skip the alias lookup.
+    return (
+        f"CASE WHEN {expr} IN ({valid}) THEN {expr} ELSE CASE {expr} {mapped} ELSE {expr} END END"
     )
 
 
@@ -246,6 +262,14 @@ def stage_sql(t: Table, columns: list[str], raw_view: str, *, damaged: bool, num
     )
     raw_cols = "".join(f", s.{q(c)} AS __raw_{i}" for i, c in enumerate(columns))
     convert = f"SELECT {convert}{row}{raw_cols} FROM {raw_view} s"
+    # Labels and aliases of enumeration codes become the codes, on the cleaned text.
+    coded = [
+        f"{enum_code(f, raw(f.name))} AS {q(f.name)}"
+        for f in fields
+        if f.type == pa.string() and enum_code(f, raw(f.name)) != raw(f.name)
+    ]
+    if coded:
+        convert = f"SELECT * REPLACE ({', '.join(coded)}) FROM ({convert}) s"
     stored = ", ".join(
         (raw(f.name) if f.type == pa.string() else _typed_ref(f.name)) + f" AS {q(f.name)}"
         if f.name in columns

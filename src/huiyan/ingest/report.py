@@ -55,6 +55,7 @@ class IngestReport:
     unknown_files: list[str] = field(default_factory=list)
     scope: dict[str, int] = field(default_factory=dict)
     medrcd_match: MedrcdMatch | None = None
+    without_institution: int = 0  # settlements whose medins_code is not in medins
     phases: dict[str, float] = field(default_factory=dict)  # seconds per phase, all files
 
     @contextmanager
@@ -91,5 +92,11 @@ class IngestReport:
             m = self.medrcd_match
             out.append(
                 f"病案首页匹配率 front-page match rate {m.rate:.1%} ({m.matched:,}/{m.settlements:,})"
+            )
+        if self.without_institution:
+            out.append(
+                f"{self.without_institution:,} 条结算清单的机构编码(medins_code)不在机构表(medins)中, "
+                "医院等级未知, 限等级、限价规则与等级系数无法适用 "
+                "settlements naming an institution not in medins"
             )
         return out

@@ -327,7 +327,7 @@ def ingest(
     content was already ingested, unknown files and columns, the front-page match rate and the
     scope counts. ``tick``/``on_start`` feed a progress display (one tick per file and table).
     """
-    from huiyan.ingest.linkage import medrcd_match
+    from huiyan.ingest.linkage import medrcd_match, settlements_without_institution
     from huiyan.ingest.scope import write_scope
     from huiyan.kb import config as kb_config
 
@@ -349,6 +349,11 @@ def ingest(
         with report.phase("scope+linkage"):
             report.scope = write_scope(store, cfg["scope"])
             report.medrcd_match = medrcd_match(store)
+            report.without_institution = settlements_without_institution(store)
+            if report.without_institution:
+                log.warning(
+                    "%d settlements name an institution not in medins", report.without_institution
+                )
     return report
 
 

@@ -70,6 +70,8 @@ class RuleInputs:
     norms: ir.Table
     kb: dict[str, ir.Table]
     scheme: str
+    # Parameters of every enabled rule, for rules defined as the complement of another.
+    rule_params: dict[str, dict[str, Any]] = field(default_factory=dict)
     cached: list[ir.Table] = field(default_factory=list)
     # How a derived input is kept on the backend (``Source.keep``) and those kept so far.
     keep: Callable[[ir.Table], ir.Table] = field(default=lambda t: t, repr=False)
@@ -264,6 +266,11 @@ def bind(source: Source, config: dict[str, dict[str, Any]]) -> RuleInputs:
         norms=norms,
         kb=kb,
         scheme=scheme,
+        rule_params={
+            rule_id: dict(entry.get("params") or {})
+            for rule_id, entry in config.get("audit", {}).get("rules", {}).items()
+            if entry.get("enabled", True)
+        },
         cached=source.cached,
         keep=source.keep,
     )

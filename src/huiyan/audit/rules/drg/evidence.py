@@ -64,6 +64,48 @@ def unperformed_principal_procedure(t: RuleInputs) -> ir.Table:
     )
 
 
+def unperformed_procedure_cases(t: RuleInputs) -> ir.Table:
+    """Grouped cases whose principal procedure was coded but never charged, with the case's
+    cost, stay, discharge way and its group's norms (``case_norms``)."""
+    bad = unperformed_principal_procedure(t)
+    c = case_norms(t)
+    return bad.join(c, bad.setl_id == c.setl_id).select(
+        bad.setl_id,
+        bad.oprn_oprt_code,
+        c.drg,
+        c.medfee,
+        c.avg_cost,
+        c.los,
+        c.avg_los,
+        c.dscg_way,
+        c.std,
+        c.coef,
+    )
+
+
+EARLY_DISCHARGE_RULE = "UNDERSVC-001"
+
+
+def early_discharge(t: RuleInputs, j: ir.Table) -> ir.BooleanValue:
+    """An early discharge 提前出院 as UNDERSVC-001's parameters define it: ordered (dscg_way 1),
+    cost and stay both below their ratios of the group's averages; never when that rule is off.
+
+    An uncharged principal procedure is under-service in such a stay (the patient was sent home
+    without the operation) and upcoding in any other (UPCODE-002): one definition, so each
+    case goes to exactly one of the two classes.
+    """
+    import ibis
+
+    p = t.rule_params.get(EARLY_DISCHARGE_RULE)
+    if p is None:
+        return ibis.literal(False)
+    return (
+        (j.dscg_way == "1")
+        & (j.medfee < j.avg_cost * float(p["max_cost_ratio"]))
+        & (j.los.cast("float64") < j.avg_los * float(p["max_los_ratio"]))
+    )
+
+
 @shared
 def effective_cc(t: RuleInputs) -> ir.Table:
     """(setl_id, diag_code, cc_kind) of secondary diagnoses that are MCC/CC for the principal.

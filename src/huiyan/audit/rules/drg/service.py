@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING
 
 from huiyan.audit.rules.drg.evidence import (
     case_norms,
+    early_discharge,
     standard_in,
-    unperformed_principal_procedure,
+    unperformed_procedure_cases,
 )
 from huiyan.audit.spec import CASE_STAGES, SEVERITY_SUSPICIOUS, Params, rule
 
@@ -46,28 +47,26 @@ def _amount(t: RuleInputs, j: ir.Table) -> ir.Table:
 
 @undersvc_rule(id="UNDERSVC-001", name="编码手术未实施即提前出院")
 def surgery_not_done(t: RuleInputs, p: Params) -> ir.Table:
-    """A surgical case discharged early, cheap, with its principal procedure never charged.
+    """A surgical case discharged early and cheap with its principal procedure never charged.
 
     Policy: domain-reference §4.6 4 (essential items missing, early discharge, cost far below
     the group norm).
     Flags: ordered discharges whose principal procedure has ``oprn_evidence`` rows but no
-    matching net line and whose cost is below ``max_cost_ratio`` of the group average;
-    amount = the DRG's standard payment for the case − its actual cost.
+    matching net line, with cost below ``max_cost_ratio`` and stay below ``max_los_ratio`` of
+    the group's averages (``early_discharge``; the same procedure in any other stay is
+    UPCODE-002); amount = the DRG's standard payment for the case − its actual cost.
     Does not flag: deaths, transfers and discharges against advice (``dscg_way`` ≠ 1).
     """
-    bad = unperformed_principal_procedure(t)
-    c = case_norms(t)
-    j = bad.join(c, bad.setl_id == c.setl_id).select(
-        bad.setl_id, bad.oprn_oprt_code, c.drg, c.medfee, c.avg_cost, c.coef, c.dscg_way, c.los
-    )
-    j = j.filter((j.dscg_way == "1") & (j.medfee < j.avg_cost * float(p["max_cost_ratio"])))
-    j = _amount(t, j)
+    j = unperformed_procedure_cases(t)
+    j = _amount(t, j.filter(early_discharge(t, j)))
     text = (
         "主手术"
         + j.oprn_oprt_code
         + "无手术收费, 住院"
         + j.los.cast("string")
-        + "天即出院, 费用"
+        + "天(组均"
+        + j.avg_los.round(1).cast("string")
+        + "天)即出院, 费用"
         + j.medfee.round(2).cast("string")
         + "元远低于"
         + j.drg

@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING
 from huiyan.audit.rules.drg.evidence import (
     case_norms,
     decisive_unsupported_cc,
+    early_discharge,
     standard_in,
-    unperformed_principal_procedure,
+    unperformed_procedure_cases,
 )
 from huiyan.audit.spec import CASE_STAGES, SEVERITY_SUSPICIOUS, Params, rule
 
@@ -61,18 +62,16 @@ def unsupported_mcc_cc(t: RuleInputs, p: Params) -> ir.Table:
 
 @upcode_rule(id="UPCODE-002", name="主手术无收费证据仍按手术组付费")
 def unperformed_procedure_paid(t: RuleInputs, p: Params) -> ir.Table:
-    """A principal procedure coded without its surgery/anaesthesia charges, case cost near norm.
+    """A principal procedure coded without any of its surgery/anaesthesia/material charges.
 
-    Policy: domain-reference §4.6 1b; ``oprn_evidence`` names the fee lines of a procedure.
-    Flags: cases whose principal procedure has evidence rows but no matching net line while the
-    case cost is at least ``min_cost_ratio`` of its group's average (so not an early discharge,
-    which is UNDERSVC-001); amount = the case's standard payment (the group it should not reach).
+    Policy: domain-reference §4.6 1b (coded procedure with no surgery/anaesthesia/consumable
+    charges: suspicious, strong); ``oprn_evidence`` names the fee lines of a procedure.
+    Flags: cases whose principal procedure has evidence rows but no matching net line, unless
+    the stay is an early discharge (``early_discharge``: that is UNDERSVC-001); amount = the
+    case's payment on the group the procedure lifted it into (its standard payment; the
+    group it would reach without the procedure needs a regrouping, not done in the audit).
     """
-    bad = unperformed_principal_procedure(t)
-    c = case_norms(t)
-    j = bad.join(c, bad.setl_id == c.setl_id).select(
-        bad.setl_id, bad.oprn_oprt_code, c.drg, c.medfee, c.avg_cost, c.std
-    )
-    j = j.filter(j.medfee >= j.avg_cost * float(p["min_cost_ratio"]))
+    j = unperformed_procedure_cases(t)
+    j = j.filter(~early_discharge(t, j))
     text = "主手术" + j.oprn_oprt_code + "无手术/麻醉收费, 入组" + j.drg
     return j.select("setl_id", unit=j.oprn_oprt_code, amount=j.std.fill_null(0.0), text=text)

@@ -61,6 +61,26 @@ def test_changed_configuration_reruns_the_steps(region: tuple[Path, Path], tmp_p
         assert schemes == {"chs-drg-1.1", "liaocheng-2022"}
 
 
+def test_grouping_traces_are_stored_for_a_small_run_only(
+    region: tuple[Path, Path], tmp_path: Path
+) -> None:
+    data_dir, _labels = region
+    with Store(tmp_path / "run.duckdb") as store:
+        ctx = RunContext(
+            store=store, config=config.load(None), data_dir=data_dir, show_progress=False
+        )
+        run_steps(ctx, ("ingest", "group"))  # explain: auto, 600 cases
+        traced = store.con.sql(
+            "select count(trace), count(*) from drg_result where trace like '%入组%' "
+            "or trace like '%ADRG%'"
+        ).fetchall()[0]
+        assert traced[0] == traced[1] == store.count("drg_result")
+        ctx.config["grouping"]["explain_max_cases"] = 100
+        again = run_steps(ctx, ("group",), force=True)
+        assert store.con.sql("select count(trace) from drg_result").fetchall()[0][0] == 0
+        assert any("未保存分组路径" in n for n in again[0].notes)
+
+
 def test_unknown_step_is_an_error(store: Store) -> None:
     ctx = RunContext(store=store, config=config.load(None))
     with pytest.raises(ValueError, match="unknown steps"):

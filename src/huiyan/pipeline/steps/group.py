@@ -2,13 +2,15 @@
 
 Configuration (section ``grouping``): ``schemes`` (each gets its own rows), ``mode`` (raw or
 mapped), optional ``checked`` (extra input statuses) and ``explain`` (store the Chinese trace
-of every case; slower: it runs the single-case path per settlement). Re-running replaces the
+of every case: true, false or auto, up to ``explain_max_cases``; slower: it runs the
+single-case path per settlement). Re-running replaces the
 earlier rows of the same scheme, so nothing is duplicated.
 """
 
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -31,14 +33,28 @@ def _traces(cases: pa.Table, scheme: str, mode: str, checked: bool) -> pa.Array:
     )
 
 
+def _explain(cfg: dict[str, Any], n_cases: int, report: StepReport) -> bool:
+    setting = cfg.get("explain", "auto")
+    if setting != "auto":
+        return bool(setting)
+    limit = int(cfg.get("explain_max_cases", 50_000))
+    if n_cases <= limit:
+        return True
+    report.notes.append(
+        f"病例数 {n_cases:,} 超过 {limit:,}, 未保存分组路径(trace); "
+        "grouping.explain: true 可保存, huiyan group --explain 可查询"
+    )
+    return False
+
+
 def run(ctx: RunContext) -> StepReport:
     cfg = ctx.config.get("grouping", {})
     schemes: list[str] = list(cfg.get("schemes", ["chs-drg-1.1"]))
     mode = str(cfg.get("mode", "raw"))
     checked = bool(cfg.get("checked", False))
-    explain = bool(cfg.get("explain", False))
     report = StepReport(step="group")
     cases = cases_from_store(ctx.store)
+    explain = _explain(cfg, cases.num_rows, report)
     total = 0
     for scheme in schemes:
         result = group_table(cases, scheme, mode=mode, checked=checked)

@@ -124,4 +124,7 @@ def ward_only_days(t: RuleInputs, p: Params) -> ir.Table:
     hit = g.filter(g.n >= int(p["min_days"]))
     # ISO dates as text: the smallest is the first day, on every engine.
     text = hit.start + "起连续" + hit.n.cast("string") + "天仅收床位、护理、诊查费"
-    return hit.select("setl_id", unit=ibis.null("string"), amount=hit.amt, text=text)
+    hit_days = runs.join(hit.select("setl_id", "run", text=text), ["setl_id", "run"])
+    # The finding names the ward lines of those days; their amounts sum to the days' charges.
+    lines = c.join(hit_days.select("setl_id", "fee_day", "text"), ["setl_id", "fee_day"])
+    return line_hits(lines, lines.amt, lines.text)

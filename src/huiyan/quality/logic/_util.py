@@ -20,9 +20,19 @@ def out(
     return t.select(
         setl_id=t.setl_id,
         field=ibis.literal(field),
-        value=value.cast("string"),
-        other=(other.cast("string") if other is not None else ibis.null("string")),
+        value=_text(value),
+        other=(_text(other) if other is not None else ibis.null("string")),
     )
+
+
+def _text(value: ir.Value) -> ir.StringValue:
+    """A value as message text; quantities and prices (4 decimals) without trailing zeros, so
+    a message reads 10天, not 10.0000天 (amounts keep their 2 decimals: 12.50元)."""
+    text = value.cast("string")
+    dtype = value.type()
+    if dtype.is_decimal() and (dtype.scale or 0) > 2:
+        return text.re_replace(r"(\.\d*?)0+$", r"\1").re_replace(r"\.$", "")
+    return text
 
 
 def hours(end: ir.TimestampValue, start: ir.TimestampValue) -> ir.FloatingValue:

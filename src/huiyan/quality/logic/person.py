@@ -116,7 +116,7 @@ def _sex_conflicts(q: QcInputs, kind: str, table: str, code_col: str) -> ir.Tabl
     j = t.join(s, "setl_id")
     j = j.join(ref, j[code_col].startswith(ref.prefix))
     bad = j.filter(j.gend.isin(["1", "2"]) & (j.gend != j.gend_right))
-    return out(bad, code_col, bad[code_col], bad.gend)
+    return out(bad, code_col, bad[code_col], bad.gend.substitute({"1": "男", "2": "女"}))
 
 
 @logic("sex_diag_conflict")

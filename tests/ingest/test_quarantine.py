@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -37,8 +38,11 @@ def test_bad_value_is_quarantined_with_row_and_field(
     report = _ingest_setl(store, data_dir, rows)
     assert quarantined(store, "setl_list") == [(3, field, code)]
     assert report.tables["setl_list"].accepted == len(SETL) - 1
-    reason, record = store.con.sql("select reason, record from quarantine").fetchall()[0]
+    reason, reason_en, record = store.con.sql(
+        "select reason, reason_en, record from quarantine"
+    ).fetchall()[0]
     assert field in reason and "S3" in record
+    assert field in reason_en and not re.search("[\u4e00-\u9fff]", reason_en)  # no Chinese
 
 
 def test_labels_and_aliases_of_enumeration_codes_are_stored_as_the_codes(

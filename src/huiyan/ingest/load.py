@@ -127,10 +127,12 @@ def _register_reasons(
             if field
             else ""
         )
+        if code in ("column_count", "malformed") and detail:
+            detail_zh = detail_en = f": {detail}"  # the reader's own message
+        else:  # a type label such as "数值 number"
+            detail_zh, _, detail_en = detail.partition(" ")
         zh, en = reason_text(
-            code,
-            field=label,
-            detail=f": {detail}" if code in ("column_count", "malformed") and detail else detail,
+            code, field=label, field_en=field, detail=detail_zh, detail_en=detail_en or detail_zh
         )
         for k, v in zip(rows, (code, field, detail, zh, en), strict=True):
             rows[k].append(v)

@@ -21,10 +21,13 @@ def reasons() -> dict[str, dict[str, str]]:
     return yaml.safe_load(text)
 
 
-def reason_text(code: str, *, field: str = "", detail: str = "") -> tuple[str, str]:
-    """Chinese and English reason for quarantine reason ``code``."""
+def reason_text(
+    code: str, *, field: str = "", field_en: str = "", detail: str = "", detail_en: str = ""
+) -> tuple[str, str]:
+    """Chinese and English reason for quarantine reason ``code``: ``field``/``detail`` go into
+    the Chinese text, ``field_en``/``detail_en`` (default: the same) into the English one."""
     r = reasons()[code]
     return (
         r["zh"].format(field=field, detail=detail),
-        r["en"].format(field=field, detail=detail),
+        r["en"].format(field=field_en or field, detail=detail_en or detail),
     )

@@ -34,7 +34,8 @@ def as_text(col: ir.Value) -> ir.StringValue:
 
 
 def _condition(t: ir.Table, when: dict | None) -> ir.BooleanValue:
-    """``when: {field: F, in: [...]}`` / ``{field: F, present: true}`` / ``{field: F, lt: N}``."""
+    """``when: {field: F, in: [...]}`` / ``{field: F, present: true}`` / ``{field: F, absent:
+    true}`` / ``{field: F, lt: N}``."""
     if not when:
         return ibis.literal(True)
     col = t[when["field"]]
@@ -44,6 +45,8 @@ def _condition(t: ir.Table, when: dict | None) -> ir.BooleanValue:
         return col < when["lt"]
     if when.get("present"):
         return ~blank(col)
+    if when.get("absent"):
+        return blank(col)
     raise ValueError(f"unsupported when: {when}")
 
 

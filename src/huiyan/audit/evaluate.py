@@ -13,7 +13,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from huiyan.errors import InputError
-from huiyan.model.enums import codes
+from huiyan.model.enums import enums
 
 LABEL_COLUMNS = ("setl_id", "vola_bhvr_type", "mechanism", "detail", "amount")
 REPORT_COLUMNS = (
@@ -74,7 +74,7 @@ def evaluate(findings: pa.Table, labels: pa.Table) -> pa.Table:
         seen = per_case.get(r["setl_id"])
         per_case[r["setl_id"]] = amt if seen is None or abs(amt) > abs(seen) else seen
     rows = []
-    for cls in codes("vola_bhvr_type"):
+    for cls in enums()["vola_bhvr_type"]:  # the order of design.md §5
         lab, fnd = planted.get(cls, set()), found.get(cls, set())
         tp, fp, fn = len(lab & fnd), len(fnd - lab), len(lab - fnd)
         precision = tp / (tp + fp) if tp + fp else None

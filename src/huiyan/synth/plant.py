@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from huiyan.model.enums import codes
+from huiyan.model.enums import enums
 from huiyan.synth.catalog import Catalog
 from huiyan.synth.evidence import Resolver
 from huiyan.synth.fees import COLS, Lines, op_times
@@ -20,7 +20,9 @@ from huiyan.synth.profiles import comorbidities, excluded, profiles
 from huiyan.synth.region import DAY, derive, dscg_s, profile_arrays
 from huiyan.synth.world import world
 
-CLASSES = tuple(sorted(codes("vola_bhvr_type"), key=list(codes("vola_bhvr_type")).index))
+# Declaration order of enums.yaml: ``codes()`` is a frozenset, whose order depends on the hash
+# seed, and ``quota`` draws one random number per class in this order.
+CLASSES = tuple(enums()["vola_bhvr_type"])
 CASE_CLASSES = ("SPLIT", "LOWADM", "UNDERSVC", "UPCODE", "DXCODE")
 WARD_TYPES = ("01", "02", "07")  # bed, consultation, nursing: no treatment on such a day
 

@@ -59,7 +59,7 @@ def register(app: typer.Typer) -> None:
             by_class = Counter(findings.column("vola_bhvr_type").to_pylist())
             t = Table(title="审核结果")
             for col in ("违规类别", "名称", "条数"):
-                t.add_column(col)
+                t.add_column(col, overflow="fold")
             for cls, count in sorted(by_class.items()):
                 t.add_row(cls, label("vola_bhvr_type", cls), str(count))
             console.print(t)
@@ -95,7 +95,7 @@ def register(app: typer.Typer) -> None:
             t = Table(title=f"审核规则目录 ({rows.num_rows} 条)")
             shown = ("rule_id", "rule_name", "vola_bhvr_type", "sev_deg", "params", "vola_evid")
             for col in shown:
-                t.add_column(CATALOG_COLUMNS[col])
+                t.add_column(CATALOG_COLUMNS[col], overflow="fold")
             for r in rows.to_pylist():
                 t.add_row(*[str(r[c]) for c in shown])
             console.print(t)
@@ -132,7 +132,7 @@ def register(app: typer.Typer) -> None:
                 "发现金额",
                 "植入金额",
             ):
-                t.add_column(col)
+                t.add_column(col, overflow="fold")
             for r in table.to_pylist():
                 t.add_row(
                     r["vola_bhvr_type"],

@@ -137,9 +137,9 @@ def _summary(result: object) -> None:
 
     counts = Counter(result.column("status").to_pylist())  # type: ignore[attr-defined]
     t = Table(title="分组状态")
-    t.add_column("状态")
-    t.add_column("说明")
-    t.add_column("病例数", justify="right")
+    t.add_column("状态", overflow="fold")
+    t.add_column("说明", overflow="fold")
+    t.add_column("病例数", justify="right", overflow="fold")
     for status, n in counts.most_common():
         t.add_row(status, label("group_status", status), str(n))
     console.print(t)

@@ -44,7 +44,7 @@ def ingest(
         report = run_ingest(data_dir, store, kb_config.load(config), tick=tick, on_start=start)
     table = Table(title=f"导入结果 ingest (批次 {report.batch_id})")
     for col in ("表 table", "读入 read", "接收 accepted", "隔离 quarantined", "替换 replaced"):
-        table.add_column(col, justify="left" if col.startswith("表") else "right")
+        table.add_column(col, justify="left" if col.startswith("表") else "right", overflow="fold")
     for name, c in report.tables.items():
         table.add_row(
             name, f"{c.read:,}", f"{c.accepted:,}", f"{c.quarantined:,}", f"{c.replaced:,}"

@@ -33,7 +33,7 @@ def info() -> None:
     with user_errors():
         sets = RichTable(title="知识库数据集 data sets")
         for col in ("目录", "名称", "版本", "生效日期", "来源/许可", "文件数"):
-            sets.add_column(col)
+            sets.add_column(col, overflow="fold")
         for ds in datasets():
             sets.add_row(
                 ds.folder,
@@ -46,7 +46,7 @@ def info() -> None:
         console.print(sets)
         rows = RichTable(title="知识库表 tables")
         for col in ("表", "名称", "行数"):
-            rows.add_column(col)
+            rows.add_column(col, overflow="fold")
         for name in tables.names():
             rows.add_row(name, tables.label(name), f"{tables.load(name).num_rows:,}")
         console.print(rows)
@@ -68,7 +68,7 @@ def lookup(code: Annotated[str, typer.Argument(help="诊断/手术/药品/医疗
             t = RichTable(title=f"{tables.label(name)} ({name}) {len(rows)}条")
             columns = [c for c in rows[0] if any(r[c] not in (None, "") for r in rows)]
             for c in columns:
-                t.add_column(tables.column_label(name, c))
+                t.add_column(tables.column_label(name, c), overflow="fold")
             for r in rows[:50]:
                 t.add_row(*("" if r[c] is None else str(r[c]) for c in columns))
             console.print(t)

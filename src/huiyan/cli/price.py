@@ -81,7 +81,7 @@ def settle(
         )
     table = Table(title=("年终清算" if year_end else "月预结算") + f" {period}")
     for col in ("机构", "病例", "基金应付", "扣减", "再分配", "本次拨付", "暂扣"):
-        table.add_column(col, justify="right")
+        table.add_column(col, justify="right", overflow="fold")
     for h in ledger.hospitals:
         table.add_row(
             h["medins_code"],

@@ -45,7 +45,7 @@ def register(app: typer.Typer) -> None:
                     verdicts = explain_case(store, cfg, explain)
                     t = Table(title=f"结算ID {explain} 质控结论")
                     for col in ("规则编号", "规则名称", "严重程度", "结论", "问题描述"):
-                        t.add_column(col)
+                        t.add_column(col, overflow="fold")
                     for spec, rows in verdicts:
                         verdict = "[red]不通过[/]" if rows else "[green]通过[/]"
                         msg = "；".join(r["message"] for r in rows)
@@ -58,7 +58,7 @@ def register(app: typer.Typer) -> None:
                     result = run_qc(store, cfg, on_check=lambda s, n: bar.advance(task))
                 summary = Table(title="结算清单质控指标")
                 for col in ("机构", "期间", "指标", "分子", "分母", "比率"):
-                    summary.add_column(col)
+                    summary.add_column(col, overflow="fold")
                 for r in result.indicators.to_pylist():
                     rate = "-" if r["rate"] is None else f"{r['rate']:.2%}"
                     summary.add_row(

@@ -29,10 +29,10 @@ def _print_reports(reports: list) -> None:
     from rich.table import Table
 
     table = Table(title="流水线 pipeline", show_lines=False)
-    table.add_column("步骤 step")
-    table.add_column("结果 rows written")
-    table.add_column("秒 s", justify="right")
-    table.add_column("说明 notes")
+    table.add_column("步骤 step", overflow="fold")
+    table.add_column("结果 rows written", overflow="fold")
+    table.add_column("秒 s", justify="right", overflow="fold")
+    table.add_column("说明 notes", overflow="fold")
     for r in reports:
         rows = ", ".join(f"{k} {v:,}" for k, v in r.rows.items()) or (
             "跳过 skipped" if r.skipped else ""
@@ -50,7 +50,7 @@ def print_summary(store: Store, *, labels: Path | None = None) -> None:
     for section in build_summary(store, labels=labels).sections:
         table = Table(title=section.title)
         for col in section.columns:
-            table.add_column(col)
+            table.add_column(col, overflow="fold")
         for row in section.rows:
             table.add_row(*[fmt(v) for v in row])
         console.print(table)

@@ -48,8 +48,8 @@ def register(app: typer.Typer) -> None:
                 defect_rate=defect_rate,
             )
         table = Table(title=f"合成数据 {report.out_dir}")
-        table.add_column("表")
-        table.add_column("行数", justify="right")
+        table.add_column("表", overflow="fold")
+        table.add_column("行数", justify="right", overflow="fold")
         for name, rows in report.rows.items():
             table.add_row(name, f"{rows:,}")
         console.print(table)

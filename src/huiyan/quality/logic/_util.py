@@ -28,11 +28,15 @@ def out(
 def _text(value: ir.Value) -> ir.StringValue:
     """A value as message text; quantities and prices (4 decimals) without trailing zeros, so
     a message reads 10天, not 10.0000天 (amounts keep their 2 decimals: 12.50元)."""
-    text = value.cast("string")
     dtype = value.type()
     if dtype.is_decimal() and (dtype.scale or 0) > 2:
-        return text.re_replace(r"(\.\d*?)0+$", r"\1").re_replace(r"\.$", "")
-    return text
+        # Numeric, not a regex on the text: the engines write decimals and backreferences
+        # differently, and QC gives the same messages on DuckDB and Spark.
+        whole = value == value.floor()
+        return ibis.ifelse(
+            whole, value.cast("int64").cast("string"), value.cast("float64").cast("string")
+        )
+    return value.cast("string")
 
 
 def hours(end: ir.TimestampValue, start: ir.TimestampValue) -> ir.FloatingValue:

@@ -12,7 +12,6 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import ibis
 import numpy as np
 import pyarrow as pa
 
@@ -20,6 +19,7 @@ from huiyan.errors import InputError
 from huiyan.model.payment_tables import SETTLEMENT, SETTLEMENT_CASE, SETTLEMENT_POOL
 from huiyan.model.tables import DRG_RESULT, FINDING, PAYMENT, SETL_LIST
 from huiyan.settlement.allocate import to_fen
+from huiyan.settlement.deductions import net_deductions
 from huiyan.settlement.ledger import Cases, Ledger, monthly, year_end, yuan
 
 if TYPE_CHECKING:
@@ -91,13 +91,7 @@ def _cases(
     )
     t = pay.join(s, "setl_id").left_join(r, "setl_id").drop("setl_id_right")
     crit = (t.adm_way == "1") | t.has_mcc.fill_null(False)
-    deduct = ibis.literal(0.0)
-    if store.has(FINDING.name):
-        f = store.ibis_table(FINDING.name)
-        f = f.filter(f.sev_deg == "1").group_by("setl_id").aggregate(_ded=f.vola_amt.sum())
-        t = t.left_join(f, "setl_id").drop("setl_id_right")
-        deduct = t._ded.fill_null(0)
-    return (
+    cases = (
         t.select(
             "setl_id",
             "medins_code",
@@ -106,11 +100,17 @@ def _cases(
             actual=t.actual_cost,
             patient=t.patient,
             critical=crit,
-            deduction=deduct.cast("decimal(16, 2)"),
         )
         .order_by("setl_id")
         .to_pyarrow()
     )
+    fen: dict[str, int] = {}
+    if store.has(FINDING.name):
+        f = store.ibis_table(FINDING.name)
+        f = f.filter(f.sev_deg == "1").select("setl_id", "vola_amt", "detail")
+        fen = net_deductions(f.to_pyarrow())
+    deduction = [Decimal(fen.get(sid, 0)) / 100 for sid in cases.column("setl_id").to_pylist()]
+    return cases.append_column("deduction", pa.array(deduction, pa.decimal128(16, 2)))
 
 
 def _fen(col: pa.ChunkedArray) -> np.ndarray:

@@ -54,6 +54,29 @@ def nursing_days_exceed(q: QcInputs, p: dict[str, Any]) -> ir.Table:
     return out(bad, "lv1_nurscare_days", bad.total, bad.los)
 
 
+@logic("nursing_days_vs_billed")
+def nursing_days_vs_billed(q: QcInputs, p: dict[str, Any]) -> ir.Table:
+    """Per nursing grade filled on the list: its days against the net days billed for it.
+
+    Judged only for settlements billing nursing of some grade: fee details without any nursing
+    line are more likely incomplete (or nursing billed inside a bundle) than wrongly listed.
+    """
+    f = q.net_fee
+    grades = p["grades"]
+    nursing = f.filter(ibis.or_(*(f.med_list_codg.startswith(x) for x in grades.values())))
+    nursed = q.setl_list.semi_join(nursing, q.setl_list.setl_id == nursing.setl_id)
+    parts = []
+    for field, prefix in grades.items():
+        lines = nursing.filter(nursing.med_list_codg.startswith(prefix))
+        billed = lines.group_by(b_setl="setl_id").aggregate(billed=lines.cnt.sum())
+        s = nursed.filter(nursed[field].notnull())
+        j = s.left_join(billed, s.setl_id == billed.b_setl)
+        j = j.mutate(listed=j[field], billed=j.billed.fill_null(0))
+        bad = j.filter((j.listed - j.billed).abs() > p["tolerance_days"])
+        parts.append(out(bad, field, bad.listed, bad.billed))
+    return ibis.union(*parts)
+
+
 def _within(t: ir.Table, col: str, *, by_day: bool = False) -> ir.BooleanValue:
     v = t[col]
     if by_day:

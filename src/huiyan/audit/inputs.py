@@ -37,6 +37,7 @@ INPUT_TABLES = STORE_TABLES = (
     "feedetail",
     "medins",
     "drg_result",
+    "drg_regroup",
     "payment",
     "case_scope",
 )
@@ -65,6 +66,7 @@ class RuleInputs:
     oprn: ir.Table
     hilist: ir.Table
     drg: ir.Table
+    regroup: ir.Table  # drg_regroup of the payment scheme: groups without the principal procedure
     payment: ir.Table
     scope: ir.Table
     norms: ir.Table
@@ -252,6 +254,7 @@ def bind(source: Source, config: dict[str, dict[str, Any]]) -> RuleInputs:
     lines = source.keep(lines)
 
     drg = t["drg_result"].filter(lambda d: d.scheme == scheme)
+    regroup = t["drg_regroup"].filter(lambda d: d.scheme == scheme)
     payment = t["payment"].filter(lambda p: p.method == "DRG")
     norms = source.keep(_norms(case, drg, kb["drg_weight"], scheme))
     return RuleInputs(
@@ -261,6 +264,7 @@ def bind(source: Source, config: dict[str, dict[str, Any]]) -> RuleInputs:
         oprn=t["oprninfo"],
         hilist=hilist,
         drg=drg,
+        regroup=regroup,
         payment=payment,
         scope=t["case_scope"],
         norms=norms,

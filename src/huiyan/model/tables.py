@@ -472,6 +472,21 @@ DRG_RESULT = Table(
     ),
 )
 
+DRG_REGROUP = Table(
+    "drg_regroup",
+    "去除主手术后的DRG分组",
+    key=("setl_id", "scheme"),
+    doc="Each case with a procedure grouped again without its principal procedure: the group "
+    "an uncharged principal procedure lifted the case out of (UPCODE-002 re-prices on it).",
+    fields=(
+        F("setl_id", STR, "结算ID", required=True),
+        F("scheme", STR, "分组方案", required=True),
+        F("removed_oprn_code", STR, "去除的主手术操作编码", required=True),
+        F("status", STR, "分组状态", required=True, enum="group_status"),
+        F("drg", STR, "DRG", required=True),
+    ),
+)
+
 DIP_RESULT = Table(
     "dip_result",
     "DIP分组结果",
@@ -564,7 +579,15 @@ KNOWLEDGE_TABLES: tuple[Table, ...] = (
     OUTPATIENT_TREATABLE,
     DRG_WEIGHT,
 )
-RESULT_TABLES: tuple[Table, ...] = (QC_ISSUE, DRG_RESULT, DIP_RESULT, PAYMENT, FINDING, WARNING)
+RESULT_TABLES: tuple[Table, ...] = (
+    QC_ISSUE,
+    DRG_RESULT,
+    DRG_REGROUP,
+    DIP_RESULT,
+    PAYMENT,
+    FINDING,
+    WARNING,
+)
 BOOKKEEPING_TABLES: tuple[Table, ...] = (QUARANTINE, INGEST_BATCH, CASE_SCOPE)
 
 TABLES: dict[str, Table] = {

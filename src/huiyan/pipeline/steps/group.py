@@ -5,6 +5,10 @@ mapped), optional ``checked`` (extra input statuses) and ``explain`` (store the 
 of every case: true, false or auto, up to ``explain_max_cases``; slower: it runs the
 single-case path per settlement). Re-running replaces the
 earlier rows of the same scheme, so nothing is duplicated.
+
+For the payment scheme, every case with a procedure is also grouped without its principal
+procedure (``drg_regroup``): the group the case would reach if that procedure was not done,
+on which the audit re-prices a principal procedure without any charge (UPCODE-002).
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import pyarrow.compute as pc
 
 from huiyan.grouping import Case, group_case, group_table
 from huiyan.grouping.store_cases import cases_from_store
-from huiyan.model.tables import DRG_RESULT
+from huiyan.model.tables import DRG_REGROUP, DRG_RESULT
 from huiyan.pipeline.context import RunContext, StepReport
 
 log = logging.getLogger(__name__)
@@ -45,6 +49,26 @@ def _explain(cfg: dict[str, Any], n_cases: int, report: StepReport) -> bool:
         "grouping.explain: true 可保存, huiyan group --explain 可查询"
     )
     return False
+
+
+def _without_principal_procedure(cases: pa.Table, scheme: str, mode: str) -> pa.Table:
+    """``drg_regroup`` rows: the cases with a procedure, grouped without the first one."""
+    procedures = cases.column("procedures")
+    has = pc.fill_null(pc.greater(pc.list_value_length(procedures), 0), False)
+    some = cases.filter(has)
+    removed = pc.list_element(some.column("procedures"), 0)
+    rest = pc.list_slice(some.column("procedures"), 1)
+    some = some.set_column(some.column_names.index("procedures"), "procedures", rest)
+    result = group_table(some, scheme, mode=mode)
+    return pa.table(
+        {
+            "setl_id": result.column("case_id"),
+            "scheme": pa.array([scheme] * some.num_rows, pa.string()),
+            "removed_oprn_code": removed,
+            "status": result.column("status"),
+            "drg": result.column("drg"),
+        }
+    )
 
 
 def run(ctx: RunContext) -> StepReport:
@@ -81,6 +105,10 @@ def run(ctx: RunContext) -> StepReport:
         grouped = pc.sum(pc.equal(result.column("status"), "SUCCESS")).as_py() or 0
         rate = grouped / cases.num_rows if cases.num_rows else 0.0
         report.notes.append(f"{scheme}: {cases.num_rows} 例, 入组 {grouped} 例 ({rate:.1%})")
+        if scheme == cfg.get("payment_scheme", schemes[0]):
+            ctx.store.delete_where(DRG_REGROUP.name, "scheme", [scheme])
+            regrouped = _without_principal_procedure(cases, scheme, mode)
+            report.rows[DRG_REGROUP.name] = ctx.store.write(DRG_REGROUP.name, regrouped)
         log.info("grouped %d cases with %s (%s mode)", cases.num_rows, scheme, mode)
     report.rows[DRG_RESULT.name] = total
     return report

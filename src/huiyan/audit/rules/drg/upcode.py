@@ -68,10 +68,29 @@ def unperformed_procedure_paid(t: RuleInputs, p: Params) -> ir.Table:
     charges: suspicious, strong); ``oprn_evidence`` names the fee lines of a procedure.
     Flags: cases whose principal procedure has evidence rows but no matching net line, unless
     the stay is an early discharge (``early_discharge``: that is UNDERSVC-001); amount = the
-    case's payment on the group the procedure lifted it into (its standard payment; the
-    group it would reach without the procedure needs a regrouping, not done in the audit).
+    payment difference when the case is re-priced on the group it reaches without that
+    procedure (``drg_regroup``, §4.6 1): its payment − that DRG's weight × rate × the case's
+    coefficient, at least 0; the case's whole payment when that group is not priced (no case
+    of it in the region and no published weight), as the text then says.
     """
+    import ibis
+
     j = unperformed_procedure_cases(t)
     j = j.filter(~early_discharge(t, j))
-    text = "主手术" + j.oprn_oprt_code + "无手术/麻醉收费, 入组" + j.drg
-    return j.select("setl_id", unit=j.oprn_oprt_code, amount=j.std.fill_null(0.0), text=text)
+    r = t.regroup.select(r_setl="setl_id", r_code="removed_oprn_code", lighter="drg")
+    j = j.left_join(r, (j.setl_id == r.r_setl) & (j.oprn_oprt_code == r.r_code))
+    j = standard_in(t, j, j.lighter)
+    std = j.std.fill_null(0.0)
+    priced = j.drg_std.notnull()
+    amount = ibis.ifelse(priced, ibis.greatest(std - j.drg_std, 0.0), std)
+    without = ibis.ifelse(
+        j.lighter.isnull(),
+        "",
+        ibis.ifelse(
+            priced,
+            ", 去除后入组" + j.lighter,
+            ", 去除后入组" + j.lighter.fill_null("") + "(该组无支付标准, 按本例支付计)",
+        ),
+    )
+    text = "主手术" + j.oprn_oprt_code + "无手术/麻醉收费, 入组" + j.drg + without
+    return j.select("setl_id", unit=j.oprn_oprt_code, amount=amount, text=text)

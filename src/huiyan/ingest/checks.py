@@ -263,11 +263,8 @@ def stage_sql(t: Table, columns: list[str], raw_view: str, *, damaged: bool, num
     raw_cols = "".join(f", s.{q(c)} AS __raw_{i}" for i, c in enumerate(columns))
     convert = f"SELECT {convert}{row}{raw_cols} FROM {raw_view} s"
     # Labels and aliases of enumeration codes become the codes, on the cleaned text.
-    coded = [
-        f"{enum_code(f, raw(f.name))} AS {q(f.name)}"
-        for f in fields
-        if f.type == pa.string() and enum_code(f, raw(f.name)) != raw(f.name)
-    ]
+    mapped = {f.name: enum_code(f, raw(f.name)) for f in fields if f.type == pa.string()}
+    coded = [f"{expr} AS {q(name)}" for name, expr in mapped.items() if expr != raw(name)]
     if coded:
         convert = f"SELECT * REPLACE ({', '.join(coded)}) FROM ({convert}) s"
     stored = ", ".join(

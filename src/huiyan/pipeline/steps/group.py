@@ -3,8 +3,8 @@
 Configuration (section ``grouping``): ``schemes`` (each gets its own rows), ``mode`` (raw or
 mapped), optional ``checked`` (extra input statuses) and ``explain`` (store the Chinese trace
 of every case: true, false or auto, up to ``explain_max_cases``; slower: it runs the
-single-case path per settlement). Re-running replaces the
-earlier rows of the same scheme, so nothing is duplicated.
+single-case path per settlement). Re-running replaces the earlier rows of the same scheme, so
+nothing is duplicated.
 
 For the payment scheme, every case with a procedure is also grouped without its principal
 procedure (``drg_regroup``): the group the case would reach if that procedure was not done,

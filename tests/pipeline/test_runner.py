@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,63 +23,57 @@ def region(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     return root / "data", root / "labels" / "labels.csv"
 
 
-def test_pipeline_runs_every_step_and_rerun_adds_nothing(
-    region: tuple[Path, Path], tmp_path: Path
-) -> None:
+@pytest.fixture
+def ctx(region: tuple[Path, Path], tmp_path: Path) -> Iterator[RunContext]:
+    """A run over the region into a fresh store, with the shipped configuration."""
     data_dir, _labels = region
     with Store(tmp_path / "run.duckdb") as store:
-        ctx = RunContext(
+        yield RunContext(
             store=store, config=config.load(None), data_dir=data_dir, show_progress=False
         )
-        first = run_steps(ctx, STEPS)
-        assert [r.step for r in first] == list(STEPS)
-        assert not any(r.skipped for r in first)
-        counts = {t: store.count(t) for t in RESULT_TABLES}
-        assert all(counts[t] > 0 for t in RESULT_TABLES), counts
-        # Every settlement is grouped and priced exactly once for the payment scheme.
-        assert store.count("drg_result") == counts["setl_list"]
-
-        second = run_steps(ctx, STEPS)
-        assert [r.skipped for r in second if r.step != "ingest"] == [True] * (len(STEPS) - 1)
-        assert {t: store.count(t) for t in RESULT_TABLES} == counts
-
-        forced = run_steps(ctx, ("audit",), force=True)
-        assert not forced[0].skipped
-        assert store.count("finding") == counts["finding"]
 
 
-def test_changed_configuration_reruns_the_steps(region: tuple[Path, Path], tmp_path: Path) -> None:
-    data_dir, _labels = region
-    with Store(tmp_path / "run.duckdb") as store:
-        ctx = RunContext(
-            store=store, config=config.load(None), data_dir=data_dir, show_progress=False
-        )
-        run_steps(ctx, ("ingest", "group"))
-        ctx.config["grouping"]["schemes"] = ["chs-drg-1.1", "liaocheng-2022"]
-        again = run_steps(ctx, ("ingest", "group"))
-        assert not again[1].skipped
-        schemes = {r[0] for r in store.con.sql("select distinct scheme from drg_result").fetchall()}
-        assert schemes == {"chs-drg-1.1", "liaocheng-2022"}
+def test_pipeline_runs_every_step_and_rerun_adds_nothing(ctx: RunContext) -> None:
+    store = ctx.store
+    first = run_steps(ctx, STEPS)
+    assert [r.step for r in first] == list(STEPS)
+    assert not any(r.skipped for r in first)
+    counts = {t: store.count(t) for t in RESULT_TABLES}
+    assert all(counts[t] > 0 for t in RESULT_TABLES), counts
+    # Every settlement is grouped and priced exactly once for the payment scheme.
+    assert store.count("drg_result") == counts["setl_list"]
+
+    second = run_steps(ctx, STEPS)
+    assert [r.skipped for r in second if r.step != "ingest"] == [True] * (len(STEPS) - 1)
+    assert {t: store.count(t) for t in RESULT_TABLES} == counts
+
+    forced = run_steps(ctx, ("audit",), force=True)
+    assert not forced[0].skipped
+    assert store.count("finding") == counts["finding"]
 
 
-def test_grouping_traces_are_stored_for_a_small_run_only(
-    region: tuple[Path, Path], tmp_path: Path
-) -> None:
-    data_dir, _labels = region
-    with Store(tmp_path / "run.duckdb") as store:
-        ctx = RunContext(
-            store=store, config=config.load(None), data_dir=data_dir, show_progress=False
-        )
-        run_steps(ctx, ("ingest", "group"))  # explain: auto, 600 cases
-        traced = store.con.sql(
-            "select count(trace), count(*) from drg_result where trace like '%入组%' "
-            "or trace like '%ADRG%'"
-        ).fetchall()[0]
-        assert traced[0] == traced[1] == store.count("drg_result")
-        ctx.config["grouping"]["explain_max_cases"] = 100
-        again = run_steps(ctx, ("group",), force=True)
-        assert store.con.sql("select count(trace) from drg_result").fetchall()[0][0] == 0
-        assert any("未保存分组路径" in n for n in again[0].notes)
+def test_changed_configuration_reruns_the_steps(ctx: RunContext) -> None:
+    store = ctx.store
+    run_steps(ctx, ("ingest", "group"))
+    ctx.config["grouping"]["schemes"] = ["chs-drg-1.1", "liaocheng-2022"]
+    again = run_steps(ctx, ("ingest", "group"))
+    assert not again[1].skipped
+    schemes = {r[0] for r in store.con.sql("select distinct scheme from drg_result").fetchall()}
+    assert schemes == {"chs-drg-1.1", "liaocheng-2022"}
+
+
+def test_grouping_traces_are_stored_for_a_small_run_only(ctx: RunContext) -> None:
+    store = ctx.store
+    run_steps(ctx, ("ingest", "group"))  # explain: auto, 600 cases
+    traced = store.con.sql(
+        "select count(trace), count(*) from drg_result where trace like '%入组%' "
+        "or trace like '%ADRG%'"
+    ).fetchall()[0]
+    assert traced[0] == traced[1] == store.count("drg_result")
+    ctx.config["grouping"]["explain_max_cases"] = 100
+    again = run_steps(ctx, ("group",), force=True)
+    assert store.con.sql("select count(trace) from drg_result").fetchall()[0][0] == 0
+    assert any("未保存分组路径" in n for n in again[0].notes)
 
 
 def test_unknown_step_is_an_error(store: Store) -> None:

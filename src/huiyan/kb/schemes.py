@@ -166,10 +166,9 @@ def _split_kinds(drgs: list[dict[str, Any]]) -> dict[str, str | None]:
     taken: set[str] = set()
     readable = True
     for d in drgs:
-        holds = {s for s, flags in _STATES.items() if _holds(d["condition"], *flags)}
-        readable = readable and all(
-            _holds(d["condition"], *f) is not None for f in _STATES.values()
-        )
+        result = {s: _holds(d["condition"], *flags) for s, flags in _STATES.items()}
+        readable = readable and None not in result.values()
+        holds = {s for s, held in result.items() if held}
         if not readable:  # nor can the DRGs after it be read: which states reach them is unknown
             kinds[d["code"]] = None
             continue

@@ -109,7 +109,7 @@ def _cases(
         f = store.ibis_table(FINDING.name)
         f = f.filter(f.sev_deg == "1").select("setl_id", "vola_amt", "detail")
         fen = net_deductions(f.to_pyarrow())
-    deduction = [Decimal(fen.get(sid, 0)) / 100 for sid in cases.column("setl_id").to_pylist()]
+    deduction = [yuan(fen.get(sid, 0)) for sid in cases.column("setl_id").to_pylist()]
     return cases.append_column("deduction", pa.array(deduction, pa.decimal128(16, 2)))
 
 

@@ -233,7 +233,12 @@ def _cleanup(store: Store) -> Iterator[None]:
 
 
 def _load_unit(
-    store: Store, unit: _Unit, tmp: Path, batch_id: str, report: IngestReport
+    store: Store,
+    unit: _Unit,
+    tmp: Path,
+    batch_id: str,
+    report: IngestReport,
+    limits: dict[str, Any],
 ) -> FileResult:
     started = time.perf_counter()
     t = table(unit.table)
@@ -246,7 +251,12 @@ def _load_unit(
         # as it fills, so memory stays bounded, and a first load keeps it as the table.
         con.execute(f"DROP TABLE IF EXISTS {STAGE}")
         sql = stage_sql(
-            t, staged.columns, RAW, damaged=staged.damaged_lines > 0, numbered=staged.numbered
+            t,
+            staged.columns,
+            RAW,
+            damaged=staged.damaged_lines > 0,
+            numbered=staged.numbered,
+            limits=limits,
         )
         with scan_order_kept(con):
             con.execute(f"CREATE TABLE {STAGE} AS {sql}")
@@ -340,7 +350,8 @@ def ingest(
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-hash")
     try:
         units = _units(store, sources, report, seen, pool)
-        _load_all(store, units, seen, report, batch_id, tick=tick, on_start=on_start)
+        limits = cfg.get("ingest") or kb_config.defaults("ingest")
+        _load_all(store, units, seen, report, batch_id, limits, tick=tick, on_start=on_start)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
     if tick:
@@ -363,6 +374,7 @@ def _load_all(
     seen: set[tuple[str, str]],
     report: IngestReport,
     batch_id: str,
+    limits: dict[str, Any],
     *,
     tick: Tick | None,
     on_start: Callable[[int], None] | None,
@@ -378,7 +390,7 @@ def _load_all(
             if (unit.table, digest) in seen:  # a table file: one unit per file
                 report.skipped_files.append(str(unit.source.path))
                 continue
-            result = _load_unit(store, unit, Path(tmp), batch_id, report)
+            result = _load_unit(store, unit, Path(tmp), batch_id, report, limits)
             report.add(result)
             if result.unknown_columns:
                 log.warning(

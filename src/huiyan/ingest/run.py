@@ -52,7 +52,7 @@ from huiyan.ingest.readers import (
 from huiyan.ingest.report import FileResult, IngestReport
 from huiyan.ingest.rules import checks
 from huiyan.ingest.sources import Source, discover
-from huiyan.model import table
+from huiyan.model import Table, table
 from huiyan.model.tables import INGEST_BATCH, KNOWLEDGE_TABLES, SETL_LIST
 
 log = logging.getLogger(__name__)
@@ -240,6 +240,8 @@ def _load_unit(
     report: IngestReport,
     limits: dict[str, Any],
 ) -> FileResult:
+    if store.in_transaction:
+        raise RuntimeError("ingest runs its own transactions, one per file; call it outside one")
     started = time.perf_counter()
     t = table(unit.table)
     phase = report.phase
@@ -263,6 +265,25 @@ def _load_unit(
         finish(con, staged)
         con.unregister(ARROW)  # XLSX/JSON rows are in the stage now
         staged.rows = store.count(STAGE)
+    # From here on one transaction per file, bookkeeping included: a killed ingest leaves no
+    # file half loaded, and the rerun loads exactly the files not recorded yet. The stage is
+    # built before it (a scratch table, rebuilt by the rerun): its rowids number the rows,
+    # and rows inserted inside a transaction get provisional rowids.
+    with store.transaction():
+        return _store_unit(store, unit, t, staged, batch_id, report, started)
+
+
+def _store_unit(
+    store: Store,
+    unit: _Unit,
+    t: Table,
+    staged: Staged,
+    batch_id: str,
+    report: IngestReport,
+    started: float,
+) -> FileResult:
+    phase = report.phase
+    con = store.con
     with phase("orphans"):
         orphans = orphans_sql(t, staged.columns, STAGE, parent_exists=store.has(SETL_LIST.name))
         if orphans:
@@ -357,7 +378,7 @@ def ingest(
     if tick:
         tick("付费范围 scope")
     if store.has(SETL_LIST.name):
-        with report.phase("scope+linkage"):
+        with report.phase("scope+linkage"), store.transaction():
             report.scope = write_scope(store, cfg["scope"])
             report.medrcd_match = medrcd_match(store)
             report.without_institution = settlements_without_institution(store)

@@ -50,9 +50,7 @@ def prophylaxis_too_long(t: RuleInputs, p: Params) -> ir.Table:
     )
     inc = t.kb["procedure_incision"]
     matched = longest_prefix_match(o, "oprn_oprt_code", inc, "oprn_prefix")
-    contaminated = (
-        matched.filter(matched.incision_class != "I").select(x_setl="setl_id").distinct()
-    )
+    contaminated = matched.filter(matched.incision_class != "I").select(x_setl="setl_id").distinct()
     clean = matched.filter((matched.incision_class == "I") & matched.end.notnull())
     clean = clean.group_by(k_setl="setl_id").aggregate(hours=clean.prophylaxis_hours.max())
     clean = clean.anti_join(contaminated, clean.k_setl == contaminated.x_setl)

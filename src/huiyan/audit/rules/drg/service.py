@@ -6,6 +6,7 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from huiyan.audit.rules.drg.evidence import (
+    basis_text,
     case_norms,
     early_discharge,
     standard_in,
@@ -51,18 +52,21 @@ def surgery_not_done(t: RuleInputs, p: Params) -> ir.Table:
 
     Policy: domain-reference §4.6 4 (essential items missing, early discharge, cost far below
     the group norm).
-    Flags: ordered discharges whose principal procedure has ``oprn_evidence`` rows but no
-    matching net line, with cost below ``max_cost_ratio`` and stay below ``max_los_ratio`` of
+    Flags: ordered discharges whose principal procedure was never charged
+    (``unperformed_principal_procedure``, with its national fee-category fallback), with cost below ``max_cost_ratio`` and stay below ``max_los_ratio`` of
     the group's averages (``early_discharge``; the same procedure in any other stay is
     UPCODE-002); amount = the DRG's standard payment for the case − its actual cost.
-    Does not flag: deaths, transfers and discharges against advice (``dscg_way`` ≠ 1).
+    Does not flag: deaths, transfers and discharges against advice (``dscg_way`` ≠ 1); stays
+    with any surgery/anaesthesia fee line (the operation was done).
     """
     j = unperformed_procedure_cases(t)
     j = _amount(t, j.filter(early_discharge(t, j)))
     text = (
         "主手术"
         + j.oprn_oprt_code
-        + "无手术收费, 住院"
+        + "无手术收费"
+        + basis_text(j)
+        + ", 住院"
         + j.los.cast("string")
         + "天(组均"
         + j.avg_los.round(1).cast("string")

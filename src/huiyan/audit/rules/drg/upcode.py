@@ -6,6 +6,7 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from huiyan.audit.rules.drg.evidence import (
+    basis_text,
     case_norms,
     decisive_unsupported_cc,
     early_discharge,
@@ -66,12 +67,18 @@ def unperformed_procedure_paid(t: RuleInputs, p: Params) -> ir.Table:
 
     Policy: domain-reference §4.6 1b (coded procedure with no surgery/anaesthesia/consumable
     charges: suspicious, strong); ``oprn_evidence`` names the fee lines of a procedure.
-    Flags: cases whose principal procedure has evidence rows but no matching net line, unless
+    Flags: cases whose principal procedure was coded but never charged
+    (``unperformed_principal_procedure``: no matching ``oprn_evidence`` line, or no evidence
+    rows and done under anaesthesia, and no surgery/anaesthesia fee line at all), unless
     the stay is an early discharge (``early_discharge``: that is UNDERSVC-001); amount = the
     payment difference when the case is re-priced on the group it reaches without that
     procedure (``drg_regroup``, §4.6 1): its payment − that DRG's weight × rate × the case's
     coefficient, at least 0; the case's whole payment when that group is not priced (no case
     of it in the region and no published weight), as the text then says.
+    Does not flag (legitimate look-alikes): a stay with any line of the national surgery or
+    anaesthesia fee categories / chapter 33 items, even when the bureau's procedure → item map
+    does not list them (sparse knowledge); bedside or diagnostic procedures without
+    anaesthesia and without evidence rows (not judged); early discharges (UNDERSVC-001).
     """
     import ibis
 
@@ -92,5 +99,7 @@ def unperformed_procedure_paid(t: RuleInputs, p: Params) -> ir.Table:
             ", 去除后入组" + j.lighter.fill_null("") + "(该组无支付标准, 按本例支付计)",
         ),
     )
-    text = "主手术" + j.oprn_oprt_code + "无手术/麻醉收费, 入组" + j.drg + without
+    text = (
+        "主手术" + j.oprn_oprt_code + "无手术/麻醉收费" + basis_text(j) + ", 入组" + j.drg + without
+    )
     return j.select("setl_id", unit=j.oprn_oprt_code, amount=amount, text=text)

@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from huiyan.audit.inputs import RuleInputs
 
 
-def _matching_lines(t: RuleInputs, ev: ir.Table, code_col: str) -> ir.Table:
+def matching_lines(t: RuleInputs, ev: ir.Table, code_col: str) -> ir.Table:
     """(setl_id, code) of ``ev`` rows (with evidence_type/evidence_code) that a net line proves."""
     lines = t.lines.select(l_setl="setl_id", l_code="code").distinct()
     # Two equi-joins instead of one join on an OR: engines hash-join on the case and code.
@@ -41,7 +41,7 @@ def unsupported_secondary_dx(t: RuleInputs) -> ir.Table:
     ev = t.kb["dx_evidence"]
     ev = ev.filter(ev.role.isin(("secondary", "any")))
     judged = longest_prefix_match(sec, "diag_code", ev, "diag_prefix")
-    proved = _matching_lines(t, judged, "diag_code")
+    proved = matching_lines(t, judged, "diag_code")
     return (
         judged.select("setl_id", "diag_code").distinct().anti_join(proved, ["setl_id", "diag_code"])
     )
@@ -84,7 +84,7 @@ def unperformed_principal_procedure(t: RuleInputs) -> ir.Table:
     main = main.select("setl_id", "oprn_oprt_code", anst=(anst != "") & (anst != "0"))
     keys = main.select("setl_id", "oprn_oprt_code").distinct()
     judged = longest_prefix_match(keys, "oprn_oprt_code", t.kb["oprn_evidence"], "oprn_prefix")
-    proved = _matching_lines(t, judged, "oprn_oprt_code")
+    proved = matching_lines(t, judged, "oprn_oprt_code")
     with_rows = judged.select("setl_id", "oprn_oprt_code").distinct()
     by_item = with_rows.anti_join(proved, ["setl_id", "oprn_oprt_code"]).mutate(
         basis=ibis.literal("item")

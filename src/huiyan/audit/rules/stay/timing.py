@@ -133,3 +133,62 @@ def bed_only_days(t: RuleInputs, p: Params) -> ir.Table:
     # The finding names the bed lines of those days; their amounts sum to the days' charges.
     lines = c.join(hit_days.select("setl_id", "fee_day", "text"), ["setl_id", "fee_day"])
     return line_hits(lines, lines.amt, lines.text)
+
+
+@rule(
+    id="FAKE-004",
+    name="同一参保人住院时间在两家机构重叠",
+    vola_bhvr_type="FAKE",
+    sev_deg=SEVERITY_SUSPICIOUS,
+    stages=("post",),
+    amount="fund_pay",
+    vola_evid=FAKE_EVID + "; 同一时间不能在两家医疗机构住院",
+    template="{hits}",
+)
+def overlapping_stays(t: RuleInputs, p: Params) -> ir.Table:
+    """One person in hospital at two institutions at the same time.
+
+    Policy: a person can lie in one bed only (条例 Art. 40 fabricated services,
+    domain-reference §4.4 services outside presence); when two stays of one person at two
+    hospitals overlap by more than ``min_overlap_hours``, the one admitted while the person
+    was already an inpatient elsewhere cannot be real.
+    Flags: the later-admitted stay of each overlapping pair (detail = the other settlement);
+    amount = its fund payment.
+    Does not flag (legitimate look-alikes): transfers, where the receiving hospital admits the
+    patient within ``min_overlap_hours`` of the discharge (paperwork times differ by hours);
+    newborns settled under the mother's insurance number (age 0 on either stay) and stays of
+    a different sex (two people sharing one number); two settlements of one visit (mid-stay
+    settlement, re-settlement after a correction: same ``mdtrt_id``); stays at one hospital.
+    """
+    cols = ("setl_id", "mdtrt_id", "psn_no", "medins_code", "gend", "age", "adm_sec", "dscg_sec")
+    c = t.case.select(*cols, fund_pay=t.case.fund_pay, adm_time=t.case.adm_time)
+    c = c.filter(c.age.fill_null(0) >= 1)
+    a = c.rename(lambda n: f"a_{n}")
+    b = c.rename(lambda n: f"b_{n}")
+    slack = float(p["min_overlap_hours"]) * 3600
+    j = a.join(
+        b,
+        (a.a_psn_no == b.b_psn_no)
+        & (a.a_medins_code != b.b_medins_code)
+        & (a.a_mdtrt_id != b.b_mdtrt_id)
+        & (a.a_gend.fill_null("9") == b.b_gend.fill_null("9"))
+        # b admitted while a was still in hospital (a earlier, ties by settlement id) ...
+        & (
+            (b.b_adm_sec > a.a_adm_sec)
+            | ((b.b_adm_sec == a.a_adm_sec) & (b.b_setl_id > a.a_setl_id))
+        )
+        # ... for longer than the slack of a transfer.
+        & (b.b_adm_sec + slack < a.a_dscg_sec),
+    )
+    text = (
+        "入院时间"
+        + j.b_adm_time.cast("string")
+        + "时仍在"
+        + j.a_medins_code
+        + "住院(结算"
+        + j.a_setl_id
+        + "), 两次住院时间重叠"
+    )
+    return j.select(
+        setl_id=j.b_setl_id, unit=j.a_setl_id, amount=j.b_fund_pay.fill_null(0.0), text=text
+    )

@@ -67,6 +67,10 @@ def sync_findings(app: FastAPI) -> workflow.ImportResult | None:
     state = app.state
     switched = state.store.refresh()
     snap = state.store.snapshot
+    if switched and snap is not None:
+        # The dashboard reads the same published snapshot (and drops its cached reader).
+        state.store_path = snap.path
+        state.web_reader = None
     if snap is None or not state.store.has("finding"):
         return None
     if not switched and getattr(state, "synced_snapshot", None) == snap.name:
@@ -125,6 +129,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.policy = load_policy(settings)
     app.state.token_cache = TokenCache(settings.token_cache_seconds)
     app.state.store = SnapshotStore(settings.db, settings.snapshots())
+    app.state.store_path = None
     app.state.pseudonym_key = _pseudonym_key(app)
     sync_findings(app)
 
@@ -157,14 +162,37 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 
 def _mount_optional(app: FastAPI) -> None:
-    """The dashboard and the real-time endpoint, when those packages provide ``register``."""
+    """The dashboard (``service.web``: a ``router`` reading ``app.state.store_path`` and
+    ``app.state.web_viewer``) and the real-time endpoint (``service.realtime.register``)."""
     import importlib
     import importlib.util
 
-    for name in ("huiyan.service.web", "huiyan.service.realtime"):
-        if importlib.util.find_spec(name) is None:
-            continue
-        mod = importlib.import_module(name)
-        register = getattr(mod, "register", None)
+    if importlib.util.find_spec("huiyan.service.web") is not None:
+        web = importlib.import_module("huiyan.service.web")
+        app.state.web_viewer = _web_viewer
+        app.include_router(web.router)
+    if importlib.util.find_spec("huiyan.service.realtime") is not None:
+        rt = importlib.import_module("huiyan.service.realtime")
+        register = getattr(rt, "register", None)
         if register is not None:
             register(app)
+
+
+def _web_viewer(request: Request):  # noqa: ANN202
+    """The signed-in user (session cookie or bearer token) as the dashboard's ``Viewer``."""
+    from huiyan.service.auth import SESSION_COOKIE, hash_secret, resolve
+    from huiyan.service.web import Viewer
+
+    header = request.headers.get("authorization", "")
+    secret = header[7:].strip() if header.lower().startswith("bearer ") else None
+    secret = secret or request.cookies.get(SESSION_COOKIE)
+    if not secret:
+        return None
+    state = request.app.state
+    p = state.token_cache.get(hash_secret(secret))
+    if p is None:
+        with state.read_session() as s:
+            p = resolve(s, secret, state.token_cache)
+    if p is None:
+        return None
+    return Viewer(username=p.username, role=p.role, medins_code=p.medins_code)

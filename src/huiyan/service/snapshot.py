@@ -51,6 +51,10 @@ class SnapshotStore:
         self._con: duckdb.DuckDBPyConnection | None = None
         self._local = threading.local()
         self._swap = threading.Lock()
+        self._cursors: list[duckdb.DuckDBPyConnection] = []
+        # Connections replaced by a newer snapshot, closed one swap later (a request may still
+        # be reading from one when the swap happens).
+        self._retired: list[tuple[duckdb.DuckDBPyConnection, list[duckdb.DuckDBPyConnection]]] = []
 
     # ------------------------------------------------------------------ publishing
     @contextmanager
@@ -130,13 +134,11 @@ class SnapshotStore:
         con = duckdb.connect(str(snap.path), read_only=True)
         con.execute("SET enable_progress_bar = false")
         with self._swap:
-            old, self._con, self._snapshot = self._con, con, snap
+            for old_con, old_cursors in self._retired:
+                _close(old_con, old_cursors)
+            self._retired = [(self._con, self._cursors)] if self._con is not None else []
+            self._con, self._snapshot, self._cursors = con, snap, []
             self._local = threading.local()
-        if old is not None:
-            # Cursors of the old connection may still be in use by a request finishing now.
-            t = threading.Timer(30.0, old.close)
-            t.daemon = True
-            t.start()
         return True
 
     @property
@@ -151,6 +153,7 @@ class SnapshotStore:
                 if self._con is None:
                     return None
                 cur = self._con.cursor()
+                self._cursors.append(cur)
                 local = self._local
             local.cursor = cur
         return cur
@@ -176,6 +179,15 @@ class SnapshotStore:
 
     def close(self) -> None:
         with self._swap:
+            for old_con, old_cursors in self._retired:
+                _close(old_con, old_cursors)
             if self._con is not None:
-                self._con.close()
-            self._con = None
+                _close(self._con, self._cursors)
+            self._con, self._cursors, self._retired = None, [], []
+            self._local = threading.local()
+
+
+def _close(con: duckdb.DuckDBPyConnection, cursors: list[duckdb.DuckDBPyConnection]) -> None:
+    for c in cursors:
+        c.close()
+    con.close()

@@ -7,6 +7,7 @@ Times are naive UTC.
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 from typing import Any
 
 from sqlalchemy import (
@@ -25,7 +26,6 @@ from sqlalchemy import (
     event,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
-from sqlalchemy.pool import NullPool
 
 DEFAULT_STATE = "huiyan-state.sqlite"
 ROLES = ("admin", "auditor", "expert", "hospital", "viewer")
@@ -209,7 +209,8 @@ def make_engine(url: str, **kw: Any) -> Engine:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     if url.startswith("sqlite"):
-        engine = create_engine(url, poolclass=NullPool, **kw)
+        engine = create_engine(url, **kw)
+        lock_path = _sqlite_lock_path(url)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_con: Any, _rec: Any) -> None:
@@ -224,14 +225,36 @@ def make_engine(url: str, **kw: Any) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _begin(conn: Any) -> None:
-            write = conn.get_execution_options().get("huiyan_write", False)
-            conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+            if conn.get_execution_options().get("huiyan_write", False):
+                # Writers queue on a file lock first: it wakes the next writer the moment the
+                # lock is released, where SQLite's own busy handler sleeps in growing steps
+                # (up to 100 ms) and lets writers of other worker processes starve.
+                if lock_path is not None:
+                    fh = open(lock_path, "a+b")  # noqa: SIM115 - held until commit/rollback
+                    fcntl.flock(fh, fcntl.LOCK_EX)
+                    conn.info["huiyan_lock"] = fh
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            else:
+                conn.exec_driver_sql("BEGIN")
 
+        def _release(conn: Any) -> None:
+            fh = conn.info.pop("huiyan_lock", None)
+            if fh is not None:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+                fh.close()
+
+        event.listen(engine, "commit", _release)
+        event.listen(engine, "rollback", _release)
         return engine
     kw.setdefault("pool_size", 10)
     kw.setdefault("max_overflow", 20)
     kw.setdefault("pool_pre_ping", True)
     return create_engine(url, **kw)
+
+
+def _sqlite_lock_path(url: str) -> str | None:
+    path = url.split(":///", 1)[1].split("?", 1)[0] if ":///" in url else ""
+    return f"{path}.writelock" if path and path != ":memory:" else None
 
 
 def session_factory(engine: Engine, *, write: bool = False) -> sessionmaker:

@@ -122,7 +122,10 @@ class Http:
                 await self.reader.readline()
         else:
             payload = await self.reader.readexactly(length)
-        return status, (json.loads(payload) if payload else None)
+        try:
+            return status, (json.loads(payload) if payload else None)
+        except ValueError:
+            return status, payload.decode(errors="replace")
 
 
 async def user_loop(

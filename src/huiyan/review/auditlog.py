@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from huiyan.review.db import AuditEntry, AuditHead, utcnow
@@ -35,33 +35,48 @@ def append(
     object_type: str = "",
     object_id: str | int = "",
     detail: dict[str, Any] | None = None,
-) -> AuditEntry:
-    """Append one entry inside the caller's transaction (it commits with the change it records)."""
+) -> int:
+    """Append one entry inside the caller's transaction (it commits with the change it records).
+
+    Returns the entry's sequence number. Core statements on the session's connection: this
+    runs inside every write, whose lock it holds, so it is kept to three short statements.
+    """
+    session.flush()  # the change being recorded reaches the database first
+    conn = session.connection()
     # UPDATE first: on PostgreSQL the row lock serialises concurrent appenders until commit;
     # SQLite write transactions are already serialised.
-    res = session.execute(update(AuditHead).where(AuditHead.id == 1).values(seq=AuditHead.seq + 1))
-    if res.rowcount == 0:
-        session.add(AuditHead(id=1, seq=1, hash=GENESIS))
-        session.flush()
-    head = session.execute(select(AuditHead.seq, AuditHead.hash).where(AuditHead.id == 1)).one()
-    seq, prev = int(head.seq), head.hash
+    head = conn.execute(_BUMP).first()
+    if head is None:
+        conn.execute(insert(AuditHead).values(id=1, seq=1, hash=GENESIS))
+        seq, prev = 1, GENESIS
+    else:
+        seq, prev = int(head[0]), head[1]
     at = utcnow().replace(microsecond=0)
     text = json.dumps(detail or {}, ensure_ascii=False, sort_keys=True, default=str)
     h = _digest(prev, seq, at.isoformat(), actor, action, object_type, str(object_id), text)
-    entry = AuditEntry(
-        seq=seq,
-        at=at,
-        actor=actor,
-        action=action,
-        object_type=object_type,
-        object_id=str(object_id),
-        detail=text,
-        prev_hash=prev,
-        hash=h,
+    conn.execute(
+        insert(AuditEntry).values(
+            seq=seq,
+            at=at,
+            actor=actor,
+            action=action,
+            object_type=object_type,
+            object_id=str(object_id),
+            detail=text,
+            prev_hash=prev,
+            hash=h,
+        )
     )
-    session.add(entry)
-    session.execute(update(AuditHead).where(AuditHead.id == 1).values(hash=h))
-    return entry
+    conn.execute(update(AuditHead).where(AuditHead.id == 1).values(hash=h))
+    return seq
+
+
+_BUMP = (
+    update(AuditHead)
+    .where(AuditHead.id == 1)
+    .values(seq=AuditHead.seq + 1)
+    .returning(AuditHead.seq, AuditHead.hash)
+)
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from huiyan.errors import HuiyanError
 from huiyan.review import auditlog
 from huiyan.review.config import WorkflowPolicy, add_working_days, reasons
 from huiyan.review.db import Appeal, Attachment, CrossVote, ReviewItem, User, utcnow
+from huiyan.review.migrate import lock
 
 STATES = {
     "pending": "待初审",
@@ -196,6 +197,7 @@ def import_findings(
     snapshot: str | None = None,
 ) -> ImportResult:
     """Open a review item for every finding not seen before (idempotent on ``jr_id``)."""
+    lock(session.connection(), 0x6A72)  # two workers importing the same snapshot
     known = set(session.scalars(select(ReviewItem.jr_id)))
     created = auto = existing = 0
     now = utcnow()

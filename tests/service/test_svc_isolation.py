@@ -54,6 +54,7 @@ CASES: dict[tuple[str, str], dict] = {
     ("GET", "/appeals/{appeal_id}"): {"appeal_id": "appeal"},
     ("GET", "/attachments/{attachment_id}"): {"attachment_id": "attachment"},
     ("GET", "/outputs/cases/{setl_id}"): {"setl_id": "setl"},
+    ("GET", "/outputs/notices/{medins_code}"): {"medins_code": "H1"},
     ("POST", "/reviews/bulk"): {
         "json": {"rule_id": "R-A", "medins_code": "H1", "outcome": "dismissed"}
     },

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from decimal import Decimal
 from pathlib import Path
 
@@ -118,6 +119,19 @@ def test_settle_deducts_exactly_the_final_decisions(client, app, settings, store
     pool_in, paid_out, withheld, redistributed, reconciled = pool
     assert reconciled and pool_in == paid_out + withheld + redistributed
     assert redistributed == Decimal("1100.00")
+
+    # the hospital's 审核结果通知书 lists exactly the deducted items with their appeal outcome
+    html = client.get(f"{API}/outputs/notices/H1", headers=hosp1)
+    assert html.status_code == 200 and "审核结果通知书" in html.text and "1100.00" in html.text
+    xlsx = client.get(f"{API}/outputs/notices/H1", params={"format": "xlsx"}, headers=aud1)
+    import openpyxl
+
+    ws = openpyxl.load_workbook(io.BytesIO(xlsx.content)).active
+    rows = {r[0]: r for r in ws.iter_rows(min_row=5, values_only=True)}
+    assert set(rows) == {"jA", "jB"}
+    assert rows["jA"][8] == 600 and rows["jA"][10] == "已申诉, 复审部分确认"
+    assert rows["jB"][8] == 500 and rows["jB"][7] == "确认(自动)"
+    assert "尚在复核中: 1" in ws["A2"].value  # jD
 
     # without the workflow only the 明确违规 finding is deducted, at its full amount
     _settle(store_path, None, "--year-end")

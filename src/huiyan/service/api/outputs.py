@@ -124,3 +124,36 @@ def export(
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="review_items.csv"'},
     )
+
+
+@router.get("/notices/{medins_code}")
+def notice(
+    medins_code: str, request: Request, db: Db, user: CurrentUser, format: str = "html"
+) -> Response:
+    """审核结果通知书 of one hospital: ``format=html`` (printable) or ``xlsx``; logged."""
+    from huiyan.review import notice as notices
+
+    if user.role == "expert":
+        raise workflow.Forbidden("当前角色无权访问")
+    if user.role == "hospital" and medins_code != user.medins_code:
+        raise workflow.NotFound(f"机构 {medins_code} 不存在")
+    if format not in ("html", "xlsx"):
+        raise workflow.Invalid("format 应为 html 或 xlsx")
+    n = notices.build(db, medins_code)
+    with request.app.state.write_session() as log_db:
+        auditlog.append(
+            log_db,
+            actor=user.username,
+            action="export",
+            object_type="notice",
+            object_id=medins_code,
+            detail={"rows": len(n.rows), "format": format},
+        )
+        log_db.commit()
+    if format == "xlsx":
+        return Response(
+            notices.to_xlsx(n),
+            media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            headers={"Content-Disposition": f'attachment; filename="notice_{medins_code}.xlsx"'},
+        )
+    return Response(notices.to_html(n), media_type="text/html; charset=utf-8")

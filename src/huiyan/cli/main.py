@@ -7,6 +7,7 @@ import typer
 from huiyan.cli import (
     audit,
     auditlog,
+    backtest,
     export,
     group,
     ingest,
@@ -29,7 +30,7 @@ app = typer.Typer(
 
 for module in (run, synth, ingest, kb, export, group, qc, price, audit):
     module.register(app)
-for module in (serve, users, auditlog):  # the review service (issue 15)
+for module in (serve, users, auditlog, backtest):  # the review service (issue 15)
     module.register(app)
 
 

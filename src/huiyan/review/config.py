@@ -17,6 +17,7 @@ class WorkflowPolicy(BaseModel):
     auto_confirm_violations: bool = True
     rule_quality_threshold: float = 0.5
     rule_quality_min_reviewed: int = 5
+    demote_flagged_rules: bool = False
     attachment_max_bytes: int = 10 * 1024 * 1024
     attachment_types: list[str] = []
     holidays: list[dt.date] = []

@@ -199,6 +199,9 @@ def import_findings(
     """Open a review item for every finding not seen before (idempotent on ``jr_id``)."""
     lock(session.connection(), 0x6A72)  # two workers importing the same snapshot
     known = set(session.scalars(select(ReviewItem.jr_id)))
+    demoted: set[str] = set()
+    if policy.demote_flagged_rules:
+        demoted = {r["rule_id"] for r in rule_quality(session, policy) if r["needs_revision"]}
     created = auto = existing = 0
     now = utcnow()
     for f in findings:
@@ -225,7 +228,7 @@ def import_findings(
             state="pending",
             created_at=now,
         )
-        if policy.auto_confirm_violations and f["sev_deg"] == "1":
+        if policy.auto_confirm_violations and f["sev_deg"] == "1" and f["rule_id"] not in demoted:
             # 明确违规 confirmed by policy, recorded as such; the hospital can still appeal.
             item.state = "reviewed"
             item.initial_outcome = "confirmed"
@@ -244,7 +247,12 @@ def import_findings(
             action="import_findings",
             object_type="snapshot",
             object_id=snapshot or "",
-            detail={"created": created, "auto_confirmed": auto, "existing": existing},
+            detail={
+                "created": created,
+                "auto_confirmed": auto,
+                "existing": existing,
+                "demoted_rules": sorted(demoted),
+            },
         )
     return ImportResult(created, auto, existing)
 

@@ -327,3 +327,39 @@ def to_arrow(encounters: list[Encounter]) -> dict[str, pa.Table]:
         arrays = {c: pa.array([r.get(c) for r in rows], spec[c].type) for c in cols}
         out[name] = spec.conform(pa.table(arrays)) if cols else spec.arrow_schema().empty_table()
     return out
+
+
+def _out(v: Any) -> Any:
+    if isinstance(v, datetime):
+        return v.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(v, date):
+        return v.isoformat()
+    if isinstance(v, Decimal):
+        return str(v)
+    return v
+
+
+def to_message(
+    setl: dict[str, Any],
+    diags: list[dict[str, Any]],
+    oprns: list[dict[str, Any]],
+    fees: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """A 3101 request for one stored encounter (canonical rows → message; the inverse of
+    ``parse``): message names where 3101 has them, canonical names for the rest."""
+
+    def rename(row: dict[str, Any], kind: str) -> dict[str, Any]:
+        back = {canon: msg for msg, canon in MESSAGE_NAMES.get(kind, {}).items()}
+        back.update(_REQUIRED_CANON[kind])
+        return {back.get(k, k): _out(v) for k, v in row.items() if v is not None}
+
+    enc = rename({k: v for k, v in setl.items() if k != "psn_no"}, "setl_list")
+    enc["fsi_diagnose_dtos"] = [rename(d, "diseinfo") for d in diags]
+    enc["fsi_order_dtos"] = [rename(f, "feedetail") for f in fees]
+    enc["fsi_operation_dtos"] = [rename(o, "oprninfo") for o in oprns]
+    return {
+        "data": {
+            "trig_scen": "5",
+            "patient_dtos": [{"patn_id": setl["psn_no"], "fsi_encounter_dtos": [enc]}],
+        }
+    }

@@ -30,16 +30,24 @@ def drg_names(scheme: str) -> dict[str, str]:
         return {}
 
 
-@cache
-def _index(t: pa.Table, key: str) -> dict[str, dict[str, Any]]:
-    return {r[key]: r for r in t.to_pylist()}
+_ROWS: dict[int, tuple[pa.Table, list[dict[str, Any]]]] = {}
+
+
+def _rows(t: pa.Table) -> list[dict[str, Any]]:
+    """The rows of a published table as dicts, converted once per loaded table."""
+    hit = _ROWS.get(id(t))
+    if hit is None or hit[0] is not t:
+        if len(_ROWS) > 32:
+            _ROWS.clear()
+        hit = _ROWS[id(t)] = (t, t.to_pylist())
+    return hit[1]
 
 
 def _rate(tables: dict[str, pa.Table], method: str, kind: str) -> float | None:
     t = tables.get("payment_rate")
     if t is None:
         return None
-    for r in t.to_pylist():
+    for r in _rows(t):
         if r.get("method") == method and r.get("kind") == kind and r.get("value") is not None:
             return float(r["value"])
     return None
@@ -78,8 +86,10 @@ def pregroup(enc: Encounter, scheme: str, tables: dict[str, pa.Table]) -> dict[s
     names = drg_names(scheme)
     weight = None
     if "drg_standard" in tables:
-        row = _index(tables["drg_standard"], "drg").get(r.drg)
-        weight = None if row is None else float(row["weight"])
+        rows = [
+            x for x in _rows(tables["drg_standard"]) if x["drg"] == r.drg and x["scheme"] == scheme
+        ]
+        weight = float(rows[0]["weight"]) if rows else None
     rate = _rate(tables, "DRG", "rate")
     standard = round(weight * rate, 2) if weight is not None and rate is not None else None
     cost = sum(float(f.get("det_item_fee_sumamt") or 0) for f in enc.tables["feedetail"])
@@ -148,15 +158,6 @@ def _dip(case: Case, tables: dict[str, pa.Table]) -> dict[str, Any] | None:
         "point_value": point,
         "standard_payment": round(score * point, 2) if point is not None else None,
     }
-
-
-@cache
-def _rows_cached(key: int, t: pa.Table) -> list[dict[str, Any]]:
-    return t.to_pylist()
-
-
-def _rows(t: pa.Table) -> list[dict[str, Any]]:
-    return _rows_cached(id(t), t)
 
 
 def _what_if(case: Case, drg: str, scheme: str, names: dict[str, str]) -> list[dict[str, str]]:

@@ -73,9 +73,31 @@ def _parity(tmp_path: Path, cases: int, sent: int) -> None:
         (f["rule_id"], f["setl_id"], f["jr_id"], f"{float(f['vola_amt']):.2f}", f["vola_cont"])
         for f in expected.to_pylist()
     ]
+    # Pre-grouping gives the batch grouper's DRG (same compiled scheme), with a standard.
+    with Store(db, read_only=True) as store:
+        drg = {
+            r["setl_id"]: r["drg"]
+            for r in store.read("drg_result").to_pylist()
+            if r["scheme"] == "chs-drg-1.1"
+        }
+    for m in msgs[:10]:
+        g = c_group(app, h, m)
+        sid = m["data"]["patient_dtos"][0]["fsi_encounter_dtos"][0]["setl_id"]
+        assert g["drg"]["drg"] == drg[sid]
+        assert g["drg"]["trace"][-1].startswith("结果")
+        assert g["cost_so_far"] > 0
     assert want, "the region should have in-stage findings among the encounters sent"
     assert sorted(got) == sorted(want)
     assert len(ids) == sent
+
+
+def c_group(app: Any, h: dict[str, str], m: dict[str, Any]) -> dict[str, Any]:
+    from fastapi.testclient import TestClient
+
+    with TestClient(app) as c:
+        r = c.post("/api/v1/group", json=m, headers=h)
+    assert r.status_code == 200, r.text
+    return r.json()["result"][0]
 
 
 def test_parity_50(tmp_path: Path) -> None:

@@ -80,9 +80,17 @@ def to_case(enc: Encounter) -> Case:
     )
 
 
-def pregroup(enc: Encounter, scheme: str, tables: dict[str, pa.Table]) -> dict[str, Any]:
+def pregroup(
+    enc: Encounter,
+    scheme: str,
+    tables: dict[str, pa.Table],
+    *,
+    mode: str = "raw",
+    checked: bool = False,
+) -> dict[str, Any]:
+    """The pre-grouping answer for one encounter (``mode``/``checked`` as the pipeline's)."""
     case = to_case(enc)
-    r = group_case(case, scheme)
+    r = group_case(case, scheme, mode=mode, checked=checked)
     names = drg_names(scheme)
     weight = None
     if "drg_standard" in tables:
@@ -125,7 +133,7 @@ def pregroup(enc: Encounter, scheme: str, tables: dict[str, pa.Table]) -> dict[s
         "cost_so_far": round(cost, 2),
         "cost_ratio": None if ratio is None else round(ratio, 4),
         "warnings": warnings,
-        "what_if": _what_if(case, r.drg, scheme, names),
+        "what_if": _what_if(case, r.drg, scheme, names, mode, checked),
     }
 
 
@@ -160,17 +168,19 @@ def _dip(case: Case, tables: dict[str, pa.Table]) -> dict[str, Any] | None:
     }
 
 
-def _what_if(case: Case, drg: str, scheme: str, names: dict[str, str]) -> list[dict[str, str]]:
+def _what_if(
+    case: Case, drg: str, scheme: str, names: dict[str, str], mode: str, checked: bool
+) -> list[dict[str, str]]:
     """Each secondary diagnosis and procedure whose removal changes the group."""
     out = []
     for i, code in enumerate(case.diagnoses[1:], start=1):
         alt = replace(case, diagnoses=case.diagnoses[:i] + case.diagnoses[i + 1 :])
-        g = group_case(alt, scheme).drg
+        g = group_case(alt, scheme, mode=mode, checked=checked).drg
         if g != drg:
             out.append(_change("diagnosis", code, g, names))
     for i, code in enumerate(case.procedures):
         alt = replace(case, procedures=case.procedures[:i] + case.procedures[i + 1 :])
-        g = group_case(alt, scheme).drg
+        g = group_case(alt, scheme, mode=mode, checked=checked).drg
         if g != drg:
             out.append(_change("procedure", code, g, names))
     return out

@@ -245,8 +245,12 @@ async def pre_group(request: Request, user: CurrentUser) -> JSONResponse:
         req = parse(body)
         _own(user, [e.medins_code for e in req.encounters])
         loaded = request.app.state.realtime.current()
-        scheme = str(loaded.config.get("grouping", {}).get("payment_scheme", "chs-drg-1.1"))
-        result = [pregroup(e, scheme, loaded.tables) for e in req.encounters]
+        grouping = loaded.config.get("grouping", {})
+        scheme = str(grouping.get("payment_scheme", "chs-drg-1.1"))
+        mode, checked = str(grouping.get("mode", "raw")), bool(grouping.get("checked", False))
+        result = [
+            pregroup(e, scheme, loaded.tables, mode=mode, checked=checked) for e in req.encounters
+        ]
     except MessageError as exc:
         return error(exc.problems, exc.status)
     except Exception:

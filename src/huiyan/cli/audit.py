@@ -8,19 +8,11 @@ from typing import Annotated
 import typer
 
 from huiyan.cli.console import console, progress, user_errors
+from huiyan.cli.errors import existing_store, input_file, output_file
 
 STAGES = ("pre", "in", "post")
 DEFAULT_DB = Path("huiyan.duckdb")
 DEFAULT_XLSX = Path("rules.xlsx")
-
-
-def _open_store(db: Path, *, read_only: bool = False):  # noqa: ANN202 - Store, imported lazily
-    from huiyan.engine import Store
-    from huiyan.errors import InputError
-
-    if not db.exists():
-        raise InputError(f"{db}: 数据库文件不存在")
-    return Store(db, read_only=read_only)
 
 
 def register(app: typer.Typer) -> None:
@@ -50,7 +42,7 @@ def register(app: typer.Typer) -> None:
             if stage not in STAGES:
                 raise InputError(f"--stage 应为 {'/'.join(STAGES)} 之一, 而不是 {stage!r}")
             cfg = config.load(config_file)
-            with _open_store(db) as store:
+            with existing_store(db, need=("setl_list",)) as store:
                 n = len(enabled_rules(cfg["audit"], stage=stage))
                 with progress() as bar:
                     bar.add_task(f"审核规则 {n} 条", total=None)
@@ -85,13 +77,15 @@ def register(app: typer.Typer) -> None:
         from huiyan.kb import config
 
         with user_errors():
+            if fmt not in ("table", "xlsx"):
+                raise InputError(f"--format 应为 table 或 xlsx, 而不是 {fmt!r}")
+            if fmt == "xlsx":
+                output_file(out, (".xlsx",))
             rows = catalog(config.load(config_file))
             if fmt == "xlsx":
                 _write_xlsx(rows, out, CATALOG_COLUMNS)
                 console.print(f"已写出规则目录 {rows.num_rows} 条到 {out}")
                 return
-            if fmt != "table":
-                raise InputError(f"--format 应为 table 或 xlsx, 而不是 {fmt!r}")
             t = Table(title=f"审核规则目录 ({rows.num_rows} 条)")
             shown = ("rule_id", "rule_name", "vola_bhvr_type", "sev_deg", "params", "vola_evid")
             for col in shown:
@@ -115,7 +109,8 @@ def register(app: typer.Typer) -> None:
             return "-" if v is None else f"{v:.3f}"
 
         with user_errors():
-            with _open_store(db, read_only=True) as store:
+            input_file(labels, "标签文件")
+            with existing_store(db, need=("finding",), read_only=True) as store:
                 table = evaluate_store(store, labels)
             t = Table(title="分类别审核质量")
             for col in (

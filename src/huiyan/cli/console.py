@@ -35,11 +35,16 @@ def progress() -> Progress:
 
 @contextmanager
 def user_errors() -> Iterator[None]:
-    """Turn huiyan's user-facing errors into a red message and exit code 2, not a traceback."""
-    from huiyan.errors import HuiyanError
+    """Turn ordinary mistakes into one red line and exit code 2, not a traceback.
+
+    The root command group does the same for every command (``cli/errors.py``); this keeps
+    it for commands registered on another app (tests build small apps of one area).
+    """
+    from huiyan.cli.errors import describe, report
 
     try:
         yield
-    except HuiyanError as exc:
-        err_console.print(f"[bold red]错误 error:[/] {exc}")
-        raise typer.Exit(2) from exc
+    except Exception as exc:
+        if describe(exc) is None:
+            raise
+        raise typer.Exit(report(exc)) from exc

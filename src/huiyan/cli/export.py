@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from huiyan.cli.console import console, user_errors
+from huiyan.cli.errors import existing_store, output_file
 
 FORMATS = (".csv", ".parquet", ".xlsx")
 XLSX_MAX_ROWS = 1_048_575  # Excel's sheet limit, minus the header row
@@ -29,16 +30,11 @@ def export(
     ] = False,
 ) -> None:
     """导出数据库中的一张表为 CSV、Parquet 或 Excel (by the extension of --out)."""
-    from huiyan.engine import Store
     from huiyan.errors import InputError
 
     with user_errors():
-        suffix = out.suffix.lower()
-        if suffix not in FORMATS:
-            raise InputError(f"{out}: 不支持的格式 unsupported format; use {', '.join(FORMATS)}")
-        if not db.is_file():
-            raise InputError(f"{db}: 数据库不存在 database not found")
-        with Store(db, read_only=True) as store:
+        output_file(out, FORMATS)
+        with existing_store(db, read_only=True) as store:
             if not store.has(name):
                 raise InputError(
                     f"{db}: 没有表 {name!r} (no such table); 已有 tables: {', '.join(store.tables())}"

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from huiyan.cli.console import console, progress, user_errors
+from huiyan.cli.errors import existing_store, input_file, output_file
 
 CHUNK = 50_000  # cases per batch call: keeps the progress bar moving on large files
 
@@ -52,6 +53,8 @@ def register(app: typer.Typer) -> None:
         with user_errors():
             if cases is None or out is None:
                 raise InputError("请用 --cases 指定病例文件, 用 --out 指定输出文件")
+            input_file(cases, "病例文件")
+            output_file(out)
             if mode not in MODES:
                 raise InputError(f"--mode 只能是 {' 或 '.join(MODES)}, 而不是 {mode!r}")
             sch = load_scheme(scheme)
@@ -96,15 +99,13 @@ def register(app: typer.Typer) -> None:
         import pyarrow.csv as pacsv
         from rich.table import Table
 
-        from huiyan.engine import Store
-        from huiyan.errors import InputError
         from huiyan.grouping import diff_schemes
         from huiyan.grouping.store_cases import cases_from_store
 
         with user_errors():
-            if not db.exists():
-                raise InputError(f"{db}: 数据库文件不存在")
-            with Store(db, read_only=True) as store:
+            if out is not None:
+                output_file(out)
+            with existing_store(db, need=("setl_list",), read_only=True) as store:
                 cases = cases_from_store(store)
             with console.status(f"对比 {from_scheme} → {to_scheme} ({cases.num_rows} 例)"):
                 changes = diff_schemes(cases, from_scheme, to_scheme, mode=mode)

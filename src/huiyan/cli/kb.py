@@ -9,6 +9,7 @@ import typer
 from rich.table import Table as RichTable
 
 from huiyan.cli.console import console, user_errors
+from huiyan.cli.errors import fail, output_file
 
 kb_app = typer.Typer(help="知识库 knowledge base: 版本、查询、校验、导出。", no_args_is_help=True)
 
@@ -60,6 +61,8 @@ def lookup(code: Annotated[str, typer.Argument(help="诊断/手术/药品/医疗
 
     with user_errors():
         report = find(code)
+        if not report.name and not report.lists and not report.rows:
+            fail(f"编码 {code!r} 不在知识库中 unknown code (诊断、手术、药品、项目、耗材目录均无)")
         console.print(f"[bold]{report.code}[/]  {report.kind}  {report.name}")
         console.print("所属目录/列表: " + ("、".join(report.lists) if report.lists else "无"))
         if not report.rows:
@@ -101,6 +104,7 @@ def export(
     from huiyan.kb import tables
 
     with user_errors():
+        output_file(out, (".csv", ".parquet", ".xlsx"))
         data = tables.load(name)
         tables.write(data, out)
         console.print(f"已导出 {name}: {data.num_rows:,} 行 → {out}")

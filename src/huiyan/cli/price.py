@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from huiyan.cli.console import console, user_errors
+from huiyan.cli.errors import existing_store, fail, input_file, output_file
 
 DbOption = Annotated[Path, typer.Option("--db", help="DuckDB 数据库文件 (database file)")]
 ConfigOption = Annotated[
     Path | None, typer.Option("--config", help="地区参数文件 huiyan.yaml (region configuration)")
 ]
+PERIOD = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 CsvOption = Annotated[Path | None, typer.Option(help="CSV: setl_id[,amount]")]
 
 
@@ -30,13 +33,17 @@ def price(
     ] = None,
 ) -> None:
     """测算与模拟支付: DRG权重/费率, DIP目录/分值/点值, 逐例支付 (payment standards and payment)."""
-    from huiyan.engine import Store
     from huiyan.kb import config as kb_config
     from huiyan.pipeline.context import RunContext
     from huiyan.pipeline.steps import price as step
 
-    with user_errors(), Store(db) as store:
-        result = step.run(RunContext(store=store, config=kb_config.load(config)))
+    with user_errors():
+        if report is not None:
+            output_file(report, (".xlsx",))
+        cfg = kb_config.load(config)
+        store = existing_store(db, need=("setl_list",))
+    with user_errors(), store:
+        result = step.run(RunContext(store=store, config=cfg))
         for name, n in result.rows.items():
             console.print(f"{name}: {n:,} 行")
         for note in result.notes:
@@ -64,15 +71,26 @@ def settle(
     """月预结算 / 年终清算, 基金池对账到分 (monthly pre-settlement or year-end clearing)."""
     from rich.table import Table
 
-    from huiyan.engine import Store
     from huiyan.kb import config as kb_config
     from huiyan.settlement.ledger import yuan
     from huiyan.settlement.run import settle as run_settle
 
-    with user_errors(), Store(db) as store:
+    with user_errors():
+        if not PERIOD.fullmatch(period):
+            fail(f"--period 应为 YYYY-MM (如 2025-12), 而不是 {period!r}")
+        for path, what in (
+            (special_review, "特病单议申请文件"),
+            (new_tech, "新技术除外支付文件"),
+            (deductions, "已确认扣减文件"),
+        ):
+            if path is not None:
+                input_file(path, what)
+        cfg = kb_config.load(config)
+        store = existing_store(db, need=("payment",))
+    with user_errors(), store:
         ledger = run_settle(
             store,
-            kb_config.load(config),
+            cfg,
             period=period,
             year_end_clearing=year_end,
             special_review=special_review,

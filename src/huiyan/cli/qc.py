@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from huiyan.cli.console import console, progress, user_errors
+from huiyan.cli.errors import existing_store, fail, output_dir
 
 
 def register(app: typer.Typer) -> None:
@@ -29,19 +30,22 @@ def register(app: typer.Typer) -> None:
         """结算清单质控：全部质控规则、四项指标（上传率/完整率/入组率/质控通过率）与机构工作簿。"""
         from rich.table import Table
 
-        from huiyan.engine import Store
-        from huiyan.errors import InputError
         from huiyan.kb import config
         from huiyan.quality.service import explain as explain_case
         from huiyan.quality.service import run_qc
         from huiyan.quality.spec import checks
 
         with user_errors():
-            if not db.exists():
-                raise InputError(f"{db}: 数据库文件不存在")
+            if out is not None:
+                output_dir(out)
             cfg = config.load(config_file)
-            with Store(db) as store:
-                if explain:
+            with existing_store(db, need=("setl_list",)) as store:
+                if explain is not None:
+                    known = store.con.execute(
+                        "select count(*) from setl_list where setl_id = ?", [explain]
+                    ).fetchone()
+                    if not known or not known[0]:
+                        fail(f"结算ID {explain!r} 不在 {db} 的结算清单中 (setl_id not found)")
                     verdicts = explain_case(store, cfg, explain)
                     t = Table(title=f"结算ID {explain} 质控结论")
                     for col in ("规则编号", "规则名称", "严重程度", "结论", "问题描述"):

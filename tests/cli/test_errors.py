@@ -182,7 +182,7 @@ def test_a_store_in_use_names_the_process(tmp_path: Path) -> None:
     )
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "ok"
-        _fails(["qc", "--db", str(path)], "数据库正被另一个进程使用", f"PID {holder.pid}")
+        _fails(["qc", "--db", str(path)], "数据库正被另一进程使用", f"PID {holder.pid}")
     finally:
         holder.kill()
         holder.wait()

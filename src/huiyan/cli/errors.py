@@ -75,7 +75,7 @@ def _duckdb_error(exc: BaseException) -> tuple[str, int] | None:
     if m := _LOCK.search(text):
         prog = Path(m["prog"]).name
         return (
-            f"{m['file']}: 数据库正被另一个进程使用 (PID {m['pid']}, {prog}), 请等它结束后重试 "
+            f"{m['file']}: 数据库正被另一进程使用 (PID {m['pid']}, {prog}), 请等它结束后重试 "
             "database in use by another process",
             EXIT_USER,
         )

@@ -26,20 +26,18 @@ def register(app: typer.Typer) -> None:
     app.command("demo")(demo)
 
 
-def _print_reports(reports: list) -> None:
-    from rich.table import Table
-
-    table = Table(title="流水线 pipeline", show_lines=False)
-    table.add_column("步骤 step", overflow="fold")
-    table.add_column("结果 rows written", overflow="fold")
-    table.add_column("秒 s", justify="right", overflow="fold")
-    table.add_column("说明 notes", overflow="fold")
+def _print_notes(reports: list) -> None:
+    """What each step noted (rows written were shown as the step finished)."""
     for r in reports:
-        rows = ", ".join(f"{k} {v:,}" for k, v in r.rows.items()) or (
-            "跳过 skipped" if r.skipped else ""
-        )
-        table.add_row(r.step, rows, f"{r.seconds:.1f}", "; ".join(r.notes))
-    console.print(table)
+        for note in r.notes[:_MAX_NOTES]:
+            console.print(f"  · {STEP_LABELS.get(r.step, r.step)}: {note}", highlight=False)
+        if len(r.notes) > _MAX_NOTES:
+            console.print(
+                f"  · {STEP_LABELS.get(r.step, r.step)}: … 另有 {len(r.notes) - _MAX_NOTES} 条"
+            )
+
+
+_MAX_NOTES = 8
 
 
 def print_summary(store: Store, *, labels: Path | None = None) -> None:
@@ -93,7 +91,10 @@ def run_with_progress(ctx: RunContext, steps: tuple[str, ...], *, force: bool = 
         with console.status(f"[{i}/{len(ordered)}] {label} …"):
             (report,) = run_steps(ctx, (step,), force=force)
         rows = ", ".join(f"{k} {v:,}" for k, v in report.rows.items())
-        done = "跳过 skipped (输入未变化)" if report.skipped else rows or "完成 done"
+        if report.skipped:
+            done = "跳过 skipped (输入未变化 inputs unchanged)"
+        else:
+            done = rows or "无新数据 nothing new"
         console.print(f"[green]✓[/] [{i}/{len(ordered)}] {label} {report.seconds:.1f} s · {done}")
         reports.append(report)
     return reports
@@ -135,9 +136,9 @@ def run(
         created = not db.exists()
         try:
             with Store(db) as store:
-                ctx = RunContext(store=store, config=cfg, data_dir=data_dir)
+                ctx = RunContext(store=store, config=cfg, data_dir=data_dir, force=force)
                 reports = run_with_progress(ctx, chosen, force=force)
-                _print_reports(reports)
+                _print_notes(reports)
                 print_summary(store)
                 write_summary_html(store, html)
         except BaseException:
@@ -202,7 +203,7 @@ def demo(
         with Store(db) as store:
             ctx = RunContext(store=store, config=kb_config.load(None), data_dir=data_dir)
             reports = run_with_progress(ctx, STEPS)
-            _print_reports(reports)
+            _print_notes(reports)
             print_summary(store, labels=labels_dir / "labels.csv")
             html = write_summary_html(store, out / "report.html", labels=labels_dir / "labels.csv")
     console.print(f"[bold green]完成[/] 数据库 {db} · 报告 {html}")

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from huiyan.cli.console import console, progress, user_errors
+from huiyan.cli.console import console, progress, table, text, user_errors
 from huiyan.cli.errors import existing_store, input_file, output_file
 
 STAGES = ("pre", "in", "post")
@@ -29,8 +29,6 @@ def register(app: typer.Typer) -> None:
         """智能审核：运行规则库，结果写入 finding 表（替换上次结果）。"""
         from collections import Counter
 
-        from rich.table import Table
-
         from huiyan.audit.engine import enabled_rules
         from huiyan.errors import InputError
         from huiyan.kb import config
@@ -49,11 +47,11 @@ def register(app: typer.Typer) -> None:
                     report = step.run(RunContext(store, cfg), stage=stage)
                 findings = store.read("finding")
             by_class = Counter(findings.column("vola_bhvr_type").to_pylist())
-            t = Table(title="审核结果")
-            for col in ("违规类别", "名称", "条数"):
-                t.add_column(col, overflow="fold")
+            t = table(
+                "审核结果", ["违规类别", "名称", "条数"], numeric=("条数",), codes=("违规类别",)
+            )
             for cls, count in sorted(by_class.items()):
-                t.add_row(cls, label("vola_bhvr_type", cls), str(count))
+                t.add_row(cls, label("vola_bhvr_type", cls), f"{count:,}")
             console.print(t)
             for note in report.notes:
                 console.print(note)
@@ -100,8 +98,6 @@ def register(app: typer.Typer) -> None:
         db: Annotated[Path, typer.Option("--db", help="DuckDB 数据库文件")] = DEFAULT_DB,
     ) -> None:
         """按违规类别评估审核结果：精确率、召回率、F1 与发现金额/植入金额。"""
-        from rich.table import Table
-
         from huiyan.audit.api import evaluate_store
         from huiyan.model.enums import label
 
@@ -111,49 +107,30 @@ def register(app: typer.Typer) -> None:
         with user_errors():
             input_file(labels, "标签文件")
             with existing_store(db, need=("finding",), read_only=True) as store:
-                table = evaluate_store(store, labels)
-            t = Table(title="分类别审核质量")
-            for col in (
-                "类别",
-                "名称",
-                "标签",
-                "发现",
-                "TP",
-                "FP",
-                "FN",
-                "精确率",
-                "召回率",
-                "F1",
-                "发现金额",
-                "植入金额",
-            ):
-                t.add_column(col, overflow="fold")
-            for r in table.to_pylist():
+                scores = evaluate_store(store, labels)
+            numbers = ("标签", "发现", "命中", "精确率", "召回率", "F1")
+            t = table(
+                "分类别审核质量",
+                ["类别", *numbers, "发现金额", "植入金额"],
+                numeric=(*numbers, "发现金额", "植入金额"),
+            )
+            for r in scores.to_pylist():
                 t.add_row(
-                    r["vola_bhvr_type"],
-                    label("vola_bhvr_type", r["vola_bhvr_type"]),
-                    str(r["labels"]),
-                    str(r["findings"]),
-                    str(r["tp"]),
-                    str(r["fp"]),
-                    str(r["fn"]),
+                    f"{r['vola_bhvr_type']} {label('vola_bhvr_type', r['vola_bhvr_type'])}",
+                    text(r["labels"]),
+                    text(r["findings"]),
+                    text(r["tp"]),
                     pct(r["precision"]),
                     pct(r["recall"]),
                     pct(r["f1"]),
-                    f"{r['amount_found']:.2f}",
-                    f"{r['amount_planted']:.2f}",
+                    text(r["amount_found"], money=True),
+                    text(r["amount_planted"], money=True),
                 )
             console.print(t)
 
 
 def _write_xlsx(rows, out: Path, headers: dict[str, str]) -> None:  # noqa: ANN001
-    from openpyxl import Workbook
+    from huiyan.report.tabular import Sheet, write_xlsx
 
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "审核规则"
-    ws.append(list(headers.values()))
-    for r in rows.to_pylist():
-        ws.append([r[c] for c in headers])
-    out.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(out)
+    data = rows.select(list(headers))
+    write_xlsx(out, [Sheet("审核规则", data, headers=list(headers.values()))])

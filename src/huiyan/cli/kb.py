@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 from rich.table import Table as RichTable
 
-from huiyan.cli.console import console, user_errors
+from huiyan.cli.console import console, is_code, table, text, user_errors
 from huiyan.cli.errors import fail, output_file
 
 kb_app = typer.Typer(help="知识库 knowledge base: 版本、查询、校验、导出。", no_args_is_help=True)
@@ -68,12 +68,16 @@ def lookup(code: Annotated[str, typer.Argument(help="诊断/手术/药品/医疗
         if not report.rows:
             console.print("无限定或知识条目。")
         for name, rows in report.rows.items():
-            t = RichTable(title=f"{tables.label(name)} ({name}) {len(rows)}条")
             columns = [c for c in rows[0] if any(r[c] not in (None, "") for r in rows)]
-            for c in columns:
-                t.add_column(tables.column_label(name, c), overflow="fold")
+            heads = [tables.column_label(name, c) for c in columns]
+            t = table(
+                f"{tables.label(name)} ({name}) {len(rows)}条",
+                heads,
+                codes=tuple(h for c, h in zip(columns, heads, strict=True) if is_code(c)),
+            )
+            enum = {c: _enum(name, c) for c in columns}
             for r in rows[:50]:
-                t.add_row(*("" if r[c] is None else str(r[c]) for c in columns))
+                t.add_row(*(text(r[c], enum=enum[c]) for c in columns))
             console.print(t)
             if len(rows) > 50:
                 console.print(f"… 另有 {len(rows) - 50} 条")
@@ -106,5 +110,30 @@ def export(
     with user_errors():
         output_file(out, (".csv", ".parquet", ".xlsx"))
         data = tables.load(name)
-        tables.write(data, out)
+        _write(data, name, out)
         console.print(f"已导出 {name}: {data.num_rows:,} 行 → {out}")
+
+
+def _write(data: object, name: str, out: Path) -> None:
+    """CSV (BOM) and xlsx (Chinese headers and labels) through the report writers."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from huiyan.report.tabular import Sheet, labelled, write_csv, write_xlsx
+
+    assert isinstance(data, pa.Table)
+    suffix = out.suffix.lower()
+    if suffix == ".parquet":
+        pq.write_table(data, out)
+    elif suffix == ".csv":
+        write_csv(out, data)
+    else:
+        shown, headers = labelled(data, name)
+        write_xlsx(out, [Sheet(name, shown, headers=headers)])
+
+
+def _enum(name: str, column: str) -> str | None:
+    from huiyan.model import TABLES
+
+    t = TABLES.get(name)
+    return t[column].enum if t is not None and column in t else None

@@ -8,7 +8,8 @@ from typing import Annotated
 
 import typer
 
-from huiyan.cli.console import console, user_errors
+from huiyan.cli.console import console, medins_names, user_errors
+from huiyan.cli.console import table as rich_table
 from huiyan.cli.errors import existing_store, fail, input_file, output_file
 
 DbOption = Annotated[Path, typer.Option("--db", help="DuckDB 数据库文件 (database file)")]
@@ -69,7 +70,6 @@ def settle(
     deductions: Annotated[Path | None, typer.Option(help="已确认扣减 CSV (setl_id,amount)")] = None,
 ) -> None:
     """月预结算 / 年终清算, 基金池对账到分 (monthly pre-settlement or year-end clearing)."""
-    from rich.table import Table
 
     from huiyan.kb import config as kb_config
     from huiyan.settlement.ledger import yuan
@@ -88,6 +88,7 @@ def settle(
         cfg = kb_config.load(config)
         store = existing_store(db, need=("payment",))
     with user_errors(), store:
+        names = medins_names(store)
         ledger = run_settle(
             store,
             cfg,
@@ -97,18 +98,25 @@ def settle(
             new_tech=new_tech,
             deductions=deductions,
         )
-    table = Table(title=("年终清算" if year_end else "月预结算") + f" {period}")
-    for col in ("机构", "病例", "基金应付", "扣减", "再分配", "本次拨付", "暂扣"):
-        table.add_column(col, justify="right", overflow="fold")
+    # Columns that are zero for every hospital (no deductions yet, no redistribution in a
+    # monthly run) are left out: the figures that matter keep their room at 80 columns.
+    optional = {"deduction": "扣减", "redistributed": "再分配", "withheld": "暂扣"}
+    shown = [k for k in optional if any(h.get(k, 0) for h in ledger.hospitals)]
+    money = ["基金应付", *(optional[k] for k in shown if k != "withheld"), "本次拨付"]
+    money += [optional["withheld"]] if "withheld" in shown else []
+    table = rich_table(
+        ("年终清算" if year_end else "月预结算") + f" {period} (元)",
+        ["机构", "病例", *money],
+        numeric=("病例", *money),
+    )
     for h in ledger.hospitals:
+        code = h["medins_code"]
+        values = {"基金应付": h["fund_due"], "本次拨付": h["paid"]}
+        values |= {optional[k]: h.get(k, 0) for k in shown}
         table.add_row(
-            h["medins_code"],
+            f"{names.get(code, '')} {code}".strip(),
             f"{h['cases']:,}",
-            f"{yuan(h['fund_due']):,}",
-            f"{yuan(h.get('deduction', 0)):,}",
-            f"{yuan(h.get('redistributed', 0)):,}",
-            f"{yuan(h['paid']):,}",
-            f"{yuan(h.get('withheld', 0)):,}",
+            *(f"{yuan(values[m]):,}" for m in money),
         )
     console.print(table)
     p = ledger.pool

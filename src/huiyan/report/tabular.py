@@ -27,6 +27,8 @@ BOM = b"\xef\xbb\xbf"
 XLSX_MAX_ROWS = 1_048_575  # Excel's sheet limit, minus the header row
 _MAX_WIDTH = 60
 _SAMPLE = 2_000  # rows looked at to fit a column's width
+# Workbook options for any sheet holding data: text never turns into a formula or a link.
+SAFE_OPTIONS = {"strings_to_formulas": False, "strings_to_urls": False, "remove_timezone": True}
 
 
 @dataclass
@@ -54,7 +56,7 @@ def write_xlsx(path: Path, sheets: Sequence[Sheet]) -> Path:
     """Write ``sheets`` to one workbook at ``path``."""
     import xlsxwriter
 
-    with xlsxwriter.Workbook(str(path), {"remove_timezone": True}) as wb:
+    with xlsxwriter.Workbook(str(path), SAFE_OPTIONS) as wb:
         fmt = {
             "head": wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1}),
             "title": wb.add_format({"bold": True, "font_size": 12}),

@@ -106,7 +106,8 @@ def register(app: typer.Typer) -> None:
 
         with user_errors():
             input_file(labels, "标签文件")
-            with existing_store(db, need=("finding",), read_only=True) as store:
+            with existing_store(db, need=("finding", "setl_list"), read_only=True) as store:
+                _labels_belong(store, labels, db)
                 scores = evaluate_store(store, labels)
             numbers = ("标签", "发现", "命中", "精确率", "召回率", "F1")
             t = table(
@@ -127,6 +128,42 @@ def register(app: typer.Typer) -> None:
                     text(r["amount_planted"], money=True),
                 )
             console.print(t)
+
+
+# Share of labelled settlements that must be in the store: a few may have been quarantined at
+# ingest, but labels of another region (same generator, other seed) match almost none.
+LABELS_MATCH = 0.9
+
+
+def _labels_belong(store, labels: Path, db: Path) -> None:  # noqa: ANN001 - Store, lazily
+    import json
+
+    from huiyan.cli.errors import fail
+    from huiyan.cli.synth import STAMP
+
+    stamp = labels.parent / STAMP
+    if stamp.is_file() and store.has("ingest_batch"):
+        digest = json.loads(stamp.read_text("utf-8")).get("setl_list_sha256")
+        ((n,),) = store.con.sql(
+            "select count(*) from ingest_batch where table_name = 'setl_list' and content_hash = ?",
+            params=[digest],
+        ).fetchall()
+        if not n:
+            fail(
+                f"{labels}: 标签与数据库 {db} 不匹配 labels do not belong to this store "
+                f"(标签所属数据集的结算清单未导入此库; {stamp})"
+            )
+        return
+    ((labelled, found),) = store.con.sql(
+        "select count(distinct l.setl_id), count(distinct s.setl_id) "
+        "from read_csv(?, all_varchar = true) l left join setl_list s using (setl_id)",
+        params=[str(labels)],
+    ).fetchall()
+    if labelled and found < LABELS_MATCH * labelled:
+        fail(
+            f"{labels}: 标签与数据库 {db} 不匹配 labels do not belong to this store "
+            f"({labelled:,} 个标注结算中只有 {found:,} 个在库中)"
+        )
 
 
 def _write_xlsx(rows, out: Path, headers: dict[str, str]) -> None:  # noqa: ANN001

@@ -41,10 +41,10 @@ def register(app: typer.Typer) -> None:
             cfg = config.load(config_file)
             with existing_store(db, need=("setl_list",)) as store:
                 if explain is not None:
-                    known = store.con.execute(
-                        "select count(*) from setl_list where setl_id = ?", [explain]
-                    ).fetchone()
-                    if not known or not known[0]:
+                    ((known,),) = store.con.sql(
+                        "select count(*) from setl_list where setl_id = ?", params=[explain]
+                    ).fetchall()
+                    if not known:
                         fail(f"结算ID {explain!r} 不在 {db} 的结算清单中 (setl_id not found)")
                     verdicts = explain_case(store, cfg, explain)
                     t = Table(title=f"结算ID {explain} 质控结论")

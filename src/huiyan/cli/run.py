@@ -154,10 +154,10 @@ def _drop_if_empty(db: Path) -> None:
 
     try:
         with duckdb.connect(str(db)) as con:
-            tables = con.sql("select count(*) from information_schema.tables").fetchone()
+            ((tables,),) = con.sql("select count(*) from information_schema.tables").fetchall()
     except duckdb.Error:
         return
-    if tables and tables[0] == 0:
+    if tables == 0:
         db.unlink(missing_ok=True)
         db.with_name(db.name + ".wal").unlink(missing_ok=True)
 
@@ -174,6 +174,7 @@ def demo(
     import shutil
 
     from huiyan.cli.errors import fail, output_dir
+    from huiyan.cli.synth import stamp_labels
     from huiyan.engine import Store
     from huiyan.kb import config as kb_config
     from huiyan.pipeline.context import RunContext
@@ -200,6 +201,7 @@ def demo(
         generate(
             data_dir, cases=cases, seed=seed, violation_rate=violation_rate, labels_dir=labels_dir
         )
+        stamp_labels(data_dir, labels_dir)
         with Store(db) as store:
             ctx = RunContext(store=store, config=kb_config.load(None), data_dir=data_dir)
             reports = run_with_progress(ctx, STEPS)

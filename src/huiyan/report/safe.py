@@ -62,9 +62,9 @@ def personal_columns(columns: list[str], table: str | None = None) -> dict[str, 
 def store_key(store: Store) -> str:
     """The store's pseudonymisation secret (created on first use; needs a writable store)."""
     if store.has(KEY_TABLE):
-        row = store.con.execute(f"select secret from {KEY_TABLE} limit 1").fetchone()
-        if row:
-            return str(row[0])
+        rows = store.con.sql(f"select secret from {KEY_TABLE} limit 1").fetchall()
+        if rows:
+            return str(rows[0][0])
     secret = secrets.token_hex(32)
     store.con.execute(f"create table if not exists {KEY_TABLE} (secret varchar not null)")
     store.con.execute(f"insert into {KEY_TABLE} values (?)", [secret])

@@ -16,7 +16,6 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
-import click
 import typer
 from typer.core import TyperGroup
 
@@ -122,20 +121,15 @@ def fail(message: str) -> NoReturn:
     raise InputError(message)
 
 
-# Exits and usage errors are Click's and Typer's own business (help text, exit codes).
-_PASS_THROUGH = (
-    click.exceptions.ClickException,
-    click.exceptions.Exit,
-    click.exceptions.Abort,
-    typer.Exit,
-    typer.Abort,
-)
+# Exits and usage errors are Typer's own business (help text, exit codes). Typer carries its
+# own copy of Click: ``click`` itself is not a dependency of an installed huiyan.
+_PASS_THROUGH = (typer.TyperException, typer.Exit, typer.Abort)
 
 
 class HuiyanGroup(TyperGroup):
     """The root command group: runs every (sub)command under the central error handler."""
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
         except _PASS_THROUGH:

@@ -64,3 +64,22 @@ def test_a_second_run_skips_unchanged_steps_and_force_reruns_ingest(
     assert f"setl_list {settlements:,}" in forced.output
     with Store(db, read_only=True) as store:
         assert store.count("setl_list") == settlements  # replaced, not duplicated
+
+
+def test_tables_keep_numbers_whole_at_80_columns(first_run: tuple[Path, str]) -> None:
+    from huiyan.report.tabular import display_width
+
+    db, _ = first_run
+    with Store(db, read_only=True) as store:
+        ((period,),) = store.con.sql(
+            "select strftime(max(dscg_time), '%Y-%m') from setl_list"
+        ).fetchall()
+    for args in (["settle", "--period", period], ["qc"], ["audit"]):
+        result = runner.invoke(app, [*args, "--db", str(db)], terminal_width=80)
+        assert result.exit_code == 0, result.output
+        lines = result.output.splitlines()
+        assert all(display_width(line) <= 80 for line in lines), result.output
+        assert "…" not in result.output, result.output
+    settle = runner.invoke(app, ["settle", "--period", period, "--db", str(db)])
+    figures = [w for line in settle.output.splitlines() for w in line.split() if "," in w]
+    assert figures and all(w.replace(",", "").replace(".", "").isdigit() for w in figures)

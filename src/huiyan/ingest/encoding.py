@@ -121,40 +121,44 @@ def detect(path: Path, found: FileScan | None = None) -> Detected:
 
 
 def _legacy(path: Path) -> Detected:
-    """The legacy encoding of a file that is not all UTF-8, decided on its non-ASCII lines."""
-    decoders = {e: codecs.getincrementaldecoder(e)() for e in LEGACY}
-    valid = dict.fromkeys(LEGACY, True)
+    """The legacy encoding of a file that is not all UTF-8, decided on its non-UTF-8 lines.
+
+    Lines valid as UTF-8 are left out: ``transcode`` decodes them as UTF-8 whatever the
+    file's encoding. Of the others, a sample is decoded in each candidate; the one whose
+    text is most nearly all common characters wins (a Big5 file also decodes as GBK, but
+    into rare characters). A few damaged lines do not decide it; they are quarantined.
+    """
     sample = bytearray()
+    failing = dict.fromkeys(LEGACY, 0)
     for block in _blocks(path):
         if block.isascii():
             continue
         for line in block.split(b"\n"):
             if line.isascii():
                 continue
+            try:
+                line.decode("utf-8")
+                continue
+            except UnicodeDecodeError:
+                pass
             if len(sample) + len(line) < SAMPLE_BYTES:
                 sample += line + b"\n"
-            for e, dec in decoders.items():
-                if valid[e]:
-                    try:
-                        dec.decode(line, final=True)
-                    except UnicodeDecodeError:
-                        valid[e] = False
-    ok = [e for e in LEGACY if valid[e]]
-    if ok == ["gb18030"] or not ok:
-        # Not one encoding decodes every line: a mixed or damaged file, decoded line by line
-        # with UTF-8 tried first (see ``transcode``).
-        return Detected("gb18030", "strict gb18030" if ok else "mixed", normalise=True)
+            for e in LEGACY:
+                try:
+                    line.decode(e)
+                except UnicodeDecodeError:
+                    failing[e] += 1
     text = bytes(sample)
-    scores = {e: _common_share(text.decode(e), e) for e in ok}
-    guess = max(ok, key=lambda e: scores[e])  # ties: the first in LEGACY order (GB18030)
-    note = ", ".join(f"{e} {scores[e]:.2f}" for e in ok)
+    scores = {e: _common_share(text.decode(e, errors="replace"), e) for e in LEGACY}
+    guess = max(LEGACY, key=lambda e: scores[e])  # ties: the first in LEGACY order (GB18030)
+    note = ", ".join(f"{e} {scores[e]:.2f}/{failing[e]} bad" for e in LEGACY)
     if guess in REFUSED or scores[guess] < 0.5:
-        name = REFUSED.get(guess, "/".join(ok))
+        name = REFUSED.get(guess, "GBK/Big5")
         raise InputError(
             f"{path}: 无法确定文件编码(疑似 {name}),请另存为 UTF-8 "
             f"/ encoding not supported or unclear (looks like {name}): save the file as UTF-8"
         )
-    return Detected(guess, f"decodes as {note}", normalise=True)
+    return Detected(guess, note, normalise=True)
 
 
 # The double-byte codes of the common characters and punctuation of each encoding: GB2312
@@ -173,7 +177,7 @@ def _common_share(text: str, encoding: str) -> float:
     codec, lo, hi = _COMMON[encoding]
     total = common = 0
     for ch in text:
-        if ch.isascii():
+        if ch.isascii() or ch == REPLACEMENT:  # damaged bytes judge no encoding
             continue
         total += 1
         try:

@@ -51,6 +51,7 @@ def _row(i: int, rnd: random.Random) -> dict[str, str]:
         "medins_code": "H37010001",
         "psn_name": rnd.choice(NAMES),
         "gend": rnd.choice(("1", "2")),
+        "brdy": f"19{rnd.randint(10, 99)}-0{rnd.randint(1, 9)}-1{rnd.randint(0, 9)}",
         "age": str(rnd.randint(0, 100)),
         "insutype": "310",
         "med_type": "21",

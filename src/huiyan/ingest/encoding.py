@@ -19,6 +19,7 @@ import codecs
 import hashlib
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from huiyan.errors import InputError
@@ -130,6 +131,7 @@ def _legacy(path: Path) -> Detected:
     """
     sample = bytearray()
     failing = dict.fromkeys(LEGACY, 0)
+    checked = 0
     for block in _blocks(path):
         if block.isascii():
             continue
@@ -141,6 +143,7 @@ def _legacy(path: Path) -> Detected:
                 continue
             except UnicodeDecodeError:
                 pass
+            checked += 1
             if len(sample) + len(line) < SAMPLE_BYTES:
                 sample += line + b"\n"
             for e in LEGACY:
@@ -149,8 +152,15 @@ def _legacy(path: Path) -> Detected:
                 except UnicodeDecodeError:
                     failing[e] += 1
     text = bytes(sample)
-    scores = {e: _common_share(text.decode(e, errors="replace"), e) for e in LEGACY}
-    guess = max(LEGACY, key=lambda e: scores[e])  # ties: the first in LEGACY order (GB18030)
+    # Candidates: the encodings decoding (nearly) as many lines as the best one does; a
+    # damaged line or two does not rule out the true encoding.
+    slack = max(1, checked // 100)
+    fewest = min(failing.values())
+    candidates = [e for e in LEGACY if failing[e] <= fewest + slack]
+    scores = {e: _common_share(text.decode(e, errors="replace")) for e in LEGACY}
+    best = max(candidates, key=lambda e: scores[e])
+    usual = "gb18030" in candidates and scores[best] < scores["gb18030"] + _MARGIN
+    guess = "gb18030" if usual else best
     note = ", ".join(f"{e} {scores[e]:.2f}/{failing[e]} bad" for e in LEGACY)
     if guess in REFUSED or scores[guess] < 0.5:
         name = REFUSED.get(guess, "GBK/Big5")
@@ -161,30 +171,35 @@ def _legacy(path: Path) -> Detected:
     return Detected(guess, note, normalise=True)
 
 
-# The double-byte codes of the common characters and punctuation of each encoding: GB2312
-# symbols and level-1 hanzi; Big5 symbols and frequent hanzi; JIS symbols, kana and level-1
-# kanji. Text decoded in its true encoding is nearly all common characters; the same bytes
-# decoded in another land on rare characters or half-width katakana.
-_COMMON = {
-    "gb18030": ("gb2312", 0xA1A1, 0xD7FE),
-    "big5": ("big5", 0xA140, 0xC67E),
-    "cp932": ("cp932", 0x8140, 0x9872),
-}
+# Common characters: GB2312 symbols (with kana) and level-1 hanzi, and Big5 symbols and
+# frequent hanzi, whatever the encoding being judged. Text decoded in its true encoding is
+# nearly all common characters (simplified or traditional); the same bytes decoded in another
+# encoding land on rare characters or half-width katakana about half of the time.
+_COMMON_RANGES = (("gb2312", 0xA1A1, 0xD7FE), ("big5", 0xA140, 0xC67E))
+# Another encoding must be clearly better than GB18030 (the usual one) to be chosen.
+_MARGIN = 0.1
 
 
-def _common_share(text: str, encoding: str) -> float:
-    """Share of the non-ASCII characters of ``text`` that are common in ``encoding``."""
-    codec, lo, hi = _COMMON[encoding]
+@lru_cache(maxsize=65536)
+def _is_common(ch: str) -> bool:
+    for codec, lo, hi in _COMMON_RANGES:
+        try:
+            code = ch.encode(codec)
+        except UnicodeEncodeError:
+            continue
+        if len(code) == 2 and lo <= int.from_bytes(code, "big") <= hi:
+            return True
+    return False
+
+
+def _common_share(text: str) -> float:
+    """Share of the non-ASCII characters of ``text`` that are common (see ``_is_common``)."""
     total = common = 0
     for ch in text:
         if ch.isascii() or ch == REPLACEMENT:  # damaged bytes judge no encoding
             continue
         total += 1
-        try:
-            code = ch.encode(codec)
-        except UnicodeEncodeError:
-            continue
-        common += len(code) == 2 and lo <= int.from_bytes(code, "big") <= hi
+        common += _is_common(ch)
     return common / total if total else 1.0
 
 

@@ -179,3 +179,18 @@ def test_workbook_that_is_not_a_zip_is_an_input_error(store: Store, data_dir: Pa
     with pytest.raises(InputError, match="setl_list.xlsx"):
         ingest(data_dir, store)
     assert zipfile.is_zipfile(data_dir / "setl_list.xlsx") is False
+
+
+def test_unreadable_file_is_an_input_error(
+    store: Store, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As root every file is readable: the permission error is raised where the file is read.
+    from huiyan.ingest import run
+
+    def denied(path: Path) -> None:
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(run, "scan", denied)
+    write_dataset(data_dir)
+    with pytest.raises(InputError, match=r"medins.csv: .*Permission denied"):
+        ingest(data_dir, store)

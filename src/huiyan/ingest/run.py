@@ -15,9 +15,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pyarrow as pa
 
 from huiyan.engine import Store
+from huiyan.engine.store import storage_error
+from huiyan.errors import InputError
 from huiyan.ingest import messages
 from huiyan.ingest.checks import (
     duplicate_hashes_sql,
@@ -78,7 +81,10 @@ def file_hash(path: Path) -> str:
 
 def _scan(path: Path, fmt: str) -> FileScan:
     # Text files are checked for their encoding and line ends in the same pass as the hash.
-    return scan(path) if fmt == "csv" else FileScan(file_hash(path))
+    try:
+        return scan(path) if fmt == "csv" else FileScan(file_hash(path))
+    except OSError as exc:
+        raise InputError(f"{path}: 无法读取文件 / cannot read the file: {exc.strerror}") from exc
 
 
 @dataclass
@@ -145,8 +151,11 @@ def _units(
                 )
             )
             continue
-        digest = file_hash(src.path)
-        rows, bad = messages.parse(src.path)
+        try:
+            digest = file_hash(src.path)
+            rows, bad = messages.parse(src.path)
+        except OSError as exc:
+            raise InputError(f"{src.path}: 无法读取文件 / cannot read: {exc.strerror}") from exc
         if bad:
             rows.setdefault(SETL_LIST.name, [])
         tables = [n for n in rows if (n, digest) not in seen]
@@ -382,7 +391,10 @@ def ingest(
     try:
         units = _units(store, sources, report, seen, pool)
         limits = cfg.get("ingest") or kb_config.defaults("ingest")
-        _load_all(store, units, seen, report, batch_id, limits, tick=tick, on_start=on_start)
+        try:
+            _load_all(store, units, seen, report, batch_id, limits, tick=tick, on_start=on_start)
+        except duckdb.IOException as exc:  # disk full, store file lost: a clear message
+            raise storage_error(store.path, exc) from exc
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
     if tick:

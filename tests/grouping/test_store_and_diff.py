@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import pyarrow as pa
+from grouping_helpers import sample_path
 from typer.testing import CliRunner
 
 from huiyan.cli.main import app
@@ -90,8 +91,8 @@ def test_diff_lists_changed_cases_with_reason(samples):
     assert any("并发症认定不同" in c["reason"] or "ADRG规则不同" in c["reason"] for c in changes)
 
 
-def test_cli_group_and_diff(tmp_path, shared_reference, store):
-    src = (shared_reference / "chs-drg-1.1" / "sample_cases.csv").read_text("utf-8").splitlines()
+def test_cli_group_and_diff(tmp_path, store):
+    src = sample_path("chs-drg-1.1").read_text("utf-8").splitlines()
     cases = tmp_path / "cases.csv"
     cases.write_text("\n".join(",".join(line.split(",")[:10]) for line in src[:51]) + "\n", "utf-8")
     out = tmp_path / "out.csv"

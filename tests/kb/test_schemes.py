@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 from importlib import resources
-from pathlib import Path
 
 import pytest
 
@@ -20,7 +19,6 @@ REGIONAL = [
     "yinchuan-2023", "yunnan-2022", "yunnan-2023", "zhejiang-2022",
 ]  # fmt: skip
 ALL = ["chs-drg-1.1", "chs-drg-1.0", *REGIONAL]
-SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "reference"
 
 
 def test_every_verified_scheme_is_shipped():
@@ -55,12 +53,11 @@ def test_applied_delta_reproduces_the_verified_tables(name):
     assert schemes.verify_resolved(name) == []
 
 
-@pytest.mark.skipif(not SHARED.is_dir(), reason="extra check against ../shared/reference")
 @pytest.mark.parametrize("name", ALL)
-def test_applied_delta_equals_the_reference_folder(name):
+def test_applied_delta_equals_the_reference_folder(full_reference, name):
     from huiyan.kb.scheme_delta import canonical, same_mapping
 
-    folder = SHARED / name
+    folder = full_reference / name
     s = schemes.load_scheme(name)
     assert canonical(s.logic) == canonical(json.loads((folder / "scheme.json").read_text("utf-8")))
     for role in schemes.TABLE_ROLES:

@@ -47,14 +47,14 @@ def register(app: typer.Typer) -> None:
         from huiyan.errors import InputError
         from huiyan.grouping import Case, group_case, group_table, read_cases_csv
         from huiyan.grouping.batch import MODES
-        from huiyan.kb.schemes import load_scheme
+        from huiyan.grouping.compiled import compile_scheme
 
         with user_errors():
             if cases is None or out is None:
                 raise InputError("请用 --cases 指定病例文件, 用 --out 指定输出文件")
             if mode not in MODES:
                 raise InputError(f"--mode 只能是 {' 或 '.join(MODES)}, 而不是 {mode!r}")
-            sch = load_scheme(scheme)
+            sch = compile_scheme(scheme).scheme  # from the disk cache after the first use
             if mode == "mapped" and not sch.mapped_mode_supported:
                 console.print(f"[yellow]注意: 参考分组器不支持 {scheme} 的编码转换模式[/]")
             table = read_cases_csv(cases)

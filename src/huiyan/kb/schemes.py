@@ -101,7 +101,9 @@ def _manifest(name: str) -> dict[str, Any]:
     if not path.is_file():
         known = ", ".join(scheme_names())
         raise ConfigurationError(f"未知的分组方案 {name!r};可用方案:{known}")
-    data = yaml.safe_load(path.read_text("utf-8"))
+    # the C loader: manifests list a digest per file and are read on every grouping start
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    data = yaml.load(path.read_text("utf-8"), Loader=loader)  # noqa: S506 - a safe loader
     if not isinstance(data, dict) or data.get("name") != name:
         raise ConfigurationError(f"分组方案清单 {name}/manifest.yaml 格式错误(name 应为 {name})")
     return data

@@ -103,7 +103,8 @@ def test_cli_group_and_diff(tmp_path, store):
     )
     assert res.exit_code == 0, res.output
     lines = out.read_text("utf-8").splitlines()
-    assert lines[0] == '"case_id","status","mdc","adrg","drg","trace"' and len(lines) == 51
+    header = '"case_id","status","mdc","adrg","drg","drg_name","trace"'
+    assert lines[0] == header and len(lines) == 51
     _fill(store)
     store.close()
     diff_csv = tmp_path / "diff.csv"

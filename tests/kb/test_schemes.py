@@ -200,3 +200,69 @@ def test_complication_splits_are_read_by_what_the_conditions_select(
         "XC13": ("cc", None, "XC15"),
         "XD11": ("mcc", None, None),
     }
+
+
+def test_counts_follow_regional_md():
+    from huiyan.kb.scheme_info import counts
+
+    # REGIONAL.md: Liaocheng 26 MDCs, 365 ADRGs, 672 DRGs (unreachable tests counted);
+    # Yinchuan has no MDCY, MDCZ
+    assert vars(counts(schemes.load_scheme("liaocheng-2022").logic)) == {
+        "mdcs": 26, "adrgs": 365, "drgs": 672,
+    }  # fmt: skip
+    assert counts(schemes.load_scheme("yinchuan-2023").logic).mdcs == 24
+
+
+def test_counts_equal_the_table_of_regional_md(full_reference):
+    import re
+
+    from huiyan.kb.scheme_info import counts
+
+    pattern = re.compile(r"\| `([a-z0-9.-]+)/` \|[^|]*\|[^|]*\| (\d+) \| (\d+) \| ([\d,]+) \|")
+    table = {}
+    for line in (full_reference / "REGIONAL.md").read_text("utf-8").splitlines():
+        if m := pattern.match(line):
+            table[m.group(1)] = (int(m.group(2)), int(m.group(3)), int(m.group(4).replace(",", "")))
+    assert set(table) == set(ALL)
+    for name, expected in table.items():
+        c = counts(schemes.load_scheme(name).logic)
+        assert (c.mdcs, c.adrgs, c.drgs) == expected, name
+
+
+def test_cli_kb_info_lists_every_scheme_and_shows_one():
+    from typer.testing import CliRunner
+
+    from huiyan.cli.main import app
+
+    runner = CliRunner()
+    res = runner.invoke(app, ["kb", "info"], env={"COLUMNS": "200"})
+    assert res.exit_code == 0, res.output
+    for name in ALL:
+        assert name in res.output
+    assert "乌鲁木齐市" in res.output and "继承 chs-drg-1.0" in res.output
+    one = runner.invoke(app, ["kb", "info", "zhejiang-2022"], env={"COLUMNS": "200"})
+    assert one.exit_code == 0, one.output
+    assert "浙江省" in one.output and "zhejiang-2022 → chs-drg-1.0 → chs-drg-1.1" in one.output
+    assert "26 / 376 / 1,006" in one.output
+    bad = runner.invoke(app, ["kb", "info", "nowhere-2020"])
+    assert bad.exit_code != 0 and "未知的分组方案" in bad.output and "Traceback" not in bad.output
+
+
+def test_cli_kb_diff_prints_the_changes_readably():
+    from typer.testing import CliRunner
+
+    from huiyan.cli.main import app
+
+    runner = CliRunner()
+    env = {"COLUMNS": "200"}
+    res = runner.invoke(
+        app,
+        ["kb", "diff", "--scheme", "chs-drg-1.1", "--to", "zhejiang-2022", "--limit", "2000"],
+        env=env,
+    )
+    assert res.exit_code == 0, res.output
+    assert "retry_on_fail" in res.output  # a setting only Zhejiang has
+    assert "ADRG 新增 (19)" in res.output and "ADRG 删除 (19)" in res.output
+    assert "科室为 ICU" in res.output  # its ICU DRG tests, in the trace wording
+    same = runner.invoke(app, ["kb", "diff", "--scheme", "yancheng-2023", "--to", "yancheng-2023"])
+    assert same.exit_code == 0 and "两个方案相同" in same.output

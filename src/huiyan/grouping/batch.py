@@ -27,6 +27,7 @@ RESULT_SCHEMA = pa.schema(
         ("mdc", pa.string()),
         ("adrg", pa.string()),
         ("drg", pa.string()),
+        ("drg_name", pa.string()),
         ("has_mcc", pa.bool_()),
         ("has_cc", pa.bool_()),
     ]
@@ -239,6 +240,7 @@ def group_table(
             table.column("case_id").cast(pa.string()),
             pa.array(final_status, pa.string()),
             *(pa.array(c, pa.string()) for c in cols),
+            pa.array([cs.drg_name(c) for c in cols[2].tolist()], pa.string()),
             has_mcc,
             has_cc,
         ],

@@ -53,6 +53,8 @@ class CompiledScheme:
     chain_dx: np.ndarray  # code is both a changing key and the target of a changing key
     chain_px: np.ndarray
     drop: np.ndarray
+    drg_names: dict[str, str] = field(default_factory=dict)  # drgs.tsv: DRG code -> name
+    or_codes: list[str] = field(default_factory=list)
     result_codes: list[str] = field(default_factory=list)
     _result_ids: dict[str, int] = field(default_factory=dict, repr=False)
     _members: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
@@ -103,7 +105,13 @@ class CompiledScheme:
         return rid
 
     def code_list(self, list_name: str) -> list[str]:
+        if list_name == "or_procedures":  # kept in the compiled form: no table read per run
+            return self.or_codes
         return self.scheme.code_list(list_name)
+
+    def drg_name(self, code: str) -> str:
+        """Chinese name of a DRG; empty for codes drgs.tsv does not name (bare ADRG, QY)."""
+        return self.drg_names.get(code, "")
 
     def code_set(self, list_name: str) -> frozenset[str]:
         s = self._sets.get(list_name)
@@ -248,7 +256,7 @@ def _compile(name: str) -> CompiledScheme:
     in_px = np.zeros(n + 1, dtype=bool)
     in_px[[vocab[c] for c in procedures]] = True
     codes = list(vocab)
-    return CompiledScheme(
+    compiled = CompiledScheme(
         scheme=scheme,
         codes=codes,
         ids=vocab,
@@ -263,4 +271,8 @@ def _compile(name: str) -> CompiledScheme:
         chain_dx=chain_dx,
         chain_px=chain_px,
         drop=drop,
+        drg_names=scheme.table("drgs"),
+        or_codes=scheme.code_list("or_procedures"),
     )
+    compiled._maps.update(diagnosis_map=dmap, procedure_map=pmap)  # mapped mode, from the cache
+    return compiled

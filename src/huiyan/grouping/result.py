@@ -70,6 +70,7 @@ class GroupResult:
     has_mcc: bool | None = None
     has_cc: bool | None = None
     trace: list[str] = field(default_factory=list)
+    drg_name: str = ""
 
     def key(self) -> tuple[str, str, str, str]:
         return self.status, self.mdc, self.adrg, self.drg

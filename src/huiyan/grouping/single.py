@@ -137,8 +137,12 @@ def group_case(case: Case, scheme: str, *, mode: str = "raw", checked: bool = Fa
     if code == "0000" and cs.scheme.logic.get("retry_on_fail") and len(view.px) > 1:
         code = _retry(view, cs, trace)
     st, mdc, adrg, drg = classify(code, results)
-    trace.append(f"结果: {st}({label('group_status', st)}) {mdc} / {adrg} / {drg}")
-    return GroupResult(case.case_id, st, mdc, adrg, drg, view.has_mcc, view.has_cc, trace)
+    name = cs.drg_name(drg)
+    trace.append(
+        f"结果: {st}({label('group_status', st)}) {mdc} / {adrg} / {drg}"
+        + (f" {name}" if name else "")
+    )
+    return GroupResult(case.case_id, st, mdc, adrg, drg, view.has_mcc, view.has_cc, trace, name)
 
 
 def _retry(c: CaseView, cs: CompiledScheme, trace: list[str]) -> str:

@@ -125,3 +125,29 @@ def test_cli_group_and_diff(tmp_path, store):
     )
     assert res.exit_code == 0, res.output
     assert diff_csv.read_text("utf-8").startswith('"case_id","from_status"')
+
+
+def test_step_groups_with_regional_schemes(store):
+    _fill(store)
+    schemes = ["zhejiang-2022", "yunnan-2022", "changzhou-2022"]
+    ctx = RunContext(store=store, config={"grouping": {"schemes": schemes, "mode": "raw"}})
+    group_step.run(ctx)
+    cases = cases_from_store(store)
+    assert {"dept", "discharge_way"} <= set(cases.column_names)  # regional tests read them
+    for scheme in schemes:
+        want = sorted(
+            tuple(r.values())
+            for r in group_table(cases, scheme)
+            .select(["case_id", "status", "mdc", "adrg", "drg"])
+            .to_pylist()
+        )
+        got = store.con.sql(
+            "select setl_id, status, mdc, adrg, drg from drg_result "
+            f"where scheme = '{scheme}' order by setl_id"
+        ).fetchall()
+        assert sorted(got) == want and len(got) == 3
+    # Yunnan writes its own failure code (0000A), never the national 0000
+    yunnan = dict(
+        store.con.sql("select setl_id, drg from drg_result where scheme='yunnan-2022'").fetchall()
+    )
+    assert all(d != "0000" for d in yunnan.values())

@@ -204,7 +204,7 @@ def diff(
         _codes_line("DRG 改名", [f"{c}: {a} → {b}" for c, a, b in d.drgs_renamed], limit)
         if d.steps:
             t = RichTable(title=f"规则变化 {len(d.steps)} 条")
-            for col in ("MDC", "规则", "变化", f"{to} 的规则 (删除时为 {scheme} 的)"):
+            for col in ("MDC", "规则", "变化", "规则内容"):
                 t.add_column(col, overflow="fold")
             labels = {"added": "新增", "removed": "删除", "changed": "修改"}
             for mdc, key, kind, text in d.steps[:limit]:

@@ -71,7 +71,7 @@ class SchemeDiff:
     drgs_removed: list[tuple[str, str]] = field(default_factory=list)
     drgs_renamed: list[tuple[str, str, str]] = field(default_factory=list)  # code, a, b
     mdc_order: tuple[list[str], list[str]] | None = None
-    # (MDC, step key, "added" | "removed" | "changed", text of b's step or a's when removed)
+    # (MDC, step key, "added" | "removed" | "changed", the step's text; both when changed)
     steps: list[tuple[str, str, str, str]] = field(default_factory=list)
     lists: dict[str, list[str]] = field(default_factory=dict)  # new / removed / changed names
     tables: dict[str, tuple[int, int]] = field(default_factory=dict)  # file -> (+rows, -rows)
@@ -101,6 +101,7 @@ def step_text(step: dict[str, Any], describe: Describe = _compact) -> str:
     if step["type"] == "ambiguity":
         return f"歧义组 {step['code']}: {describe(step['condition'])}"
     drgs = "; ".join(f"{d['code']}: {describe(d['condition'])}" for d in step.get("drgs") or [])
+    drgs = drgs or "无DRG细分"
     tail = f"; 否则 {step['fallback']}" if step.get("fallback") else ""
     return f"ADRG {step['code']}: {describe(step['condition'])} → {drgs}{tail}"
 
@@ -135,7 +136,8 @@ def diff(a: Scheme, b: Scheme, describe: Describe = _compact) -> SchemeDiff:
             if key not in before:
                 out.steps.append((code, key, "added", step_text(step, describe)))
             elif before[key] != step:
-                out.steps.append((code, key, "changed", step_text(step, describe)))
+                was, now = step_text(before[key], describe), step_text(step, describe)
+                out.steps.append((code, key, "changed", f"原: {was}\n新: {now}"))
         for key in before.keys() - after.keys():
             out.steps.append((code, key, "removed", step_text(before[key], describe)))
     lists = delta.get("lists", {})

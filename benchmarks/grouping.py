@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -61,20 +62,30 @@ def _command(scheme: str, mode: str, sizes: tuple[int, ...]) -> None:
             pacsv.write_csv(_cases(scheme, n), src)
             args = [str(HUIYAN), "group", "--scheme", scheme, "--mode", mode]
             args += ["--cases", str(src), "--out", str(out)]
-            times = []
+            times, cpu = [], []
             for _ in range(2):  # the first call of the first size compiles: cold cache
-                t0 = time.perf_counter()
+                t0, c0 = time.perf_counter(), _child_cpu()
                 subprocess.run(args, env=env, check=True, capture_output=True)
                 times.append(time.perf_counter() - t0)
+                cpu.append(_child_cpu() - c0)
             print(
-                f"command {n:>9,} cases: {times[0]:.2f} s, again {times[1]:.2f} s"
-                f" = {n / times[1]:,.0f} cases/s (start-up included)"
+                f"command {n:>9,} cases: {times[0]:.2f} s (cpu {cpu[0]:.2f} s), again"
+                f" {times[1]:.2f} s (cpu {cpu[1]:.2f} s) = {n / times[1]:,.0f} cases/s"
+                " (start-up included)"
             )
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), _child_cpu()
         subprocess.run([str(HUIYAN), "--help"], env=env, check=True, capture_output=True)
+        wall, cpu_help = time.perf_counter() - t0, _child_cpu() - c0
         print(
-            f"command `huiyan --help` (interpreter + CLI start-up): {time.perf_counter() - t0:.2f} s"
+            f"command `huiyan --help` (interpreter + CLI start-up): {wall:.2f} s (cpu {cpu_help:.2f} s)"
         )
+
+
+def _child_cpu() -> float:
+    """CPU seconds (user + system) of finished child processes: on a shared machine the wall
+    time of a short command is mostly waiting for a core."""
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
 
 
 def main() -> None:

@@ -109,6 +109,7 @@ SETTLEMENT = Table(
         F("paid", MONEY, "本次拨付", required=True),
         F("withheld", MONEY, "暂扣(质量保证金)"),
         F("redistributed", MONEY, "再分配所得"),
+        F("overspend_cut", MONEY, "超预算分担", doc="the hospital's share of an overspend"),
     ),
 )
 

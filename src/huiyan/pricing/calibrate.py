@@ -161,7 +161,7 @@ def level_coefficients(
     >>> cells = [Cell("A", 2025, "3", 2, Decimal(2400)), Cell("A", 2025, "1", 2, Decimal(1600)),
     ...          Cell("B", 2025, "3", 1, Decimal(5500))]
     >>> level_coefficients(cells, {"A": Decimal(1000), "B": Decimal(5000)})
-    {'1': Decimal('0.8000'), '3': Decimal('1.1429')}
+    {'1': Decimal('0.8000'), '3': Decimal('1.1286')}
     """
     cost: dict[str, Decimal] = defaultdict(Decimal)
     expected: dict[str, Decimal] = defaultdict(Decimal)

@@ -53,7 +53,7 @@ def amount(
     """The amount a payment row's stored factors give (the reproduction rule above).
 
     >>> amount(Decimal("1.234567"), Decimal("9119.220000"), Decimal("0.931200"), Decimal(0))
-    Decimal('10483.73')
+    Decimal('10483.72')
     >>> amount(None, None, Decimal("0.9"), Decimal("1000.05"))
     Decimal('900.05')
     """

@@ -22,6 +22,7 @@ from huiyan.model.payment_tables import (
     PRICING_WARNING,
 )
 from huiyan.model.tables import DIP_RESULT, PAYMENT
+from huiyan.pricing import frozen
 from huiyan.pricing.cases import case_base
 from huiyan.pricing.dip import price_dip
 from huiyan.pricing.dip_catalog import recalibrate
@@ -37,6 +38,13 @@ if TYPE_CHECKING:
 class PricingRun:
     rows: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+
+
+def _frozen(store: Store, t: pa.Table, method: str, run: PricingRun) -> pa.Table:
+    t, n = frozen.apply(store, t, method)
+    if n:
+        run.notes.append(f"{method}: {n} 例按出院时生效的冻结/发布标准支付 (price_freeze)")
+    return t
 
 
 def refresh_schema(store: Store, *names: str) -> None:
@@ -124,7 +132,7 @@ def price_all(
         perdiem = drg.perdiem_rate
         if perdiem is not None:
             rates.append(_rate_row("PERDIEM", "perdiem", perdiem, note="床日费用标准"))
-        payments.append(drg.payment.order_by("setl_id").to_pyarrow())
+        payments.append(_frozen(store, drg.payment.order_by("setl_id").to_pyarrow(), "DRG", run))
         warnings += drg.warnings
     dip = price_dip(
         store,
@@ -149,7 +157,7 @@ def price_all(
         rates.append(_rate_row("DIP", f"coefficient:{lv}", v, note="级别系数"))
     for s, v in dip_std.severity.items():
         rates.append(_rate_row("DIP", f"severity:{s}", v, note="辅助目录严重程度系数"))
-    payments.append(dip.payment.order_by("setl_id").to_pyarrow())
+    payments.append(_frozen(store, dip.payment.order_by("setl_id").to_pyarrow(), "DIP", run))
     cols = PAYMENT_RATE.columns
     store.write(
         PAYMENT_RATE.name,

@@ -160,3 +160,31 @@ def test_reruns_give_identical_tables(store: Store) -> None:
     price.run(RunContext(store, kb_config.load()))
     for n in names:
         assert store.read(n).equals(first[n]), n
+
+
+def test_severity_auxiliary_coefficient_scales_score_and_reference(store: Store) -> None:
+    b.write(store, "medins", [b.medins("H3", "3")])
+    rows, dx, grp = [], [], []
+    for i in range(24):
+        mcc = i % 2 == 1
+        rows.append(b.settlement(f"C{i}", "H3", 2_000 if mcc else 1_000, month=i % 12 + 1))
+        dx.append({"setl_id": f"C{i}", "diag_srt_no": 1, "diag_code": "J18.900"})
+        grp.append(b.drg(f"C{i}", "ES15", mcc=mcc))
+    b.write(store, "setl_list", rows)
+    b.write(store, "diseinfo", dx)
+    b.write(store, "drg_result", grp)
+    price.run(RunContext(store, kb_config.load()))
+    rates = {r["kind"]: r["value"] for r in store.read("payment_rate").to_pylist()}
+    # Packet mean 1,500: the MCC cases cost 24,000 against 18,000 expected → 1.333333,
+    # the plain ones 12,000 / 18,000 → 0.666667 (4 decimals: 1.3333 / 0.6667).
+    assert (rates["severity:mcc"], rates["severity:none"]) == (
+        Decimal("1.3333"),
+        Decimal("0.6667"),
+    )
+    pay = {r["setl_id"]: r for r in store.read("payment").to_pylist() if r["method"] == "DIP"}
+    score = Decimal(str(store.read("dip_catalog").to_pylist()[0]["score"]))
+    assert score == Decimal(1000)  # the only packet: its mean is the grand mean
+    # A × 1.3333 = 1,999.95 for an MCC case costing 2,000: normal, not ultra-high.
+    assert {pay["C1"]["case_type"], pay["C0"]["case_type"]} == {"normal"}
+    assert pay["C1"]["weight_or_score"] == Decimal("1333.300000")
+    assert pay["C0"]["weight_or_score"] == Decimal("666.700000")

@@ -235,6 +235,20 @@ def _prepaid(store: Store, year: int) -> dict[str, int]:
     return {code: to_fen(v) for code, v in rows}
 
 
+def _drop_if_stale(store: Store, spec: Any) -> None:
+    """A ledger table stored by an older huiyan (other columns) is rebuilt, not appended to."""
+    have = [
+        r[0]
+        for r in store.con.sql(
+            "select column_name from information_schema.columns where table_name = ? "
+            "order by ordinal_position",
+            params=[spec.name],
+        ).fetchall()
+    ]
+    if have and have != list(spec.columns):
+        store.con.execute(f'DROP TABLE "{spec.name}"')
+
+
 def _write(store: Store, ledger: Ledger, *, period: str, kind: str) -> None:
     def table(rows: list[dict[str, Any]], spec: Any, money: tuple[str, ...]) -> pa.Table:
         rows = [
@@ -257,6 +271,7 @@ def _write(store: Store, ledger: Ledger, *, period: str, kind: str) -> None:
         (SETTLEMENT_CASE, ledger.cases, ("fund_due", "deduction", "redistributed")),
         (SETTLEMENT_POOL, [pool], _POOL_MONEY),
     ):
+        _drop_if_stale(store, spec)
         store.ensure(spec.name)
         with store.transaction():
             store.con.execute(

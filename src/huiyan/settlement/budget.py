@@ -87,11 +87,15 @@ def close_year(
     rule = cfg["budget_closure"]
     budget = cfg["fund_budget"]
     repriceable = provisional is not None and any(u is not None for u in units)
-    if budget is None or not rule["enabled"] or not repriceable:
+    if budget is None:
         ledger = year_end(cases, settlement=cfg, method=method, prepaid=prepaid)
         return _finish(ledger, cfg, provisional, provisional, 0, 0)
-    assert provisional is not None
     budget_fen = share_fen(100, budget)
+    if not rule["enabled"] or not repriceable or provisional is None:
+        # Nothing to fit (every case paid by item or per bed-day, or fitting switched off):
+        # an overspend is still shared as configured and shown.
+        ledger = year_end(cases, settlement=cfg, method=method, prepaid=prepaid)
+        return _overspend(ledger, cfg, provisional, provisional, budget_fen)
     prov = int(provisional * 10**6)
     lo = share_fen(prov, rule["floor"]) if rule["floor"] is not None else 0
     hi = share_fen(prov, rule["ceiling"]) if rule["ceiling"] is not None else None
@@ -118,12 +122,21 @@ def close_year(
             else:
                 b = mid
         best = a
-    ledger = at(best)
+    return _overspend(at(best), cfg, provisional, Decimal(best).scaleb(-6), budget_fen)
+
+
+def _overspend(
+    ledger: Ledger,
+    cfg: dict[str, Any],
+    provisional: Decimal | None,
+    final: Decimal | None,
+    budget_fen: int,
+) -> Closure:
     over = max(_outflow(ledger) - budget_fen, 0)
     shared = 0
-    if over and rule["overspend"] == "hospitals":
+    if over and cfg["budget_closure"]["overspend"] == "hospitals":
         shared = _share_overspend(ledger, over)
-    return _finish(ledger, cfg, provisional, Decimal(best).scaleb(-6), over, shared)
+    return _finish(ledger, cfg, provisional, final, over, shared)
 
 
 def _share_overspend(ledger: Ledger, over: int) -> int:

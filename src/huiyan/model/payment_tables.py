@@ -174,7 +174,10 @@ DIP_REVIEW = Table(
     "dip_review",
     "DIP极端异常病例评审",
     key=("setl_id",),
-    doc="Extreme DIP cases (cost > extreme × A): paid at the packet score until the panel decides.",
+    doc=(
+        "Extreme DIP cases (cost > extreme × A): paid at the packet score until the panel "
+        "decides; status approved: year-end clearing pays the proposed score."
+    ),
     fields=(
         F("setl_id", STR, "结算ID", required=True),
         F("medins_code", STR, "定点医药机构编号"),

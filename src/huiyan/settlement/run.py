@@ -16,7 +16,7 @@ import numpy as np
 import pyarrow as pa
 
 from huiyan.errors import InputError
-from huiyan.model.payment_tables import SETTLEMENT, SETTLEMENT_CASE, SETTLEMENT_POOL
+from huiyan.model.payment_tables import DIP_REVIEW, SETTLEMENT, SETTLEMENT_CASE, SETTLEMENT_POOL
 from huiyan.model.tables import DRG_RESULT, FINDING, PAYMENT, SETL_LIST
 from huiyan.settlement.allocate import to_fen
 from huiyan.settlement.budget import close_year, units_of
@@ -90,6 +90,8 @@ def _cases(
     scheme = config["grouping"]["payment_scheme"]
     pay = store.ibis_table(PAYMENT.name)
     pay = pay.filter((pay.method == method) & (pay.case_type != "out_of_scope"))
+    if method == "DIP" and store.has(DIP_REVIEW.name):
+        pay = _reviewed(store, pay)
     s = store.ibis_table(SETL_LIST.name)
     when = s.dscg_time.year() == year
     if month is not None:
@@ -136,6 +138,23 @@ def _cases(
         fen = net_deductions(f.to_pyarrow())
     deduction = [yuan(fen.get(sid, 0)) for sid in cases.column("setl_id").to_pylist()]
     return cases.append_column("deduction", pa.array(deduction, pa.decimal128(16, 2)))
+
+
+def _reviewed(store: Store, pay: Any) -> Any:
+    """Extreme DIP cases the expert panel approved (``dip_review.status = approved``) are
+    paid at their proposed score, from the row's own point value and coefficient."""
+    import ibis
+
+    rv = store.ibis_table(DIP_REVIEW.name)
+    rv = rv.filter(rv.status == "approved").select(r_setl="setl_id", r_score="proposed_score")
+    j = pay.left_join(rv, pay.setl_id == rv.r_setl)
+    ok = j.r_score.notnull() & j.rate_or_point_value.notnull()
+    amount = (j.r_score * j.rate_or_point_value * j.coefficient).round(2)
+    amount = amount.cast("decimal(38, 2)").cast("decimal(16, 2)")
+    return j.mutate(
+        weight_or_score=ibis.ifelse(ok, j.r_score, j.weight_or_score),
+        standard_payment=ibis.ifelse(ok, amount, j.standard_payment),
+    ).drop("r_setl", "r_score")
 
 
 def _fen(col: pa.ChunkedArray) -> np.ndarray:

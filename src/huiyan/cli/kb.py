@@ -148,6 +148,7 @@ def _enum(name: str, column: str) -> str | None:
     t = TABLES.get(name)
     return t[column].enum if t is not None and column in t else None
 
+
 def _scheme_logic(name: str) -> dict:
     """A scheme's decision procedure, from the compiled-scheme cache when it is there."""
     from huiyan.grouping.compiled import compile_scheme

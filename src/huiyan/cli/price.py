@@ -1,8 +1,10 @@
-"""``huiyan price`` (standards, DIP catalog, DRG/DIP payment) and ``huiyan settle``."""
+"""``huiyan price`` (standards, DIP catalog, DRG/DIP payment; ``freeze``, ``load``, ``diff``)
+and ``huiyan settle``."""
 
 from __future__ import annotations
 
 import re
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 
@@ -20,20 +22,33 @@ PERIOD = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 CsvOption = Annotated[Path | None, typer.Option(help="CSV: setl_id[,amount]")]
 
 
+price_app = typer.Typer(
+    invoke_without_command=True,
+    help="测算与模拟支付; 子命令 freeze/load/diff 管理按生效日期冻结的支付标准",
+)
+
+
 def register(app: typer.Typer) -> None:
-    """Register ``price`` and ``settle``."""
-    app.command("price")(price)
+    """Register ``price`` (with its subcommands) and ``settle``."""
+    price_app.callback()(price)
+    app.add_typer(price_app, name="price")
     app.command("settle")(settle)
 
 
 def price(
+    ctx: typer.Context,
     db: DbOption = Path("huiyan.duckdb"),
     config: ConfigOption = None,
     report: Annotated[
         Path | None, typer.Option(help="模拟支付Excel报告 (simulated-payment workbook .xlsx)")
     ] = None,
+    calibration_report: Annotated[
+        Path | None, typer.Option(help="测算报告Excel (calibration workbook .xlsx)")
+    ] = None,
 ) -> None:
     """测算与模拟支付: DRG权重/费率, DIP目录/分值/点值, 逐例支付 (payment standards and payment)."""
+    if ctx.invoked_subcommand is not None:
+        return
     from huiyan.kb import config as kb_config
     from huiyan.pipeline.context import RunContext
     from huiyan.pipeline.steps import price as step
@@ -54,6 +69,83 @@ def price(
 
             write_workbook(store, report)
             console.print(f"模拟支付报告: {report}")
+        if calibration_report is not None:
+            from huiyan.report.calibration_workbook import write_calibration_workbook
+
+            write_calibration_workbook(store, calibration_report)
+            console.print(f"测算报告: {calibration_report}")
+
+
+def _date(value: str | None, option: str) -> date | None:
+    from huiyan.errors import InputError
+
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InputError(f"{option}: {value!r} 不是日期 (YYYY-MM-DD)") from None
+
+
+@price_app.command("freeze")
+def freeze(
+    version: Annotated[str, typer.Argument(help="版本名, 如 2026")],
+    effective_from: Annotated[str, typer.Option(help="生效日期 YYYY-MM-DD")],
+    effective_to: Annotated[str | None, typer.Option(help="失效日期 YYYY-MM-DD (不含)")] = None,
+    db: DbOption = Path("huiyan.duckdb"),
+) -> None:
+    """冻结当前测算的支付标准为一个版本 (freeze the derived standards with effective dates)."""
+    from huiyan.pricing.frozen import freeze as do_freeze
+
+    with user_errors(), existing_store(db) as store:
+        start = _date(effective_from, "--effective-from")
+        assert start is not None
+        n = do_freeze(store, version, start, _date(effective_to, "--effective-to"))
+    console.print(f"已冻结版本 {version}: {n:,} 项标准, 自 {effective_from} 起生效")
+
+
+@price_app.command("load")
+def load(
+    path: Annotated[Path, typer.Argument(help="发布的支付标准 CSV (price_freeze 列)")],
+    db: DbOption = Path("huiyan.duckdb"),
+) -> None:
+    """载入医保局发布的权重/费率/分值/点值/系数 (load published standards)."""
+    from huiyan.pricing.frozen import load_published
+
+    with user_errors(), existing_store(db) as store:
+        n = load_published(store, path)
+    console.print(f"已载入发布标准 {n:,} 项: {path}")
+
+
+@price_app.command("diff")
+def diff(
+    old: Annotated[str, typer.Argument(help="旧版本")],
+    new: Annotated[str, typer.Argument(help="新版本")],
+    db: DbOption = Path("huiyan.duckdb"),
+    limit: Annotated[int, typer.Option(help="最多显示行数 (按变化幅度)")] = 40,
+) -> None:
+    """比较两个版本的支付标准 (compare two frozen versions)."""
+    from rich.table import Table
+
+    from huiyan.pricing.frozen import diff as do_diff
+
+    with user_errors(), existing_store(db) as store:
+        rows = do_diff(store, old, new)
+    changed = [r for r in rows if r["old"] != r["new"]]
+    changed.sort(key=lambda r: (r["change"] is not None, abs(r["change"] or 0)), reverse=True)
+    table = Table(title=f"支付标准对比 {old} → {new}: {len(changed):,} / {len(rows):,} 项变化")
+    for col in ("方式", "类别", "组/级别", old, new, "变化"):
+        table.add_column(col, justify="right", overflow="fold")
+    for r in changed[:limit]:
+        table.add_row(
+            r["method"],
+            r["kind"],
+            r["key"],
+            "" if r["old"] is None else f"{r['old']:f}",
+            "" if r["new"] is None else f"{r['new']:f}",
+            "新增" if r["old"] is None else "取消" if r["new"] is None else f"{r['change']:+.2%}",
+        )
+    console.print(table)
 
 
 def settle(

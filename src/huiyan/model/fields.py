@@ -17,6 +17,7 @@ DATE = pa.date32()
 TIME = pa.timestamp("s")
 MONEY = pa.decimal128(16, 2)
 QTY = pa.decimal128(18, 4)
+FACTOR = pa.decimal128(18, 6)  # payment factors (weights, rates, coefficients), exact
 
 
 @dataclass(frozen=True)

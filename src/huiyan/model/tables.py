@@ -8,7 +8,20 @@ Everything else in huiyan refers to these declarations; ``TABLES`` is the regist
 from __future__ import annotations
 
 from huiyan.model.audit_tables import AUDIT_TABLES
-from huiyan.model.fields import BIGINT, BOOL, DATE, FLOAT, INT, MONEY, QTY, STR, TIME, Field, Table
+from huiyan.model.fields import (
+    BIGINT,
+    BOOL,
+    DATE,
+    FACTOR,
+    FLOAT,
+    INT,
+    MONEY,
+    QTY,
+    STR,
+    TIME,
+    Field,
+    Table,
+)
 from huiyan.model.kb_tables import KB_TABLES
 from huiyan.model.payment_tables import PAYMENT_TABLES
 from huiyan.model.qc_tables import QC_TABLES
@@ -509,9 +522,14 @@ PAYMENT = Table(
         F("medins_code", STR, "定点医药机构编号"),
         F("method", STR, "支付方式", required=True, enum="payment_method"),
         F("group", STR, "DRG/DIP组", required=True),
-        F("weight_or_score", FLOAT, "权重/分值"),
-        F("rate_or_point_value", MONEY, "费率/点值"),
-        F("coefficient", FLOAT, "系数"),
+        F("weight_or_score", FACTOR, "权重/分值", doc="empty when paid by item"),
+        F("rate_or_point_value", FACTOR, "费率/点值", doc="empty when paid by item"),
+        F(
+            "coefficient",
+            FACTOR,
+            "系数",
+            doc="level × auxiliary coefficient, or the by-item factor",
+        ),
         F("case_type", STR, "病例类型", required=True, enum="case_type"),
         F("standard_payment", MONEY, "支付标准", required=True),
         F("actual_cost", MONEY, "实际费用", required=True),

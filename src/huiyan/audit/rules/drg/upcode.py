@@ -69,7 +69,7 @@ def unperformed_procedure_paid(t: RuleInputs, p: Params) -> ir.Table:
     charges: suspicious, strong); ``oprn_evidence`` names the fee lines of a procedure.
     Flags: cases whose principal procedure was coded but never charged
     (``unperformed_principal_procedure``: no matching ``oprn_evidence`` line, or no evidence
-    rows and done under anaesthesia, and no surgery/anaesthesia fee line at all), unless
+    rows and an operating-room procedure, and no surgery/anaesthesia fee line at all), unless
     the stay is an early discharge (``early_discharge``: that is UNDERSVC-001); amount = the
     payment difference when the case is re-priced on the group it reaches without that
     procedure (``drg_regroup``, §4.6 1): its payment − that DRG's weight × rate × the case's
@@ -77,8 +77,8 @@ def unperformed_procedure_paid(t: RuleInputs, p: Params) -> ir.Table:
     of it in the region and no published weight), as the text then says.
     Does not flag (legitimate look-alikes): a stay with any line of the national surgery or
     anaesthesia fee categories / chapter 33 items, even when the bureau's procedure → item map
-    does not list them (sparse knowledge); bedside or diagnostic procedures without
-    anaesthesia and without evidence rows (not judged); early discharges (UNDERSVC-001).
+    does not list them (sparse knowledge); non-operating-room procedures without evidence
+    rows (chemotherapy, catheters, endoscopy: not judged); early discharges (UNDERSVC-001).
     """
     import ibis
 

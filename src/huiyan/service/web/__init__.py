@@ -1,0 +1,15 @@
+"""The dashboard (看板): server-rendered Chinese pages over the result store.
+
+Jinja2 templates, htmx for partial updates and ECharts for charts; both scripts are vendored
+under ``static/vendor`` (no CDN: bureau networks are closed). The app includes ``router``;
+it sets ``app.state.store_path`` (the DuckDB result store) and ``app.state.web_viewer`` (a
+callable from the request to the signed-in :class:`Viewer`, or ``None``).
+"""
+
+from __future__ import annotations
+
+from huiyan.service.web.deps import Viewer
+from huiyan.service.web.reader import Reader
+from huiyan.service.web.routes import router
+
+__all__ = ["Reader", "Viewer", "router"]

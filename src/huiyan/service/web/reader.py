@@ -1,0 +1,192 @@
+"""Read access to the result store for the dashboard, cached per store snapshot.
+
+The store file is attached read-only to an in-memory DuckDB database. On first use of a
+snapshot (identified by the file's inode, size and modification time: a new store is
+published by replacing the file, as the pipeline cannot write a file the service has open) one per-case table ``cube``
+is built in memory (settlement + payment + scope), and the per-institution-month aggregate
+``cube_m`` from it: the overview, institution and group pages read those instead of joining
+the million-row tables on every view. Each query result is then kept until the file changes,
+so a warm view is a dictionary look-up.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One state of the store file: what the caches are keyed by."""
+
+    path: Path
+    inode: int
+    size: int
+    mtime_ns: int
+
+    @classmethod
+    def of(cls, path: Path) -> Snapshot:
+        st = path.stat()
+        return cls(path, st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+class StoreMissing(RuntimeError):
+    """The store file does not exist (the pipeline has not run yet)."""
+
+
+class Reader:
+    """Cached, thread-safe queries over one store file (see module docstring)."""
+
+    def __init__(self, path: str | Path, *, method: str = "DRG", max_entries: int = 1024) -> None:
+        self.path = Path(path)
+        self.method = method
+        self.max_entries = max_entries
+        self._lock = threading.RLock()
+        self._snapshot: Snapshot | None = None
+        self._con: duckdb.DuckDBPyConnection | None = None
+        self._cache: OrderedDict[tuple, Any] = OrderedDict()
+        self._tables: frozenset[str] = frozenset()
+
+    # ------------------------------------------------------------------ snapshot
+    def _current(self) -> tuple[Snapshot, duckdb.DuckDBPyConnection]:
+        if not self.path.exists():
+            raise StoreMissing(f"结果库 {self.path} 不存在, 请先运行 huiyan run")
+        snap = Snapshot.of(self.path)
+        with self._lock:
+            if snap != self._snapshot or self._con is None:
+                self._open(snap)
+            assert self._con is not None
+            return snap, self._con
+
+    def _open(self, snap: Snapshot) -> None:
+        if self._con is not None:
+            self._con.close()
+        con = duckdb.connect()
+        con.execute("SET enable_progress_bar = false")
+        con.execute(f"ATTACH '{snap.path.as_posix()}' AS s (READ_ONLY)")
+        self._tables = frozenset(
+            r[0]
+            for r in con.sql(
+                "select table_name from information_schema.tables where table_catalog = 's'"
+            ).fetchall()
+        )
+        _build_cube(con, self._tables, self.method)
+        self._con, self._snapshot = con, snap
+        self._cache.clear()
+
+    @property
+    def snapshot(self) -> Snapshot:
+        return self._current()[0]
+
+    def has(self, table: str) -> bool:
+        self._current()
+        return table in self._tables
+
+    # ------------------------------------------------------------------ queries
+    def get(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """``fn(con, *args)`` for the current snapshot, computed once per snapshot and args."""
+        snap, con = self._current()
+        key = (snap, fn.__module__, fn.__qualname__, args)
+        with self._lock:
+            if key in self._cache:
+                self._cache.move_to_end(key)
+                return self._cache[key]
+        value = fn(Query(con.cursor(), self._tables, self.method), *args)
+        with self._lock:
+            self._cache[key] = value
+            while len(self._cache) > self.max_entries:
+                self._cache.popitem(last=False)
+        return value
+
+    def fresh(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """``fn(con, *args)`` without the cache (for rows that change between snapshots)."""
+        _snap, con = self._current()
+        return fn(Query(con.cursor(), self._tables, self.method), *args)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._con is not None:
+                self._con.close()
+            self._con, self._snapshot = None, None
+            self._cache.clear()
+
+
+@dataclass
+class Query:
+    """What a query function receives: a cursor, the stored tables, the payment method."""
+
+    cur: duckdb.DuckDBPyConnection
+    tables: frozenset[str]
+    method: str
+
+    def rows(self, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
+        rel = self.cur.execute(sql, params or [])
+        cols = [d[0] for d in rel.description]
+        return [dict(zip(cols, r, strict=True)) for r in rel.fetchall()]
+
+    def one(self, sql: str, params: list[Any] | None = None) -> dict[str, Any]:
+        rows = self.rows(sql, params)
+        return rows[0] if rows else {}
+
+    def has(self, *tables: str) -> bool:
+        return all(t in self.tables for t in tables)
+
+
+def _build_cube(con: duckdb.DuckDBPyConnection, tables: frozenset[str], method: str) -> None:
+    """Per-case and per-institution-month tables in memory (see module docstring)."""
+    if "setl_list" not in tables:
+        con.execute(
+            "create table cube (setl_id varchar, medins_code varchar, month varchar, "
+            "cost decimal(18,2), fund decimal(18,2), los integer, grp varchar, weight double, "
+            "std decimal(18,2), diff decimal(18,2), case_type varchar, in_scope boolean)"
+        )
+    else:
+        pay = (
+            'left join (select setl_id, "group" as grp, weight_or_score, standard_payment, '
+            "difference, case_type from s.payment where method = ?) p using (setl_id)"
+            if "payment" in tables
+            else "left join (select null::varchar setl_id, null::varchar grp, null::double "
+            "weight_or_score, null::decimal(18,2) standard_payment, null::decimal(18,2) "
+            "difference, null::varchar case_type) p using (setl_id)"
+        )
+        scope = (
+            "left join (select setl_id, in_scope from s.case_scope) c using (setl_id)"
+            if "case_scope" in tables
+            else "left join (select null::varchar setl_id, true in_scope) c using (setl_id)"
+        )
+        con.execute(
+            f"""create table cube as
+            select setl_id, l.medins_code, strftime(l.dscg_time, '%Y-%m') as month,
+                   l.medfee_sumamt::decimal(18,2) as cost,
+                   coalesce(l.fund_pay_sumamt, l.hifp_pay, 0)::decimal(18,2) as fund,
+                   coalesce(l.act_ipt_days, date_diff('day', l.adm_time::date, l.dscg_time::date))
+                       as los,
+                   p.grp, p.weight_or_score as weight, p.standard_payment::decimal(18,2) as std,
+                   p.difference::decimal(18,2) as diff, p.case_type,
+                   coalesce(c.in_scope, true) as in_scope
+            from s.setl_list l {pay} {scope}""",
+            [method] if "payment" in tables else [],
+        )
+    # Group norms (region-wide mean cost and stay per group) for the cost and time indices.
+    con.execute(
+        """create table grp_norm as
+        select grp, avg(cost)::double as norm_cost, avg(los)::double as norm_los, count(*) as n
+        from cube where grp is not null and weight is not null group by grp"""
+    )
+    con.execute(
+        """create table cube_m as
+        select c.medins_code, c.month, count(*) as cases, sum(c.cost) as cost, sum(c.fund) as fund,
+               sum(c.los) as los, sum(c.std) as std, sum(c.diff) as diff,
+               count(c.weight) as grouped, sum(c.weight) as weight,
+               sum(case when c.weight is not null then c.cost end) as g_cost,
+               sum(case when c.weight is not null then c.los end) as g_los,
+               sum(n.norm_cost) as norm_cost, sum(n.norm_los) as norm_los
+        from cube c left join grp_norm n on n.grp = c.grp and c.weight is not null
+        group by all"""
+    )

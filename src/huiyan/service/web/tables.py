@@ -1,0 +1,93 @@
+"""A table shown on a page and downloadable as xlsx: one definition serves both."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+Fmt = str  # text | int | money | wan | pct | num | date
+
+
+@dataclass(frozen=True)
+class Col:
+    key: str
+    label: str
+    fmt: Fmt = "text"
+    link: Callable[[dict[str, Any]], str | None] | None = None
+
+
+@dataclass
+class TableData:
+    """Rows to show; ``key`` names it in the download URL (``?xlsx=<key>``)."""
+
+    key: str
+    title: str
+    cols: Sequence[Col]
+    rows: list[dict[str, Any]]
+    note: str = ""
+    highlight: Callable[[dict[str, Any]], bool] | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def fmt(value: Any, kind: Fmt = "text") -> str:
+    """A value as the pages show it (Chinese conventions: 万元, %, thousands separators)."""
+    if value is None or value == "":
+        return "—"
+    if kind == "int":
+        return f"{int(value):,}"
+    if kind == "money":
+        return f"{float(value):,.2f}"
+    if kind == "wan":
+        return f"{float(value) / 10_000:,.2f}"
+    if kind == "pct":
+        return f"{float(value) * 100:.1f}%"
+    if kind == "num":
+        return f"{float(value):,.2f}"
+    if kind == "date":
+        return str(value)[:10]
+    if kind == "time":
+        return str(value)[:16]
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    return str(value)
+
+
+def xlsx_bytes(table: TableData, *, sheet: str | None = None) -> bytes:
+    """The table as an xlsx workbook (numbers stay numbers; labels as column headers)."""
+    import xlsxwriter
+
+    buf = io.BytesIO()
+    book = xlsxwriter.Workbook(buf, {"in_memory": True, "remove_timezone": True})
+    ws = book.add_worksheet((sheet or table.title)[:31])
+    head = book.add_format({"bold": True, "bg_color": "#E8EEF7", "border": 1})
+    money = book.add_format({"num_format": "#,##0.00"})
+    pct = book.add_format({"num_format": "0.0%"})
+    num = book.add_format({"num_format": "#,##0.00"})
+    for j, c in enumerate(table.cols):
+        ws.write(0, j, c.label, head)
+        ws.set_column(j, j, max(10, min(40, len(c.label) * 2 + 2)))
+    for i, row in enumerate(table.rows, start=1):
+        for j, c in enumerate(table.cols):
+            v = row.get(c.key)
+            if v is None:
+                continue
+            if isinstance(v, Decimal):
+                v = float(v)
+            if c.fmt in ("money", "wan") and isinstance(v, int | float):
+                ws.write_number(i, j, float(v), money)
+            elif c.fmt == "pct" and isinstance(v, int | float):
+                ws.write_number(i, j, float(v), pct)
+            elif c.fmt == "num" and isinstance(v, int | float):
+                ws.write_number(i, j, float(v), num)
+            elif c.fmt == "int" and isinstance(v, int | float):
+                ws.write_number(i, j, v)
+            elif isinstance(v, bool):
+                ws.write_string(i, j, "是" if v else "否")
+            else:
+                ws.write_string(i, j, str(v))
+    ws.freeze_panes(1, 0)
+    book.close()
+    return buf.getvalue()

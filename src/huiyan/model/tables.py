@@ -555,7 +555,12 @@ WARNING = Table(
         F("peer_value", FLOAT, "同级值"),
         F("deviation", FLOAT, "偏离度"),
         F("severity", STR, "预警等级", required=True, enum="warning_severity"),
-        F("method", STR, "预警方法", doc="peer (同级偏离), history (自身历史) or anomaly (异常模型)"),
+        F(
+            "method",
+            STR,
+            "预警方法",
+            doc="peer (同级偏离), history (自身历史) or anomaly (异常模型)",
+        ),
         F("message", STR, "预警说明", required=True, doc="Chinese, with the numbers"),
         F("evidence", STR, "证据", doc="the groups and cases that drive the deviation"),
     ),

@@ -71,8 +71,10 @@ def _finish(
 ) -> pd.DataFrame:
     """Keep rows with a signal and a change worth acting on; build the warning columns."""
     ind_cfg = cfg["indicators"]
-    rel = v.indicator.map(lambda i: ind_cfg[i].get("rel", 0.0))
-    abs_ = v.indicator.map(lambda i: ind_cfg[i].get("abs", 0.0))
+    if v.empty:
+        return pd.DataFrame()
+    rel = v.indicator.map(lambda i: ind_cfg[i].get("rel", 0.0)).astype(float)
+    abs_ = v.indicator.map(lambda i: ind_cfg[i].get("abs", 0.0)).astype(float)
     diff = v.sign * (v.value - ref)
     worth = (diff > 0) & (diff >= abs_) & (diff >= rel * ref.abs())
     z = z.fillna(0.0)
@@ -91,7 +93,7 @@ def peer_warnings(v: pd.DataFrame, cfg: dict[str, Any]) -> pd.DataFrame:
     """Subjects deviating from peers of the same level and type in the warn period."""
     pc = cfg["peer"]
     v = _watched(v[(v.period_type == cfg["warn_period"]) & v.value.notna()], cfg)
-    v = v[v.n >= v.level.map(cfg["min_cases"])].copy()
+    v = v[v.n >= v.level.map(cfg["min_cases"]).astype(float)].copy()
     if v.empty:
         return pd.DataFrame()
     # Doctors of different specialties share a level: only case-mix adjusted indicators compare.
@@ -145,7 +147,7 @@ def history_warnings(v: pd.DataFrame, cfg: dict[str, Any]) -> pd.DataFrame:
     q["ref"] = np.where(has_den, q.base_num / q.base_den.where(q.base_den > 0), q.base_val)
     q = q[
         (q.base_n >= hc["min_baseline_periods"])
-        & (q.n >= q.level.map(cfg["min_cases"]))
+        & (q.n >= q.level.map(cfg["min_cases"]).astype(float))
         & q.value.notna()
         & q.ref.notna()
     ].copy()

@@ -58,6 +58,7 @@ def monitor_store(store: Store, config: dict[str, dict[str, Any]]) -> MonitorRes
             periods = ("month", *periods)
         ind = long_table(subject_sums(c, periods=periods)).to_pyarrow()
         values = frame(ind.to_pandas())
+        values = values[~values.period.isin(_incomplete(values, cfg))]
         warns = _deviation_warnings(c, values, cfg)
         scores = anomaly.case_cost_scores(c, cfg["anomaly"]["case_cost"])
         scores = scores.filter(scores.z.notnull()).to_pandas()
@@ -84,6 +85,21 @@ def monitor_store(store: Store, config: dict[str, dict[str, Any]]) -> MonitorRes
     keep = list(cfg["periods"])
     ind = ind.filter(pa.compute.is_in(ind.column("period_type"), pa.array(keep)))
     return MonitorResult(ind.select(INDICATOR.columns), _warning_table(all_w), notes)
+
+
+def _incomplete(values: pd.DataFrame, cfg: dict[str, Any]) -> set[str]:
+    """Periods holding far fewer discharges than usual (the data start or end inside them):
+    their case mix is biased (e.g. only long stays admitted earlier), so they are not judged."""
+    v = values[
+        (values.level == "institution")
+        & (values.indicator == "cases")
+        & values.period_type.isin(["month", cfg["warn_period"]])
+    ]
+    out: set[str] = set()
+    for _, g in v.groupby("period_type"):
+        total = g.groupby("period").value.sum()
+        out |= set(total[total < cfg["min_period_share"] * total.median()].index)
+    return out
 
 
 def _shared(cfg: dict[str, Any]) -> dict[str, Any]:

@@ -45,51 +45,69 @@ def case_cost_scores(c: ir.Table, cfg: dict[str, Any]) -> ir.Table:
     )
 
 
+def case_cost_counts(scores: ir.Table, z: float, period: str) -> tuple[ir.Table, ir.Table]:
+    """Scored and anomalous case counts per institution/doctor and period, and the anomalous
+    cases themselves (the only case rows that leave the engine)."""
+    s = scores.filter(scores.z.notnull()).mutate(anom=ibis.ifelse(scores.z >= z, 1, 0))
+    parts = []
+    for level, col in (("institution", "medins_code"), ("doctor", "doctor")):
+        parts.append(
+            s.group_by(subject=s[col], period=s[period])
+            .aggregate(n=s.count(), k=s.anom.sum())
+            .mutate(level=ibis.literal(level))
+        )
+    anomalous = s.filter(s.anom == 1).select(
+        "setl_id", "medins_code", "doctor", "drg", "z", period=s[period]
+    )
+    return ibis.union(*parts, distinct=False), anomalous
+
+
 def case_cost_warnings(
-    scores: pd.DataFrame, cfg: dict[str, Any], min_cases: dict[str, int], period: str
+    counts: pd.DataFrame, anomalous: pd.DataFrame, cfg: dict[str, Any], min_cases: dict[str, int]
 ) -> pd.DataFrame:
     """Subjects with an excess of cost-anomalous cases in the warn period (high side only)."""
     a = cfg["case_cost"]
-    s = scores[scores.z.notna()].copy()
-    s["anom"] = (s.z >= a["z"]).astype(int)
+    region = counts[counts.level == "institution"].groupby("period")[["n", "k"]].sum()
+    p0 = counts.period.map(region.k / region.n)
+    c = counts.assign(p0=p0, share=counts.k / counts.n)
+    c = c[
+        (c.n >= c.level.map(min_cases).astype(float))
+        & (c.k >= a["min_cases"])
+        & (c.p0 > 0)
+        & (c.share >= a["excess_ratio"] * c.p0)
+    ]
     rows = []
-    for level, col in (("institution", "medins_code"), ("doctor", "doctor")):
-        grp = s.groupby([col, period])
-        t = grp.agg(n=("anom", "size"), k=("anom", "sum")).reset_index()
-        region = t.groupby(period).agg(n=("n", "sum"), k=("k", "sum"))
-        for r in t.itertuples(index=False):
-            subject, per, n, k = r[0], r[1], int(r.n), int(r.k)
-            p0 = region.loc[per, "k"] / region.loc[per, "n"]
-            if n < min_cases[level] or k < a["min_cases"] or p0 <= 0:
-                continue
-            share = k / n
-            z = binom_z(share, p0, n)
-            if share < a["excess_ratio"] * p0 or z < a["z_share"]:
-                continue
-            top = s[(s[col] == subject) & (s[period] == per) & (s.anom == 1)].nlargest(10, "z")
-            drgs = top.drg.value_counts().head(3)
-            rows.append(
-                {
-                    "level": level,
-                    "subject": subject,
-                    "medins_code": top.medins_code.iloc[0],
-                    "indicator": "case_cost_anomaly",
-                    "period": per,
-                    "value": share,
-                    "peer_value": p0,
-                    "deviation": z,
-                    "severity": "medium",
-                    "method": "anomaly",
-                    "message": (
-                        f"{LEVEL_LABEL[level]}{subject} {per} 组内费用异常病例 {k} 例,占 {share:.1%},"
-                        f"全市 {p0:.1%}(组内对数费用稳健评分≥{a['z']},超出倍数 {share / p0:.1f})"
-                    ),
-                    "evidence": "DRG组: "
-                    + ", ".join(f"{g}({n_}例)" for g, n_ in drgs.items())
-                    + "; 病例: "
-                    + ", ".join(f"{r2.setl_id}(z={r2.z:.1f})" for r2 in top.itertuples()),
-                }
-            )
+    for r in c.itertuples(index=False):
+        z = binom_z(r.share, r.p0, r.n)
+        if z < a["z_share"]:
+            continue
+        col = "medins_code" if r.level == "institution" else "doctor"
+        top = anomalous[(anomalous[col] == r.subject) & (anomalous.period == r.period)]
+        top = top.nlargest(10, "z")
+        drgs = top.drg.value_counts().head(3)
+        rows.append(
+            {
+                "level": r.level,
+                "subject": r.subject,
+                "medins_code": top.medins_code.iloc[0],
+                "indicator": "case_cost_anomaly",
+                "period": r.period,
+                "value": r.share,
+                "peer_value": r.p0,
+                "deviation": z,
+                "severity": "medium",
+                "method": "anomaly",
+                "message": (
+                    f"{LEVEL_LABEL[r.level]}{r.subject} {r.period} 组内费用异常病例 {int(r.k)} 例,"
+                    f"占 {r.share:.1%},全市 {r.p0:.1%}(组内对数费用稳健评分≥{a['z']},"
+                    f"超出倍数 {r.share / r.p0:.1f})"
+                ),
+                "evidence": "DRG组: "
+                + ", ".join(f"{g}({n_}例)" for g, n_ in drgs.items())
+                + "; 病例: "
+                + ", ".join(f"{r2.setl_id}(z={r2.z:.1f})" for r2 in top.itertuples()),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -103,7 +121,8 @@ def isolation_warnings(
     rows = []
     v = values[(values.period_type == cfg["warn_period"]) & values.indicator.isin(f["features"])]
     for level in f["levels"]:
-        lv = v[(v.level == level) & (v.n >= cfg["min_cases"][level])]
+        # A vector of noisy small-sample rates is not anomalous: IF needs steadier subjects.
+        lv = v[(v.level == level) & (v.n >= f["min_cases_factor"] * cfg["min_cases"][level])]
         x = lv.pivot_table(
             index=["subject", "medins_code", "period"], columns="indicator", values="value"
         )

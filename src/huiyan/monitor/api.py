@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from huiyan.model.monitor_tables import INDICATOR
 from huiyan.model.tables import WARNING
@@ -57,14 +58,16 @@ def monitor_store(store: Store, config: dict[str, dict[str, Any]]) -> MonitorRes
         if "month" not in periods:
             periods = ("month", *periods)
         ind = long_table(subject_sums(c, periods=periods)).to_pyarrow()
-        values = frame(ind.to_pandas())
+        values = _judged_values(ind, cfg)
         values = values[~values.period.isin(_incomplete(values, cfg))]
         warns = _deviation_warnings(c, values, cfg)
         scores = anomaly.case_cost_scores(c, cfg["anomaly"]["case_cost"])
-        scores = scores.filter(scores.z.notnull()).to_pandas()
+        counts, anomalous = anomaly.case_cost_counts(
+            scores, cfg["anomaly"]["case_cost"]["z"], cfg["warn_period"]
+        )
         extra = [
             anomaly.case_cost_warnings(
-                scores, cfg["anomaly"], cfg["min_cases"], cfg["warn_period"]
+                counts.to_pandas(), anomalous.to_pandas(), cfg["anomaly"], cfg["min_cases"]
             ),
             anomaly.isolation_warnings(
                 values, {**cfg["anomaly"], **_shared(cfg)}, cfg["indicators"]
@@ -83,8 +86,24 @@ def monitor_store(store: Store, config: dict[str, dict[str, Any]]) -> MonitorRes
     if inp.mz_setl is None:
         notes.append("未提供门诊结算(mz_setl), 未做费用转移监测")
     keep = list(cfg["periods"])
-    ind = ind.filter(pa.compute.is_in(ind.column("period_type"), pa.array(keep)))
+    ind = ind.filter(pc.is_in(ind.column("period_type"), pa.array(keep)))
     return MonitorResult(ind.select(INDICATOR.columns), _warning_table(all_w), notes)
+
+
+def _judged_values(ind: pa.Table, cfg: dict[str, Any]) -> pd.DataFrame:
+    """The indicator rows warnings read (warn period and months; watched indicators, the
+    anomaly features and case counts), as pandas with plain object strings (faster here)."""
+    watched = {k for k, d in cfg["indicators"].items() if d.get("direction", "none") != "none"}
+    wanted = watched | set(cfg["anomaly"]["isolation_forest"]["features"])
+    wanted |= {"cases", "cost_per_case", "preadm_outpatient_per_case"}
+    keep = pc.and_(
+        pc.is_in(ind.column("period_type"), pa.array(["month", cfg["warn_period"]])),
+        pc.is_in(ind.column("indicator"), pa.array(sorted(wanted))),
+    )
+    values = frame(ind.filter(keep).to_pandas())
+    for col in ("level", "subject", "medins_code", "peer", "period_type", "period", "indicator"):
+        values[col] = values[col].astype(object)
+    return values
 
 
 def _incomplete(values: pd.DataFrame, cfg: dict[str, Any]) -> set[str]:

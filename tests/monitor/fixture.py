@@ -130,3 +130,25 @@ def load(store: Store) -> None:
             }
         ),
     )
+
+
+# psn_no, day in March (negative: February), amount; S1 (P1) 03-01..03-05, S2 (P1) 03-10..03-12.
+OUTPATIENT = [("P1", -27, 80), ("P1", 8, 40), ("P2", -1, 500)]
+
+
+def load_outpatient(store: Store) -> None:
+    """Outpatient visits: 80 three days before S1, 40 between S1 and S2, 500 a month before S3."""
+    days = [datetime(2025, 2, -d, 9) if d < 0 else _t(d) for _, d, _ in OUTPATIENT]
+    store.write(
+        "mz_setl",
+        pa.table(
+            {
+                "setl_id": [f"O{i}" for i in range(len(OUTPATIENT))],
+                "mdtrt_id": [f"OM{i}" for i in range(len(OUTPATIENT))],
+                "psn_no": [p for p, _, _ in OUTPATIENT],
+                "medins_code": ["H1"] * len(OUTPATIENT),
+                "setl_time": days,
+                "medfee_sumamt": [_d(a) for _, _, a in OUTPATIENT],
+            }
+        ),
+    )

@@ -77,3 +77,17 @@ def test_periods_aggregate_the_same_cases(values: dict) -> None:
     for period in ("2025-Q1", "2025"):
         assert math.isclose(values[("H1", period, "cmi")], 4.0 / 3)
         assert values[("H1", period, "cases")] == 4
+
+
+def test_outpatient_spending_around_stays(tmp_path) -> None:
+    cfg = config.load(None)
+    with Store(tmp_path / "op.duckdb") as store:
+        fixture.load(store)
+        fixture.load_outpatient(store)
+        rows = indicator_table(store_inputs(store, cfg), cfg["monitor"]).to_pylist()
+    got = {r["indicator"]: r for r in rows if r["subject"] == "H1" and r["period"] == "2025-03"}
+    # 80 (02-27, before S1) + 40 (03-08, before S2); 500 on 02-01 is a month before S3.
+    pre = got["preadm_outpatient_per_case"]
+    assert (pre["numerator"], pre["denominator"]) == (80 + 40, 4)
+    # 40 on 03-08 is 3 days after S1's discharge.
+    assert got["postdscg_outpatient_per_case"]["numerator"] == 40

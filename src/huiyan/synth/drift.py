@@ -87,8 +87,13 @@ def _write(path: Path, name: str, data: pa.Table) -> None:
         pacsv.write_csv(data, path)
 
 
-def plant_drifts(data_dir: str | Path, labels_dir: str | Path, *, seed: int) -> list[Drift]:
-    """Apply the drifts to the dataset in ``data_dir``; write ``drift.csv`` to ``labels_dir``."""
+def plant_drifts(
+    data_dir: str | Path, labels_dir: str | Path, *, seed: int, min_cases: int = 600
+) -> list[Drift]:
+    """Apply the drifts to the dataset in ``data_dir``; write ``drift.csv`` to ``labels_dir``.
+
+    Drifting institutions are drawn from those with at least ``min_cases`` settlements.
+    """
     folder = Path(data_dir)
     paths = {n: _path(folder, n) for n in TABLES}
     if paths["setl_list"] is None or paths["feedetail"] is None:
@@ -100,7 +105,7 @@ def plant_drifts(data_dir: str | Path, labels_dir: str | Path, *, seed: int) -> 
             con.execute(f"create table {name} as select * from _{name}")
             con.unregister(f"_{name}")
     rng = np.random.default_rng(seed + 7919)
-    drifts = _choose(con, rng)
+    drifts = _choose(con, rng, min_cases)
     for d in drifts:
         globals()[f"_{d.kind}"](con, d, rng)
     for name, p in paths.items():
@@ -116,7 +121,9 @@ def plant_drifts(data_dir: str | Path, labels_dir: str | Path, *, seed: int) -> 
     return drifts
 
 
-def _choose(con: duckdb.DuckDBPyConnection, rng: np.random.Generator) -> list[Drift]:
+def _choose(
+    con: duckdb.DuckDBPyConnection, rng: np.random.Generator, min_cases: int
+) -> list[Drift]:
     """Institutions large enough to be judged (by case count, one kind each), a department
     and a doctor elsewhere, and the decoy."""
     year, last = con.sql(
@@ -127,11 +134,11 @@ def _choose(con: duckdb.DuckDBPyConnection, rng: np.random.Generator) -> list[Dr
     sizes = con.sql(
         "select medins_code, count(*) n from setl_list group by 1 order by n desc, 1"
     ).fetchall()
-    big = [code for code, n in sizes if n >= 600]
+    big = [code for code, n in sizes if n >= min_cases]
     needed = len(INSTITUTION_KINDS) + 3
     if len(big) < needed:
         raise InputError(
-            f"监测漂移需要至少 {needed} 家年病例数≥600的医院 (现有 {len(big)} 家): "
+            f"监测漂移需要至少 {needed} 家病例数≥{min_cases}的医院 (现有 {len(big)} 家): "
             "请增加 --cases 或 --hospitals"
         )
     # The two largest host the department and the doctor (enough cases per quarter to judge);

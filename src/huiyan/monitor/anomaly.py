@@ -67,8 +67,10 @@ def case_cost_warnings(
 ) -> pd.DataFrame:
     """Subjects with an excess of cost-anomalous cases in the warn period (high side only)."""
     a = cfg["case_cost"]
+    if counts.empty:
+        return pd.DataFrame()
     region = counts[counts.level == "institution"].groupby("period")[["n", "k"]].sum()
-    p0 = counts.period.map(region.k / region.n)
+    p0 = counts.period.map(region.k / region.n).astype(float)
     c = counts.assign(p0=p0, share=counts.k / counts.n)
     c = c[
         (c.n >= c.level.map(min_cases).astype(float))

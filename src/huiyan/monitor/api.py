@@ -76,7 +76,8 @@ def monitor_store(store: Store, config: dict[str, dict[str, Any]]) -> MonitorRes
         ]
     finally:
         c.release()
-    all_w = pd.concat([warns, *[e for e in extra if len(e)]], ignore_index=True)
+    found = [w for w in (warns, *extra) if len(w)]
+    all_w = pd.concat(found, ignore_index=True) if found else pd.DataFrame()
     notes = [
         f"监测指标 {ind.num_rows:,} 行, 预警 {len(all_w):,} 条",
         "确认扣减金额取自人工复核结果"
@@ -127,9 +128,10 @@ def _shared(cfg: dict[str, Any]) -> dict[str, Any]:
 
 def _deviation_warnings(c: ir.Table, values: pd.DataFrame, cfg: dict[str, Any]) -> pd.DataFrame:
     parts = [peer_warnings(values, cfg), history_warnings(values, cfg)]
-    w = pd.concat([p for p in parts if len(p)], ignore_index=True)
-    if w.empty:
-        return w
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return pd.DataFrame()
+    w = pd.concat(parts, ignore_index=True)
     w["evidence"] = _evidence(c, w, cfg)
     return w
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -104,3 +105,88 @@ def _warnings_sheet(wb, store, head, num, wrap) -> None:  # noqa: ANN001
     ws.set_column(1, 1, 24)
     ws.set_column(2, 8, 12)
     ws.set_column(9, 10, 60)
+
+
+_COLORS = ("#2b6cb0", "#c05621", "#2f855a", "#6b46c1", "#b83280", "#718096")
+
+
+def _svg_line(title: str, periods: list[str], lines: dict[str, list[float | None]]) -> str:
+    """A small self-contained SVG line chart (no script), one polyline per series."""
+    w, h, left, bottom = 640, 220, 70, 40
+    values = [v for vs in lines.values() for v in vs if v is not None and v == v]
+    if not values or not periods:
+        return ""
+    lo, hi = min(values), max(values)
+    hi = hi if hi > lo else lo + 1.0
+    step = (w - left - 20) / max(1, len(periods) - 1)
+
+    def xy(i: int, v: float) -> str:
+        return f"{left + i * step:.1f},{h - bottom - (v - lo) / (hi - lo) * (h - bottom - 20):.1f}"
+
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h + 20 * len(lines)}" '
+        f'role="img" aria-label="{escape(title)}">',
+        f'<text x="{left}" y="14" font-size="13">{escape(title)}</text>',
+        f'<line x1="{left}" y1="{h - bottom}" x2="{w - 10}" y2="{h - bottom}" stroke="#999"/>',
+        f'<text x="4" y="{h - bottom}" font-size="11">{lo:,.4g}</text>',
+        f'<text x="4" y="26" font-size="11">{hi:,.4g}</text>',
+    ]
+    for i, p in enumerate(periods):
+        if i % max(1, len(periods) // 8) == 0:
+            parts.append(
+                f'<text x="{left + i * step - 18:.1f}" y="{h - bottom + 16}" font-size="10">{p}</text>'
+            )
+    for k, (name, vs) in enumerate(lines.items()):
+        color = _COLORS[k % len(_COLORS)]
+        pts = " ".join(xy(i, v) for i, v in enumerate(vs) if v is not None and v == v)
+        parts.append(f'<polyline fill="none" stroke="{color}" stroke-width="2" points="{pts}"/>')
+        parts.append(
+            f'<text x="{left}" y="{h + 14 * (k + 1)}" font-size="11" fill="{color}">'
+            f"■ {escape(name)}</text>"
+        )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def monitor_html(store: Store, *, institutions: int = 4, warnings: int = 30) -> str:
+    """The monitoring section of the HTML report: the effect series as SVG charts (region and
+    the institutions with most cases) and the most severe warnings. Empty without results."""
+    if not store.has("indicator") or not store.count("indicator"):
+        return ""
+    s = series(store.read("indicator").to_pandas())
+    if s.empty:
+        return ""
+    periods = sorted(s.period.unique())
+    top = store.con.sql(
+        "select subject from indicator where level = 'institution' and period_type = 'month' "
+        "and indicator = 'cases' group by 1 order by sum(value) desc, 1 limit ?",
+        params=[institutions],
+    ).fetchall()
+    scopes = [REGION] + [r[0] for r in top]
+    html = ["<h2>监测预警 · 效果评估</h2>"]
+    for name, label in SERIES.items():
+        d = s[s.indicator == name].pivot_table(index="period", columns="scope", values="value")
+        lines = {
+            sc: [float(d[sc][p]) if sc in d and p in d.index else None for p in periods]
+            for sc in scopes
+        }
+        html.append(_svg_line(f"{label} 月度趋势", periods, lines))
+    if store.has("warning"):
+        rows = store.con.sql(
+            "select level, subject, period, severity, message, evidence from warning order by "
+            "case severity when 'high' then 0 when 'medium' then 1 else 2 end, deviation desc "
+            "limit ?",
+            params=[warnings],
+        ).fetchall()
+        total = store.count("warning")
+        html.append(f"<h2>预警清单 (共 {total} 条, 显示前 {len(rows)} 条)</h2><table>")
+        html.append(
+            "<tr><th>层级</th><th>对象</th><th>期间</th><th>等级</th><th>说明</th><th>证据</th></tr>"
+        )
+        for r in rows:
+            cells = [_LEVEL.get(r[0], r[0]), r[1], r[2], _SEVERITY.get(r[3], r[3]), r[4], r[5]]
+            html.append(
+                "<tr>" + "".join(f"<td>{escape(str(c or ''))}</td>" for c in cells) + "</tr>"
+            )
+        html.append("</table>")
+    return "\n".join(h for h in html if h)

@@ -91,3 +91,22 @@ def test_outpatient_spending_around_stays(tmp_path) -> None:
     assert (pre["numerator"], pre["denominator"]) == (80 + 40, 4)
     # 40 on 03-08 is 3 days after S1's discharge.
     assert got["postdscg_outpatient_per_case"]["numerator"] == 40
+
+
+def test_confirmed_amounts_come_from_review_decisions_when_given(tmp_path) -> None:
+    import pyarrow as pa
+
+    from huiyan.monitor.cases import case_base, confirmed_amounts
+
+    cfg = config.load(None)
+    decided = pa.table(
+        {"setl_id": ["S3"], "vola_amt": [pa.scalar(120, pa.decimal128(16, 2)).as_py()]}
+    )
+    with Store(tmp_path / "rv.duckdb") as store:
+        fixture.load(store)
+        inp = store_inputs(store, cfg, decided)
+        assert confirmed_amounts(inp)[1] == "review"
+        got = case_base(inp, cfg["monitor"]).select("setl_id", "confirmed_amt").to_pyarrow()
+    assert dict(zip(*got.to_pydict().values(), strict=True)) == {
+        "S1": 0.0, "S2": 0.0, "S3": 120.0, "S4": 0.0,
+    }  # fmt: skip

@@ -26,6 +26,10 @@ def monitor(
     report: Annotated[
         Path | None, typer.Option(help="监测预警Excel报告 (monitoring workbook .xlsx)")
     ] = None,
+    state: Annotated[
+        str | None,
+        typer.Option(help="复核工作库 URL/文件: 确认扣减金额取终审结果 (review workflow database)"),
+    ] = None,
 ) -> None:
     """监测预警: 机构/科室/医师指标, 偏离预警, 异常模型, 效果评估 (monitoring and warnings)."""
     from rich.table import Table
@@ -42,7 +46,9 @@ def monitor(
         with Store(db) as store:
             if not store.has("setl_list") or not store.count("setl_list"):
                 raise InputError(f"{db}: 没有结算数据, 请先运行 huiyan run")
-            result = step.run(RunContext(store=store, config=kb_config.load(config)))
+            decided = _decided(state) if state else None
+            ctx = RunContext(store=store, config=kb_config.load(config))
+            result = step.run(ctx, decided=decided)
             for name, n in result.rows.items():
                 console.print(f"{name}: {n:,} 行")
             for note in result.notes:
@@ -62,3 +68,14 @@ def monitor(
 
                 write_workbook(store, report)
                 console.print(f"监测预警报告: {report}")
+
+
+def _decided(state: str):  # noqa: ANN202 (pyarrow imported lazily)
+    """The review workflow's final deductions, when the review package is installed."""
+    from huiyan.errors import InputError
+
+    try:
+        from huiyan.review.settle import decided_table
+    except ImportError:
+        raise InputError("未安装复核工作流 (huiyan.review), 无法读取 --state") from None
+    return decided_table(state)

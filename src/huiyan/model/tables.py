@@ -575,6 +575,7 @@ INPUT_TABLES: tuple[Table, ...] = (
     FEEDETAIL,
     MEDRCD,
     HILIST,
+    *OUTPATIENT_TABLES,  # optional: cost shifting in monitoring
 )
 KNOWLEDGE_TABLES: tuple[Table, ...] = (
     DX_EVIDENCE,
@@ -610,7 +611,6 @@ TABLES: dict[str, Table] = {
     + PAYMENT_TABLES
     + AUDIT_TABLES
     + MONITOR_TABLES
-    + OUTPATIENT_TABLES
 }
 
 

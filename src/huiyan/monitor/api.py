@@ -47,10 +47,13 @@ def indicator_table(inp: MonitorInputs, cfg: dict[str, Any]) -> pa.Table:
         c.release()
 
 
-def monitor_store(store: Store, config: dict[str, dict[str, Any]]) -> MonitorResult:
-    """Compute everything the monitor step writes (nothing is written here)."""
+def monitor_store(
+    store: Store, config: dict[str, dict[str, Any]], decided: pa.Table | None = None
+) -> MonitorResult:
+    """Compute everything the monitor step writes (nothing is written here). ``decided``: the
+    review workflow's final deductions (setl_id, vola_amt), read as confirmed amounts."""
     cfg = config["monitor"]
-    inp = store_inputs(store, config)
+    inp = store_inputs(store, config, decided)
     _, confirmed_source = confirmed_amounts(inp)
     c = case_base(inp, cfg).cache()
     try:

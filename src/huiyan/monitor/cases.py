@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import ibis
+import pyarrow as pa
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
 DRUG_TYPES = ("09", "10", "11")  # 西药费, 中药饮片费, 中成药费 (med_chrgitm_type)
 CONSUMABLE_TYPES = ("08",)  # 卫生材料费
 STORE_TABLES = ("setl_list", "medins", "drg_result", "payment", "feedetail", "finding")
-OPTIONAL_TABLES = ("review", "mz_setl")
+OPTIONAL_TABLES = ("mz_setl",)
 
 
 @dataclass
@@ -40,14 +41,22 @@ class MonitorInputs:
     mz_setl: ir.Table | None = None
 
 
-def store_inputs(store: Store, config: dict[str, dict[str, Any]]) -> MonitorInputs:
-    """Bind the stored tables; the review table is used when the review workflow wrote one."""
+def store_inputs(
+    store: Store, config: dict[str, dict[str, Any]], decided: pa.Table | None = None
+) -> MonitorInputs:
+    """Bind the stored tables. ``decided``: the review workflow's final deductions
+    (``setl_id, vola_amt``), when the caller has them."""
     tables = {name: store.ibis_table(name) for name in STORE_TABLES}
     optional = {
         name: store.ibis.table(name) if store.has(name) and store.count(name) else None
         for name in OPTIONAL_TABLES
     }
-    return MonitorInputs(**tables, **optional, payment_scheme=config["grouping"]["payment_scheme"])
+    review = None
+    if decided is not None:
+        review = ibis.memtable(decided.select(["setl_id", "vola_amt"]))
+    return MonitorInputs(
+        **tables, **optional, review=review, payment_scheme=config["grouping"]["payment_scheme"]
+    )
 
 
 def _f(cond: ir.BooleanValue) -> ir.IntegerValue:
@@ -61,14 +70,13 @@ def _money(col: ir.Value) -> ir.FloatingValue:
 def confirmed_amounts(inp: MonitorInputs) -> tuple[ir.Table, str]:
     """Per settlement: the amount confirmed as a violation, and where it was read from.
 
-    With a ``review`` table (the review workflow), the decided amount of each finding; without
-    one, the findings marked 明确违规 (sev_deg 1) stand for confirmed.
+    With the review workflow's final decisions (``setl_id, vola_amt``: confirmed and partially
+    confirmed amounts), those; without them, the findings marked 明确违规 (sev_deg 1).
     """
     f = inp.finding
-    if inp.review is not None and {"jr_id", "confirmed_amt"} <= set(inp.review.columns):
+    if inp.review is not None:
         r = inp.review
-        joined = f.inner_join(r.select("jr_id", "confirmed_amt"), "jr_id")
-        per = joined.group_by("setl_id").aggregate(confirmed_amt=_money(joined.confirmed_amt).sum())
+        per = r.group_by("setl_id").aggregate(confirmed_amt=_money(r.vola_amt).sum())
         return per, "review"
     per = f.group_by("setl_id").aggregate(
         confirmed_amt=ibis.ifelse(f.sev_deg == "1", _money(f.vola_amt), 0.0).sum()

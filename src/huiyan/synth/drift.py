@@ -180,7 +180,7 @@ def _pick(con: duckdb.DuckDBPyConnection, d: Drift, share: float, rng, where: st
             params=[d.subject, d.start],
         ).fetchall()
     ]
-    k = int(round(len(ids) * share))
+    k = max(1, int(round(len(ids) * share))) if ids else 0
     chosen = sorted(rng.choice(ids, k, replace=False).tolist()) if k else []
     con.execute(
         "create or replace temp table pick as select unnest(?::varchar[]) setl_id", [chosen]
@@ -339,7 +339,7 @@ def _low_risk_death(con, d: Drift, rng) -> None:
         "setl_id in (select setl_id from diseinfo where maindiag_flag = '1' and diag_code in ("
         "select di.diag_code from diseinfo di join setl_list s using (setl_id) "
         "where di.maindiag_flag = '1' group by 1 "
-        "having count(*) >= 20 and sum(case when s.dscg_way = '5' then 1 else 0 end) = 0))"
+        "having count(*) >= 10 and sum(case when s.dscg_way = '5' then 1 else 0 end) = 0))"
     )
     _pick(con, d, 0.05, rng, f"dscg_way = '1' and {safe}")
     con.execute("update setl_list set dscg_way = '5' where setl_id in (select setl_id from pick)")

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from collections import Counter
 
+import pyarrow as pa
+
 from huiyan.monitor.api import monitor_store
 from huiyan.pipeline.context import RunContext, StepReport
 
 
-def run(ctx: RunContext) -> StepReport:
-    result = monitor_store(ctx.store, ctx.config)
+def run(ctx: RunContext, *, decided: pa.Table | None = None) -> StepReport:
+    """``decided``: the review workflow's final deductions (confirmed amounts), if known."""
+    result = monitor_store(ctx.store, ctx.config, decided)
     n_ind = ctx.store.write("indicator", result.indicators, mode="replace")
     n_warn = ctx.store.write("warning", result.warnings, mode="replace")
     sev = Counter(result.warnings.column("severity").to_pylist())

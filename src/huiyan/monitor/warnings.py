@@ -78,8 +78,10 @@ def _finish(
     diff = v.sign * (v.value - ref)
     worth = (diff > 0) & (diff >= abs_) & (diff >= rel * ref.abs())
     z = z.fillna(0.0)
+    # An indicator may lower its own bar (z_medium), e.g. deaths in low-risk groups.
+    z_med = v.indicator.map(lambda i: ind_cfg[i].get("z_medium", cfg[method]["z_medium"]))
     sev = np.where(
-        z >= cfg[method]["z_high"], "high", np.where(z >= cfg[method]["z_medium"], "medium", "")
+        z >= cfg[method]["z_high"], "high", np.where(z >= z_med.astype(float), "medium", "")
     )
     keep = worth & (sev != "")
     v, z, ref, what, sev = v[keep], z[keep], ref[keep], what[keep], sev[keep]
@@ -167,9 +169,30 @@ def history_warnings(v: pd.DataFrame, cfg: dict[str, Any]) -> pd.DataFrame:
     se = (sd_case / np.sqrt(q.n.astype(float))).where((q.months >= 4) & (sd_case > 0))
     z_mean = q.sign * (q.value - q.ref) / se
     z_rate = q.sign * _binom(q.value, q.ref, q.den)
-    z = z_rate.where(q.is_rate, z_mean)
+    z = _overdispersion_adjusted(z_rate.where(q.is_rate, z_mean), q)
     what = "既往" + q.base_n.astype(int).astype(str) + "期"
     return _finish(q, z, q.ref, cfg, "history", what)
+
+
+def _overdispersion_adjusted(z: pd.Series, q: pd.DataFrame) -> pd.Series:
+    """Divide z by √φ, φ the multiplicative overdispersion of each level and indicator.
+
+    Real subjects vary more from period to period than sampling alone explains (case-mix
+    drift, seasonality); as in overdispersed funnel plots (Spiegelhalter 2005), φ is the mean of
+    the squared z-scores winsorised at the 10th/90th percentiles, over all subjects judged, and
+    applies only when above 1.
+    """
+    out = z.copy()
+    for _, idx in q.groupby(["level", "indicator"]).groups.items():
+        zi = z.loc[idx].dropna()
+        zi = zi[np.isfinite(zi)]
+        if len(zi) < 10:
+            continue
+        lo, hi = zi.quantile(0.1), zi.quantile(0.9)
+        phi = float((zi.clip(lo, hi) ** 2).mean())
+        if phi > 1:
+            out.loc[idx] = z.loc[idx] / np.sqrt(phi)
+    return out
 
 
 def _first_month(period: str, ptype: str) -> str:

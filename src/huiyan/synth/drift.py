@@ -341,7 +341,7 @@ def _low_risk_death(con, d: Drift, rng) -> None:
         "where di.maindiag_flag = '1' group by 1 "
         "having count(*) >= 10 and sum(case when s.dscg_way = '5' then 1 else 0 end) = 0))"
     )
-    _pick(con, d, 0.05, rng, f"dscg_way = '1' and {safe}")
+    _pick(con, d, 0.1, rng, f"dscg_way = '1' and {safe}")
     con.execute("update setl_list set dscg_way = '5' where setl_id in (select setl_id from pick)")
 
 

@@ -41,6 +41,7 @@ def _root(
 
 for module in (run, synth, ingest, kb, export, group, qc, price, audit):
     module.register(app)
+__import__("huiyan.cli.monitor", fromlist=["register"]).register(app)  # monitor
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -31,6 +31,9 @@ def register(app: typer.Typer) -> None:
         defect_rate: float = typer.Option(
             0.0, "--defect-rate", help="植入结算清单数据缺陷的病例比例（标签写入 qc_defects.csv）"
         ),
+        drift: bool = typer.Option(
+            False, "--drift", help="下半年植入监测漂移与对照医院（标签写入 drift.csv）"
+        ),
     ) -> None:
         """生成合成统筹区数据（含已标注的违规病例）。"""
         from huiyan.synth import generate
@@ -60,6 +63,12 @@ def register(app: typer.Typer) -> None:
         console.print(
             f"违规标签 {sum(report.labels_by_class.values()):,} 条 → {report.labels_path}"
         )
+        if drift:
+            from huiyan.synth.drift import plant_drifts
+
+            with user_errors():
+                drifts = plant_drifts(out_dir, report.labels_path.parent, seed=seed)
+            console.print(f"监测漂移 {len(drifts)} 处 → {report.labels_path.parent / 'drift.csv'}")
         if report.defects_path is not None:
             console.print(f"数据缺陷 {report.defects:,} 处 → {report.defects_path}")
 

@@ -23,6 +23,7 @@ from huiyan.model.fields import (
     Table,
 )
 from huiyan.model.kb_tables import KB_TABLES
+from huiyan.model.monitor_tables import MONITOR_TABLES, OUTPATIENT_TABLES
 from huiyan.model.payment_tables import PAYMENT_TABLES
 from huiyan.model.qc_tables import QC_TABLES
 
@@ -572,6 +573,14 @@ WARNING = Table(
         F("peer_value", FLOAT, "同级值"),
         F("deviation", FLOAT, "偏离度"),
         F("severity", STR, "预警等级", required=True, enum="warning_severity"),
+        F(
+            "method",
+            STR,
+            "预警方法",
+            doc="peer (同级偏离), history (自身历史) or anomaly (异常模型)",
+        ),
+        F("message", STR, "预警说明", required=True, doc="Chinese, with the numbers"),
+        F("evidence", STR, "证据", doc="the groups and cases that drive the deviation"),
     ),
 )
 
@@ -584,6 +593,7 @@ INPUT_TABLES: tuple[Table, ...] = (
     FEEDETAIL,
     MEDRCD,
     HILIST,
+    *OUTPATIENT_TABLES,  # optional: cost shifting in monitoring
 )
 KNOWLEDGE_TABLES: tuple[Table, ...] = (
     DX_EVIDENCE,
@@ -618,6 +628,7 @@ TABLES: dict[str, Table] = {
     + QC_TABLES
     + PAYMENT_TABLES
     + AUDIT_TABLES
+    + MONITOR_TABLES
 }
 
 

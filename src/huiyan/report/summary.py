@@ -192,6 +192,10 @@ def write_summary_html(store: Store, path: Path, *, labels: Path | None = None) 
 
     env = Environment(loader=PackageLoader("huiyan.report"), autoescape=select_autoescape())
     env.filters["fmt"] = fmt
-    html = env.get_template("summary.html.j2").render(summary=build_summary(store, labels=labels))
+    from huiyan.report.monitor_workbook import monitor_html
+
+    html = env.get_template("summary.html.j2").render(
+        summary=build_summary(store, labels=labels), monitor=monitor_html(store)
+    )
     path.write_text(html, encoding="utf-8")
     return path

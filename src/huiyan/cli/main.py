@@ -6,7 +6,21 @@ from typing import Annotated
 
 import typer
 
-from huiyan.cli import audit, export, group, ingest, kb, price, qc, run, synth
+from huiyan.cli import (
+    audit,
+    auditlog,
+    backtest,
+    export,
+    group,
+    ingest,
+    kb,
+    price,
+    qc,
+    run,
+    serve,
+    synth,
+    users,
+)
 from huiyan.cli.errors import HuiyanGroup
 
 app = typer.Typer(
@@ -42,6 +56,8 @@ def _root(
 for module in (run, synth, ingest, kb, export, group, qc, price, audit):
     module.register(app)
 __import__("huiyan.cli.monitor", fromlist=["register"]).register(app)  # monitor
+for module in (serve, users, auditlog, backtest):  # the review service (issue 15)
+    module.register(app)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -160,10 +160,14 @@ def settle(
         Path | None, typer.Option(help="新技术除外支付 CSV (setl_id,amount)")
     ] = None,
     deductions: Annotated[Path | None, typer.Option(help="已确认扣减 CSV (setl_id,amount)")] = None,
+    state: Annotated[
+        str | None, typer.Option(help="复核工作库: 只扣减终审确认的金额 (review workflow database)")
+    ] = None,
 ) -> None:
     """月预结算 / 年终清算, 基金池对账到分 (monthly pre-settlement or year-end clearing)."""
 
     from huiyan.kb import config as kb_config
+    from huiyan.review.settle import decided_table
     from huiyan.settlement.ledger import yuan
     from huiyan.settlement.run import settle as run_settle
 
@@ -189,6 +193,7 @@ def settle(
             special_review=special_review,
             new_tech=new_tech,
             deductions=deductions,
+            decided=decided_table(state) if state else None,
         )
     # Columns that are zero for every hospital (no deductions yet, no redistribution in a
     # monthly run) are left out: the figures that matter keep their room at 80 columns.

@@ -84,7 +84,7 @@ def _cases(
     config: dict[str, dict[str, Any]],
     year: int,
     month: int | None,
-    decided: set[str] | None = None,
+    decided: pa.Table | None = None,
 ) -> pa.Table:
     method = config["payment"]["method"]
     scheme = config["grouping"]["payment_scheme"]
@@ -127,14 +127,12 @@ def _cases(
         .to_pyarrow()
     )
     fen: dict[str, int] = {}
-    if store.has(FINDING.name):
+    if decided is not None:
+        # The review workflow's final decisions replace the automatic 明确违规 deductions.
+        fen = net_deductions(decided)
+    elif store.has(FINDING.name):
         f = store.ibis_table(FINDING.name)
-        if decided is None:
-            f = f.filter(f.sev_deg == "1")
-        else:
-            # The review workflow decided these findings (jr_id): only they are deducted.
-            f = f.filter(f.jr_id.isin(sorted(decided)))
-        f = f.select("setl_id", "vola_amt", "detail")
+        f = f.filter(f.sev_deg == "1").select("setl_id", "vola_amt", "detail")
         fen = net_deductions(f.to_pyarrow())
     deduction = [yuan(fen.get(sid, 0)) for sid in cases.column("setl_id").to_pylist()]
     return cases.append_column("deduction", pa.array(deduction, pa.decimal128(16, 2)))
@@ -171,13 +169,14 @@ def settle(
     special_review: str | Path | None = None,
     new_tech: str | Path | None = None,
     deductions: str | Path | None = None,
-    decided: set[str] | None = None,
+    decided: pa.Table | None = None,
 ) -> Ledger:
     """Compute and store one settlement run (replacing an earlier run of the same period).
 
-    Violation findings deducted: those of severity 1, or — when the review workflow passes
-    ``decided`` (finding ``jr_id``s) — exactly the decided ones. Year-end clearing fits the
-    rate / point value to ``settlement.fund_budget`` (``budget.close_year``).
+    ``decided`` (``setl_id, vola_amt, detail``: the review workflow's final decisions, see
+    ``huiyan.review.settle``) replaces the store's 明确违规 findings as the violation deductions.
+    Year-end clearing fits the rate / point value to ``settlement.fund_budget``
+    (``budget.close_year``).
     """
     m = _PERIOD.match(period)
     if not m:

@@ -63,6 +63,10 @@ def test_finding_page_highlights_its_evidence_lines(make_client, region_facts, w
         r'<tr class="hit">\s*<td class="text">[^<]*</td>\s*<td class="text">([^<]+)</td>', text
     )
     assert hits and set(hits) <= set(detail.split("|"))
+    x = make_client().get(f"/findings/{jr}", params={"xlsx": "evidence"})
+    rows = list(openpyxl.load_workbook(io.BytesIO(x.content)).active.iter_rows(values_only=True))
+    assert rows[0][1] == "流水号"
+    assert {r[1] for r in rows[1:]} == set(detail.split("|"))
 
 
 def test_hospital_user_sees_only_its_own_institution(make_client, region_facts) -> None:

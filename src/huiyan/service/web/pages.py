@@ -76,7 +76,7 @@ def _trend(months: list[str], series: list[tuple[str, list[Any], str, int]]) -> 
         "xAxis": {"type": "category", "data": months},
         "yAxis": [{"type": "value"}] + ([{"type": "value", "scale": True}] if two_axes else []),
         "series": [
-            {"name": n, "type": "line", "data": d, "color": c, "yAxisIndex": axis, "smooth": True}
+            {"name": n, "type": "line", "data": d, "color": c, "yAxisIndex": axis, "smooth": False}
             for n, d, c, axis in series
         ],
     }
@@ -281,19 +281,25 @@ def institution(reader: Reader, viewer: Viewer, code: str) -> Page | None:
         return None
     me = rows[0]
     months = reader.get(Q.monthly, code)
-    groups = reader.get(Q.institution_groups, code)
+    groups = reader.get(Q.institution_groups, code, 5000)
     classes = _class_rows(reader.get(Q.findings_by_class, code))
     qc = [{**r, "name": _lbl("qc_indicator", r["indicator"])} for r in reader.get(Q.qc_rates, code)]
     warns = reader.get(Q.warnings, code)
     page = Page("institution.html.j2", me["medins_name"], "institutions", ctx={"me": me, "qc": qc})
+    region = reader.get(Q.totals, None)
     page.charts["peers"] = _bar(
         ["CMI", "费用消耗指数", "时间消耗指数"],
         [
             ("本院", [_f(me["cmi"]), _f(me["cost_index"]), _f(me["time_index"])], BLUE),
             (
-                f"同级({me['lv_name']})",
+                f"同级({me['lv_name']}, {me['peer_n']}家)",
                 [_f(me["peer_cmi"]), _f(me["peer_cost_index"]), _f(me["peer_time_index"])],
                 GREY,
+            ),
+            (
+                "全区",
+                [_f(region["cmi"]), _f(region["cost_index"]), _f(region["time_index"])],
+                ORANGE,
             ),
         ],
     )
@@ -327,7 +333,7 @@ def institution(reader: Reader, viewer: Viewer, code: str) -> Page | None:
 
 
 def groups(reader: Reader, viewer: Viewer, grp: str = "") -> Page:
-    rows = reader.get(Q.institution_groups, viewer.scope, 2000)
+    rows = reader.get(Q.institution_groups, viewer.scope, 5000)
     if grp:
         rows = [r for r in rows if r["grp"] == grp]
     page = Page("groups.html.j2", "病组", "groups", ctx={"grp": grp})
@@ -456,7 +462,7 @@ def case_page(
             "s": s,
             "medins_name": names.get(s.get("medins_code"), s.get("medins_code")),
             "gend": _lbl("gend", s.get("gend")),
-            "drg": data["drg"],
+            "drg": [{**g, "status_name": _lbl("group_status", g["status"])} for g in data["drg"]],
             "dip": data["dip"],
             "related": sorted(k for k in ev if k.startswith("S")),
         },
@@ -479,7 +485,14 @@ def case_page(
                 Col("maindiag_flag", "主诊断"),
                 Col("adm_cond_type", "入院病情"),
             ),
-            data["diseinfo"],
+            [
+                {
+                    **r,
+                    "maindiag_flag": _lbl("flag", r.get("maindiag_flag")),
+                    "adm_cond_type": _lbl("adm_cond_type", r.get("adm_cond_type")),
+                }
+                for r in data["diseinfo"]
+            ],
         )
     )
     page.tables.append(
@@ -492,7 +505,10 @@ def case_page(
                 Col("main_oprn_flag", "主手术"),
                 Col("oprn_oprt_date", "日期", "date"),
             ),
-            data["oprninfo"],
+            [
+                {**r, "main_oprn_flag": _lbl("flag", r.get("main_oprn_flag"))}
+                for r in data["oprninfo"]
+            ],
         )
     )
     page.tables.append(
@@ -532,19 +548,23 @@ def case_page(
             data["findings"],
         )
     )
+    fee_cols = (
+        Col("day", "日期"),
+        Col("feedetl_sn", "流水号"),
+        Col("med_list_codg", "医保目录编码"),
+        Col("med_list_name", "名称"),
+        Col("cnt", "数量", "num"),
+        Col("pric", "单价", "money"),
+        Col("det_item_fee_sumamt", "金额(元)", "money"),
+    )
+    evidence = [r for r in fees if r["evidence"]]
+    if evidence:
+        page.tables.insert(0, TableData("evidence", "疑点涉及的费用明细", fee_cols, evidence))
     page.tables.append(
         TableData(
             "fees",
             "费用明细 (红色: 疑点涉及的明细)",
-            (
-                Col("day", "日期"),
-                Col("feedetl_sn", "流水号"),
-                Col("med_list_codg", "医保目录编码"),
-                Col("med_list_name", "名称"),
-                Col("cnt", "数量", "num"),
-                Col("pric", "单价", "money"),
-                Col("det_item_fee_sumamt", "金额(元)", "money"),
-            ),
+            fee_cols,
             fees,
             highlight=lambda r: bool(r.get("evidence")),
         )

@@ -43,8 +43,16 @@ class StoreMissing(RuntimeError):
 class Reader:
     """Cached, thread-safe queries over one store file (see module docstring)."""
 
-    def __init__(self, path: str | Path, *, method: str = "DRG", max_entries: int = 1024) -> None:
-        self.path = Path(path)
+    def __init__(
+        self,
+        source: str | Path | Callable[[], Path | None],
+        *,
+        method: str = "DRG",
+        max_entries: int = 1024,
+    ) -> None:
+        # A path, or a callable giving the current snapshot's path (the service publishes
+        # copies of the store; the dashboard follows whichever is current).
+        self._source = source
         self.method = method
         self.max_entries = max_entries
         self._lock = threading.RLock()
@@ -54,10 +62,16 @@ class Reader:
         self._tables: frozenset[str] = frozenset()
 
     # ------------------------------------------------------------------ snapshot
+    @property
+    def path(self) -> Path | None:
+        src = self._source
+        return Path(src) if isinstance(src, str | Path) else src()
+
     def _current(self) -> tuple[Snapshot, duckdb.DuckDBPyConnection]:
-        if not self.path.exists():
-            raise StoreMissing(f"结果库 {self.path} 不存在, 请先运行 huiyan run")
-        snap = Snapshot.of(self.path)
+        path = self.path
+        if path is None or not path.exists():
+            raise StoreMissing("结果库尚未发布, 请先运行 huiyan run")
+        snap = Snapshot.of(path)
         with self._lock:
             if snap != self._snapshot or self._con is None:
                 self._open(snap)

@@ -8,7 +8,7 @@ import re
 import openpyxl
 import pytest
 
-PAGES = ["/", "/institutions", "/groups", "/findings", "/rules", "/settlement"]
+PAGES = ["/", "/institutions", "/groups", "/findings", "/rules", "/settlement", "/warnings"]
 
 
 @pytest.mark.parametrize("path", PAGES)
@@ -113,3 +113,23 @@ def test_static_files_are_served_and_confined(make_client) -> None:
     assert js.status_code == 200 and len(js.content) > 100_000
     assert client.get("/static/vendor/htmx.min.js").status_code == 200
     assert client.get("/static/../reader.py").status_code == 404
+
+
+def test_settlement_notice_is_printable_and_scoped(make_client, web_region, region_facts) -> None:
+    import duckdb
+
+    con = duckdb.connect(str(web_region), read_only=True)
+    rows = dict(
+        con.sql(
+            "select medins_code, paid from settlement where period = '2025-12' and kind = 'monthly'"
+        ).fetchall()
+    )
+    con.close()
+    code, other = sorted(rows)[:2]
+    params = {"period": "2025-12", "kind": "monthly", "medins_code": code}
+    text = make_client().get("/settlement/notice", params=params).text
+    assert "结算通知单" in text and region_facts["names"][code] in text
+    assert f"{float(rows[code]):,.2f}" in text
+    # A hospital asking for another's notice gets its own.
+    own = make_client("hospital", other).get("/settlement/notice", params=params).text
+    assert region_facts["names"][other] in own and region_facts["names"][code] not in own

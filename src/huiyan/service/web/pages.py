@@ -656,13 +656,24 @@ def settlement(reader: Reader, viewer: Viewer, period: str = "", kind: str = "")
             "pool": pool,
         },
     )
-    rows = [{**r, "medins_name": r.get("medins_name") or r["medins_code"]} for r in rows]
+    rows = [
+        {**r, "medins_name": r.get("medins_name") or r["medins_code"], "notice": "打印"}
+        for r in rows
+    ]
     page.tables.append(
         TableData(
             "settlement",
             f"{period} {KIND_NAMES.get(kind, kind)} 机构结算",
             (
                 Col("medins_name", "机构", link=inst_link),
+                Col(
+                    "notice",
+                    "通知单",
+                    link=lambda r: (
+                        f"/settlement/notice?period={quote(period)}&kind={quote(kind)}"
+                        f"&medins_code={quote(r['medins_code'])}"
+                    ),
+                ),
                 Col("cases", "病例数", "int"),
                 Col("standard_amt", "支付标准合计(元)", "money"),
                 Col("actual_cost", "实际医疗费用(元)", "money"),
@@ -686,5 +697,53 @@ def settlement(reader: Reader, viewer: Viewer, period: str = "", kind: str = "")
             ("违规扣减(万元)", [_f((r["deduction"] or 0) / 10_000) for r in rows], RED),
         ],
         links={r["medins_name"]: inst_link(r) for r in rows},
+    )
+    return page
+
+
+# ---------------------------------------------------------------------------- warnings
+def warnings(reader: Reader, viewer: Viewer) -> Page:
+    rows = reader.get(Q.warnings, viewer.scope, 5000)
+    counts = reader.get(Q.warning_counts, viewer.scope)
+    page = Page("warnings.html.j2", "监测预警", "warnings")
+    page.tables.append(warnings_table(rows))
+    indicators = sorted({r["indicator"] for r in counts})
+    by = {(r["indicator"], r["severity"]): r["n"] for r in counts}
+    page.charts["counts"] = _bar(
+        indicators,
+        [
+            (_lbl("warning_severity", sev), [by.get((i, sev), 0) for i in indicators], color)
+            for sev, color in (("high", RED), ("medium", ORANGE), ("low", GREY))
+        ],
+    )
+    return page
+
+
+def notice(reader: Reader, viewer: Viewer, period: str, kind: str, code: str) -> Page | None:
+    """A printable settlement notice (结算通知单) for one institution."""
+    if not viewer.may_see(code):
+        return None
+    data = reader.get(Q.settlement_notice, period, kind, code)
+    if not data:
+        return None
+    row = {**data["row"], "medins_name": data["row"].get("medins_name") or code}
+    page = Page(
+        "notice.html.j2",
+        f"{row['medins_name']} {period} {KIND_NAMES.get(kind, kind)}通知单",
+        "settlement",
+        ctx={"r": row, "kind_name": KIND_NAMES.get(kind, kind), "period": period},
+    )
+    page.tables.append(
+        TableData(
+            "deductions",
+            "违规扣减病例",
+            (
+                Col("setl_id", "结算ID", link=case_link),
+                Col("case_type_name", "病例类型"),
+                Col("fund_due", "基金应付(元)", "money"),
+                Col("deduction", "违规扣减(元)", "money"),
+            ),
+            [{**c, "case_type_name": _lbl("case_type", c["case_type"])} for c in data["cases"]],
+        )
     )
     return page

@@ -317,3 +317,31 @@ def settlement_pool(q: Query, period: str, kind: str) -> dict[str, Any]:
     if not q.has("settlement_pool"):
         return {}
     return q.one("select * from s.settlement_pool where period = ? and kind = ?", [period, kind])
+
+
+def warning_counts(q: Query, scope: str | None) -> Rows:
+    """Warnings by indicator and severity (for the chart of the warnings page)."""
+    if not q.has("warning"):
+        return []
+    w, p = _scope(scope, "subject")
+    return q.rows(
+        f"""select indicator, severity, count(*) as n from s.warning where true {w}
+            group by all order by indicator, severity""",
+        p,
+    )
+
+
+def settlement_notice(q: Query, period: str, kind: str, medins_code: str) -> dict[str, Any]:
+    """One institution's settlement row and its deducted cases (for the printable notice)."""
+    rows = settlement(q, period, kind, medins_code)
+    if not rows:
+        return {}
+    cases: Rows = []
+    if q.has("settlement_case"):
+        cases = q.rows(
+            """select setl_id, case_type, fund_due, deduction from s.settlement_case
+               where period = ? and kind = ? and medins_code = ? and deduction > 0
+               order by deduction desc, setl_id""",
+            [period, kind, medins_code],
+        )
+    return {"row": rows[0], "cases": cases}

@@ -94,6 +94,10 @@ class Reader:
         self._con, self._snapshot = con, snap
         self._cache.clear()
 
+    def warm(self) -> None:
+        """Open the current snapshot and build its aggregates now (e.g. right after publishing)."""
+        self._current()
+
     @property
     def snapshot(self) -> Snapshot:
         return self._current()[0]

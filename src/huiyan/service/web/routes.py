@@ -43,6 +43,7 @@ NAV = (
     ("findings", "疑点", "/findings"),
     ("rules", "规则", "/rules"),
     ("settlement", "结算", "/settlement"),
+    ("warnings", "预警", "/warnings"),
 )
 
 
@@ -157,6 +158,24 @@ def settlement(
     request: Request, viewer: ViewerDep, reader: ReaderDep, period: str = "", kind: str = ""
 ) -> Response:
     return render(request, viewer, _guard(pages.settlement)(reader, viewer, period, kind))
+
+
+@router.get("/settlement/notice", response_class=HTMLResponse, name="web_notice")
+def notice(
+    request: Request,
+    viewer: ViewerDep,
+    reader: ReaderDep,
+    period: str = "",
+    kind: str = "monthly",
+    medins_code: str = "",
+) -> Response:
+    code = viewer.scope or medins_code
+    return render(request, viewer, _guard(pages.notice)(reader, viewer, period, kind, code))
+
+
+@router.get("/warnings", response_class=HTMLResponse, name="web_warnings")
+def warnings(request: Request, viewer: ViewerDep, reader: ReaderDep) -> Response:
+    return render(request, viewer, _guard(pages.warnings)(reader, viewer))
 
 
 @router.get("/static/{name:path}", name="web_static")

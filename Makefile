@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: setup demo test test-spark test-slow lint bench lock
+.PHONY: setup demo test test-spark test-slow test-wheel lint bench lock
 
 $(VENV)/.installed: requirements.lock pyproject.toml
 	command -v uv >/dev/null 2>&1 || $(PYTHON) -m pip install -q uv
@@ -31,6 +31,10 @@ test-spark: setup
 # End-to-end detection quality on generated regions (a few minutes).
 test-slow: setup
 	$(VENV)/bin/python -m pytest -q -m slow
+
+# The wheel installed into a fresh venv, run from outside the checkout (about a minute).
+test-wheel: setup
+	$(VENV)/bin/python -m pytest -q -m wheel tests/install
 
 lint: setup
 	$(VENV)/bin/ruff check --fix . && $(VENV)/bin/ruff format .

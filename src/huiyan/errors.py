@@ -13,3 +13,7 @@ class InputError(HuiyanError):
 
 class ConfigurationError(HuiyanError):
     """A configuration or knowledge file that is wrong."""
+
+
+class StorageError(HuiyanError):
+    """The store cannot be opened or written: in use by another process, disk full, no access."""

@@ -1,4 +1,4 @@
-"""Reference cases of every scheme (read from ../shared/reference, never copied)."""
+"""Reference cases of every scheme (tests/data/reference: verbatim copies, source stated)."""
 
 from __future__ import annotations
 

@@ -74,6 +74,8 @@ class RuleInputs:
     scheme: str
     # Parameters of every enabled rule, for rules defined as the complement of another.
     rule_params: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Library-wide settings of the audit configuration (e.g. ``procedure_evidence``).
+    settings: dict[str, Any] = field(default_factory=dict)
     cached: list[ir.Table] = field(default_factory=list)
     # How a derived input is kept on the backend (``Source.keep``) and those kept so far.
     keep: Callable[[ir.Table], ir.Table] = field(default=lambda t: t, repr=False)
@@ -274,6 +276,11 @@ def bind(source: Source, config: dict[str, dict[str, Any]]) -> RuleInputs:
             rule_id: dict(entry.get("params") or {})
             for rule_id, entry in config.get("audit", {}).get("rules", {}).items()
             if entry.get("enabled", True)
+        },
+        settings={
+            key: value
+            for key, value in config.get("audit", {}).items()
+            if key not in ("rules", "text_limit")
         },
         cached=source.cached,
         keep=source.keep,

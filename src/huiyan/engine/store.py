@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import re
+import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import duckdb
 import pyarrow as pa
 
+from huiyan.errors import StorageError
 from huiyan.model import Table, table
 
 if TYPE_CHECKING:
@@ -45,9 +48,17 @@ class Store:
     and writes what they return with ``write``.
     """
 
-    def __init__(self, path: str | Path = DEFAULT_DB, *, read_only: bool = False) -> None:
+    def __init__(
+        self, path: str | Path = DEFAULT_DB, *, read_only: bool = False, wait: float = 0.0
+    ) -> None:
+        """Open (or create) the store at ``path``.
+
+        A store held by another process raises ``StorageError`` naming that process, after
+        retrying for ``wait`` seconds; so do a full disk and a file that cannot be accessed.
+        """
         self.path = Path(path)
-        self.con = duckdb.connect(str(self.path), read_only=read_only)
+        self.con = _connect(self.path, read_only=read_only, wait=wait)
+        self._depth = 0
         # DuckDB's own text progress bar would interleave with the CLI's Rich bars (and fill
         # logs when output is redirected); steps report progress themselves.
         self.con.execute("SET enable_progress_bar = false")
@@ -147,10 +158,72 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
+        """All writes inside are one transaction: committed together or not at all.
+
+        Nested uses join the outermost transaction (DuckDB has no savepoints), so a pipeline
+        step, an ingested file and the bookkeeping rows written with them commit as one; a
+        process killed inside leaves the store as it was before. A full disk or a lost file
+        at commit raises ``StorageError``.
+        """
+        if self._depth:
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+            return
         self.con.execute("BEGIN TRANSACTION")
+        self._depth = 1
         try:
             yield
         except BaseException:
-            self.con.execute("ROLLBACK")
+            self._depth = 0
+            # The failure may have ended the transaction already.
+            with suppress(duckdb.Error):
+                self.con.execute("ROLLBACK")
             raise
-        self.con.execute("COMMIT")
+        self._depth = 0
+        try:
+            self.con.execute("COMMIT")
+        except duckdb.Error as exc:
+            raise storage_error(self.path, exc) from exc
+
+    @property
+    def in_transaction(self) -> bool:
+        return self._depth > 0
+
+
+_LOCK_HOLDER = re.compile(r"Conflicting lock is held in (.*?) \(PID (\d+)\)")
+
+
+def storage_error(path: Path, exc: BaseException) -> StorageError | BaseException:
+    """The user-facing error for a DuckDB failure on the store file, or ``exc`` itself."""
+    msg = str(exc)
+    if m := _LOCK_HOLDER.search(msg):
+        return StorageError(
+            f"{path}: 数据库正被另一进程使用 (PID {m.group(2)}: {m.group(1)}),请等待其结束"
+            f" / store in use by process {m.group(2)} ({m.group(1)}); wait for it to finish"
+        )
+    if "No space left" in msg or "disk is full" in msg.lower():
+        return StorageError(f"{path}: 磁盘空间已满 / disk full, the store was not changed")
+    if "Permission denied" in msg or "Read-only file system" in msg:
+        return StorageError(f"{path}: 无权限读写数据库文件 / permission denied")
+    if isinstance(exc, duckdb.IOException):
+        return StorageError(f"{path}: 数据库文件读写失败 / store I/O error: {msg.splitlines()[0]}")
+    return exc
+
+
+def _connect(path: Path, *, read_only: bool, wait: float) -> duckdb.DuckDBPyConnection:
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only)
+        except duckdb.Error as exc:
+            err = storage_error(path, exc)
+            locked = _LOCK_HOLDER.search(str(exc)) is not None
+            if locked and time.monotonic() < deadline:
+                time.sleep(0.5)
+                continue
+            if err is exc:
+                raise
+            raise err from exc

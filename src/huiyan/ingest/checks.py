@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import duckdb
 import pyarrow as pa
@@ -118,14 +119,20 @@ def _convert(f: Field, v: str) -> str:
         alts = ", ".join(f"CAST(try_strptime({v}, {lit(fmt)}) AS DATE)" for fmt in _DATE_FORMATS)
         return f"coalesce(TRY_CAST({v} AS DATE), CAST(TRY_CAST({v} AS TIMESTAMP) AS DATE), {alts})"
     if kind in ("int32", "int64"):
-        # Spreadsheets write integers as 12.0; accept a whole number in any notation.
+        # Plain digits cast exactly; spreadsheets write integers as 12.0 or 1e3, accepted when
+        # whole. DuckDB's own cast would also take 0x1A, 0b11, 1_000 and round 12.5 to 13:
+        # the character tests (ltrim with a set: '' when every character is in it) keep
+        # those out at the cost of a byte loop.
         d = f"TRY_CAST({v} AS DOUBLE)"
         return (
-            f"coalesce(TRY_CAST({v} AS {duck_type(f)}), "
-            f"CASE WHEN {d} = round({d}) THEN TRY_CAST({d} AS {duck_type(f)}) END)"
+            f"CASE WHEN ltrim({v}, '0123456789+- ') = '' THEN TRY_CAST({v} AS {duck_type(f)}) "
+            f"WHEN ltrim({v}, '0123456789+-.eE ') = '' AND {d} = round({d}) "
+            f"THEN TRY_CAST({d} AS {duck_type(f)}) END"
         )
     if kind in _TYPE_LABEL:
-        return f"TRY_CAST({v} AS {duck_type(f)})"
+        # 1_000 is a DuckDB literal, not a number of a file; NaN and inf are checked as
+        # implausible (``_plausible``), as they convert to DOUBLE.
+        return f"CASE WHEN NOT contains({v}, '_') THEN TRY_CAST({v} AS {duck_type(f)}) END"
     raise TypeError(f"field {f.name}: no ingest conversion for {f.type}")
 
 
@@ -141,7 +148,39 @@ def _typed_ref(name: str) -> str:
     return f"s.{q('__t_' + name)}"
 
 
-def error_cases(t: Table, columns: list[str], *, damaged: bool) -> list[str]:
+def _plausible(t: Table, f: Field, value: str, limits: dict[str, Any]) -> tuple[str, str] | None:
+    """(condition, range text) under which the typed ``value`` of ``f`` is implausible.
+
+    ``limits`` is the ``ingest`` configuration section (``kb/data/config/ingest.yaml``).
+    """
+    kind = str(f.type)
+    if f.type in (pa.date32(), pa.timestamp("s")):
+        dates = limits.get("dates") or {}
+        if t.name not in dates.get("tables", []):
+            return None
+        own = (dates.get("fields") or {}).get(f.name, {})
+        lo, hi = str(own.get("min", dates["min"])), str(own.get("max", dates["max"]))
+        if f.type == pa.date32():
+            return f"{value} < DATE {lit(lo)} OR {value} > DATE {lit(hi)}", f"{lo}~{hi}"
+        top = f"{hi} 23:59:59"
+        return f"{value} < TIMESTAMP {lit(lo)} OR {value} > TIMESTAMP {lit(top)}", f"{lo}~{hi}"
+    if f.type == pa.string() or f.type == pa.bool_():
+        return None
+    finite = f"NOT isfinite({value}) OR " if kind == "double" else ""
+    rng = (limits.get("fields") or {}).get(f"{t.name}.{f.name}")
+    if rng:
+        lo, hi = rng
+        return f"{finite}{value} < {lo} OR {value} > {hi}", f"{lo}~{hi}"
+    ceilings = limits.get("ceilings") or {}
+    top = ceilings.get("amount" if kind == "decimal128(16, 2)" else "number")
+    if top is None:
+        return (finite[: -len(" OR ")], "") if finite else None
+    return f"{finite}abs({value}) > {top}", f"-{top}~{top}"
+
+
+def error_cases(
+    t: Table, columns: list[str], *, damaged: bool, limits: dict[str, Any] | None = None
+) -> list[str]:
     """``WHEN cond THEN {field, value, code, detail}`` branches in check order.
 
     The branches read the inner projection of ``stage_sql``: the cleaned text of text fields
@@ -176,6 +215,11 @@ def error_cases(t: Table, columns: list[str], *, damaged: bool) -> list[str]:
             f"WHEN {_typed_ref(f.name)} IS NULL AND {text(f)} IS NOT NULL "
             f"THEN {_err(f.name, text(f), code, _TYPE_LABEL.get(str(f.type), ''))}"
         )
+    for f in fields:
+        bound = _plausible(t, f, _typed_ref(f.name), limits or {})
+        if bound:
+            cond, span = bound
+            whens.append(f"WHEN {cond} THEN {_err(f.name, text(f), 'implausible', span)}")
     for f in fields:
         if f.enum:
             values = ", ".join(lit(c) for c in sorted(codes(f.enum)))
@@ -234,7 +278,15 @@ def scan_order_kept(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
         con.execute(f"SET disabled_optimizers = {lit(before)}")
 
 
-def stage_sql(t: Table, columns: list[str], raw_view: str, *, damaged: bool, numbered: bool) -> str:
+def stage_sql(
+    t: Table,
+    columns: list[str],
+    raw_view: str,
+    *,
+    damaged: bool,
+    numbered: bool,
+    limits: dict[str, Any] | None = None,
+) -> str:
     """SELECT turning the text rows of ``raw_view`` into typed rows with their first error.
 
     Columns: every model column of ``t`` in model order (text cleaned, values typed; NULL when
@@ -248,7 +300,7 @@ def stage_sql(t: Table, columns: list[str], raw_view: str, *, damaged: bool, num
     ``scan_order_kept``), so the scan's order, the file's, is the order of insertion, which
     numbers the rows for free.
     """
-    whens = error_cases(t, columns, damaged=damaged)
+    whens = error_cases(t, columns, damaged=damaged, limits=limits)
     case = f"CASE {' '.join(whens)} END" if whens else f"CAST(NULL AS {_ERR_TYPE})"
     fields = [t[c] for c in columns]
     row = ", s.__row" if numbered else ""

@@ -52,7 +52,7 @@ from huiyan.ingest.readers import (
 from huiyan.ingest.report import FileResult, IngestReport
 from huiyan.ingest.rules import checks
 from huiyan.ingest.sources import Source, discover
-from huiyan.model import table
+from huiyan.model import Table, table
 from huiyan.model.tables import INGEST_BATCH, KNOWLEDGE_TABLES, SETL_LIST
 
 log = logging.getLogger(__name__)
@@ -233,8 +233,15 @@ def _cleanup(store: Store) -> Iterator[None]:
 
 
 def _load_unit(
-    store: Store, unit: _Unit, tmp: Path, batch_id: str, report: IngestReport
+    store: Store,
+    unit: _Unit,
+    tmp: Path,
+    batch_id: str,
+    report: IngestReport,
+    limits: dict[str, Any],
 ) -> FileResult:
+    if store.in_transaction:
+        raise RuntimeError("ingest runs its own transactions, one per file; call it outside one")
     started = time.perf_counter()
     t = table(unit.table)
     phase = report.phase
@@ -246,13 +253,37 @@ def _load_unit(
         # as it fills, so memory stays bounded, and a first load keeps it as the table.
         con.execute(f"DROP TABLE IF EXISTS {STAGE}")
         sql = stage_sql(
-            t, staged.columns, RAW, damaged=staged.damaged_lines > 0, numbered=staged.numbered
+            t,
+            staged.columns,
+            RAW,
+            damaged=staged.damaged_lines > 0,
+            numbered=staged.numbered,
+            limits=limits,
         )
         with scan_order_kept(con):
             con.execute(f"CREATE TABLE {STAGE} AS {sql}")
         finish(con, staged)
         con.unregister(ARROW)  # XLSX/JSON rows are in the stage now
         staged.rows = store.count(STAGE)
+    # From here on one transaction per file, bookkeeping included: a killed ingest leaves no
+    # file half loaded, and the rerun loads exactly the files not recorded yet. The stage is
+    # built before it (a scratch table, rebuilt by the rerun): its rowids number the rows,
+    # and rows inserted inside a transaction get provisional rowids.
+    with store.transaction():
+        return _store_unit(store, unit, t, staged, batch_id, report, started)
+
+
+def _store_unit(
+    store: Store,
+    unit: _Unit,
+    t: Table,
+    staged: Staged,
+    batch_id: str,
+    report: IngestReport,
+    started: float,
+) -> FileResult:
+    phase = report.phase
+    con = store.con
     with phase("orphans"):
         orphans = orphans_sql(t, staged.columns, STAGE, parent_exists=store.has(SETL_LIST.name))
         if orphans:
@@ -340,13 +371,14 @@ def ingest(
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-hash")
     try:
         units = _units(store, sources, report, seen, pool)
-        _load_all(store, units, seen, report, batch_id, tick=tick, on_start=on_start)
+        limits = cfg.get("ingest") or kb_config.defaults("ingest")
+        _load_all(store, units, seen, report, batch_id, limits, tick=tick, on_start=on_start)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
     if tick:
         tick("付费范围 scope")
     if store.has(SETL_LIST.name):
-        with report.phase("scope+linkage"):
+        with report.phase("scope+linkage"), store.transaction():
             report.scope = write_scope(store, cfg["scope"])
             report.medrcd_match = medrcd_match(store)
             report.without_institution = settlements_without_institution(store)
@@ -363,6 +395,7 @@ def _load_all(
     seen: set[tuple[str, str]],
     report: IngestReport,
     batch_id: str,
+    limits: dict[str, Any],
     *,
     tick: Tick | None,
     on_start: Callable[[int], None] | None,
@@ -378,7 +411,7 @@ def _load_all(
             if (unit.table, digest) in seen:  # a table file: one unit per file
                 report.skipped_files.append(str(unit.source.path))
                 continue
-            result = _load_unit(store, unit, Path(tmp), batch_id, report)
+            result = _load_unit(store, unit, Path(tmp), batch_id, report, limits)
             report.add(result)
             if result.unknown_columns:
                 log.warning(

@@ -28,7 +28,7 @@ import yaml
 
 from huiyan.errors import ConfigurationError
 
-SECTIONS = ("scope", "grouping", "qc", "payment", "settlement", "audit", "monitor")
+SECTIONS = ("ingest", "scope", "grouping", "qc", "payment", "settlement", "audit", "monitor")
 
 
 class ConfigError(ConfigurationError):

@@ -16,6 +16,9 @@ dropping in a folder, without editing anyone else's file)::
 
 ``python -m huiyan.kb.build.manifest FOLDER`` rewrites the ``files`` of one manifest from the
 folder's contents; ``verify()`` (``huiyan kb verify``) checks every file against its sum.
+
+``data/datasets.yaml`` lists every data folder the package declares: an installation missing
+a whole folder (as a wheel once did) fails verification instead of passing with fewer sets.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ import yaml
 from huiyan.errors import ConfigurationError
 
 MANIFEST = "manifest.yaml"
+DECLARED = "datasets.yaml"
 REQUIRED = ("name", "version", "files")
 
 
@@ -110,13 +114,29 @@ def sha256(path: Traversable) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def declared() -> list[str]:
+    """The data folders ``data/datasets.yaml`` declares (relative to ``kb/data``)."""
+    path = data_root().joinpath(DECLARED)
+    if not path.is_file():
+        raise ConfigurationError(f"kb/data/{DECLARED}: 数据集清单缺失 dataset list missing")
+    doc = yaml.safe_load(path.read_text("utf-8")) or {}
+    return [str(f) for f in doc.get("datasets") or []]
+
+
 def verify() -> list[str]:
-    """Problems found (empty when every listed file exists with its checksum).
+    """Problems found (empty when every declared data set and listed file is there, intact).
 
     Files in a folder that its manifest does not list are problems too: unversioned data
-    would otherwise ship unnoticed.
+    would otherwise ship unnoticed; so are folders with a manifest that ``datasets.yaml``
+    does not declare.
     """
     problems = []
+    found = {ds.folder for ds in datasets()}
+    for folder in declared():
+        if folder not in found:
+            problems.append(f"{folder}/{MANIFEST}: 数据集缺失 declared data set missing")
+    for folder in sorted(found - set(declared())):
+        problems.append(f"{folder}: 未在 {DECLARED} 中登记 data set not declared")
     for ds in datasets():
         folder = data_root().joinpath(ds.folder)
         for name, expected in ds.files.items():

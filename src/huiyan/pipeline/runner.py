@@ -8,6 +8,7 @@ import json
 import logging
 import time
 from collections.abc import Sequence
+from contextlib import nullcontext
 
 from huiyan.pipeline.context import RunContext, StepReport
 
@@ -60,12 +61,17 @@ def run_steps(
             reports.append(StepReport(step=step, skipped=True, notes=["输入未变化,跳过"]))
             continue
         started = time.perf_counter()
-        report: StepReport = module.run(ctx)
+        _last_fingerprint(ctx, step)  # creates the run table outside the step's transaction
+        # A step's writes and its run record are one transaction: a run killed inside a step
+        # leaves the store as the previous step left it, and the rerun redoes that step alone.
+        # Ingest commits one transaction per file itself (see ``ingest.run``).
+        with ctx.store.transaction() if step != "ingest" else nullcontext():
+            report: StepReport = module.run(ctx)
+            if fingerprint:
+                ctx.store.con.execute(
+                    f"insert into {_RUN_TABLE} values (?, ?, now())",
+                    [step, _fingerprint(ctx, step)],
+                )
         report.seconds = time.perf_counter() - started
-        if fingerprint:
-            _last_fingerprint(ctx, step)
-            ctx.store.con.execute(
-                f"insert into {_RUN_TABLE} values (?, ?, now())", [step, _fingerprint(ctx, step)]
-            )
         reports.append(report)
     return reports

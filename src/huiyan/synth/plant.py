@@ -24,7 +24,7 @@ from huiyan.synth.world import world
 # seed, and ``quota`` draws one random number per class in this order.
 CLASSES = tuple(enums()["vola_bhvr_type"])
 CASE_CLASSES = ("SPLIT", "LOWADM", "UNDERSVC", "UPCODE", "DXCODE")
-WARD_TYPES = ("01", "02", "07")  # bed, consultation, nursing: no treatment on such a day
+WARD_TYPES = ("01",)  # bed fee only: no nursing, round, drug or exam, no sign of presence
 
 
 @dataclass
@@ -399,7 +399,7 @@ def plant_lines(
         lab = Label(
             int(i),
             "BEDHANG",
-            f"{d0}起连续{end - first + 1}天仅收床位、护理、诊查费",
+            f"{d0}起连续{end - first + 1}天仅收床位费, 无护理、查房、用药及检查",
             [int(u) for u in run],
         )
         lab.uids_are_evidence_only = True  # type: ignore[attr-defined]

@@ -24,28 +24,39 @@ if TYPE_CHECKING:
     template="{hits}",
 )
 def prophylaxis_too_long(t: RuleInputs, p: Params) -> ir.Table:
-    """Systemic antibiotics billed beyond the prophylaxis limit after a class-I incision procedure.
+    """Antibiotics billed beyond the prophylaxis limit after clean (class I) surgery only.
 
-    Policy: ``procedure_incision`` (class I: prophylaxis ≤ ``prophylaxis_hours``, usually 24 h).
-    Flags: net lines of drugs whose ATC starts with ``atc_prefixes`` (read from the national drug
-    code, ``X`` + ATC) billed more than the limit after the end of the case's last class-I
-    procedure; amount = those lines.
-    Does not flag: cases with an infection diagnosis (``infection_dx_prefixes``); procedures
-    without an end time.
+    Policy: 抗菌药物临床应用指导原则(2015年版): prophylaxis in clean (Ⅰ类) incisions ends within
+    ``prophylaxis_hours`` (24 h, 48 h for cardiac surgery) of the operation; clean-contaminated,
+    contaminated and dirty incisions (Ⅱ–Ⅳ类) and infections are treated, not prevented.
+    Flags: net lines of drugs whose ATC starts with ``atc_prefixes`` (read from the national
+    drug code, ``X`` + ATC) billed more than the limit after the end of the case's last
+    procedure, when every procedure of the case found in ``procedure_incision`` (longest
+    prefix) is class Ⅰ; amount = those lines.
+    Does not flag (legitimate look-alikes): a case with any Ⅱ–Ⅳ class procedure (therapeutic
+    course after contaminated surgery); an infection diagnosis (``infection_dx_prefixes``); a
+    course already running ``preop_therapy_hours`` before the first procedure (treatment of a
+    condition, not prophylaxis); procedures without an end time or an incision class.
     """
     import ibis
 
     from huiyan.audit.helpers import longest_prefix_match
 
-    inc = t.kb["procedure_incision"]
-    inc = inc.filter(inc.incision_class == "I")
     o = t.oprn.select(
-        "setl_id", "oprn_oprt_code", end=t.oprn.oprn_oprt_endtime.epoch_seconds()
-    ).filter(lambda x: x.end.notnull())
-    matched = longest_prefix_match(o, "oprn_oprt_code", inc, "oprn_prefix")
-    ops = matched.group_by(o_setl="setl_id").aggregate(
-        end=matched.end.max(), hours=matched.prophylaxis_hours.min()
+        "setl_id",
+        "oprn_oprt_code",
+        begin=t.oprn.oprn_oprt_begntime.epoch_seconds(),
+        end=t.oprn.oprn_oprt_endtime.epoch_seconds(),
     )
+    inc = t.kb["procedure_incision"]
+    matched = longest_prefix_match(o, "oprn_oprt_code", inc, "oprn_prefix")
+    contaminated = matched.filter(matched.incision_class != "I").select(x_setl="setl_id").distinct()
+    clean = matched.filter((matched.incision_class == "I") & matched.end.notnull())
+    clean = clean.group_by(k_setl="setl_id").aggregate(hours=clean.prophylaxis_hours.max())
+    clean = clean.anti_join(contaminated, clean.k_setl == contaminated.x_setl)
+    # The clock runs from the end of the last operation of the stay, whatever its class.
+    times = o.group_by(o_setl="setl_id").aggregate(end=o.end.max(), begin=o.begin.min())
+    ops = clean.join(times, clean.k_setl == times.o_setl)
     d = t.diag
     infected = (
         d.filter(ibis.or_(*[d.diag_code.startswith(x) for x in p["infection_dx_prefixes"]]))
@@ -55,13 +66,18 @@ def prophylaxis_too_long(t: RuleInputs, p: Params) -> ir.Table:
     atc = ibis.or_(*[t.lines.code.startswith("X" + a) for a in p["atc_prefixes"]])
     abx = t.lines.filter(atc)
     j = abx.join(ops, abx.setl_id == ops.o_setl)
+    preop = j.filter(
+        j.begin.notnull() & (j.fee_sec < j.begin - int(p["preop_therapy_hours"]) * 3600)
+    )
+    preop = preop.select(q_setl="setl_id").distinct()
     late = j.filter(j.fee_sec > j.end + j.hours * 3600)
     hit = late.anti_join(infected, late.setl_id == infected.i_setl)
+    hit = hit.anti_join(preop, hit.setl_id == preop.q_setl)
     text = (
         item_label(hit)
         + " 于"
         + hit.fee_ocur_time.cast("string")
-        + "(术后超过"
+        + "(Ⅰ类切口术后超过"
         + hit.hours.cast("string")
         + "小时)"
     )

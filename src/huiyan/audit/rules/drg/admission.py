@@ -198,3 +198,46 @@ def exams_dominated_stay(t: RuleInputs, p: Params) -> ir.Table:
     share = (j.exam / j.total * 100).round(0).cast("int64").cast("string")
     text = "住院" + j.los.cast("string") + "天, 检查检验费用占" + share + "%, 无治疗"
     return j.select("setl_id", unit=ibis.null("string"), amount=j.medfee, text=text)
+
+
+@lowadm_rule(id="LOWADM-003", name="住院一至两日仅做检查检验")
+def exams_only_short_stay(t: RuleInputs, p: Params) -> ir.Table:
+    """An admission of a day or two that only ran examinations and tests.
+
+    Policy: domain-reference §4.6 3 (admission without inpatient indication: 挂床检查, 以检代住);
+    examinations alone can be done in the outpatient clinic, whatever the group's norms (a
+    region may publish none, and ungrouped cases have none).
+    Flags: ordered discharges with LOS ≤ ``max_los`` whose net lines include at least one
+    examination or laboratory line (``exam_chrgitm_types``) and no line outside
+    ``allowed_chrgitm_types`` (bed, consultation, exam, lab, nursing, general, registration);
+    amount = the case cost.
+    Does not flag (legitimate look-alikes): deaths on day 1, transfers and discharges against
+    advice (``dscg_way`` ≠ 1); newborns (age 0: observation of a newborn is care); short stays
+    with any drug, treatment, surgery or material line (chemotherapy cycles, day surgery,
+    transfusions); planned readmissions (``days_rinp_flag_31`` = 2: staged work-up).
+    """
+    c = t.case
+    c = c.filter(
+        (c.los <= int(p["max_los"]))
+        & (c.dscg_way == "1")
+        & (c.age.fill_null(1) >= 1)
+        & (c.flag31.fill_null("1") != "2")
+    )
+    ln = t.lines.filter(t.lines.amt > 0)
+    exam = ln.chrgitm_type.isin(tuple(p["exam_chrgitm_types"]))
+    other = ~ln.chrgitm_type.isin(tuple(p["allowed_chrgitm_types"]))
+    s = ln.group_by(s_setl=ln.setl_id).aggregate(
+        exam=exam.cast("int32").sum(),
+        other=other.cast("int32").sum(),
+        exam_amt=exam.ifelse(ln.amt, 0.0).sum(),
+    )
+    j = c.join(s, c.setl_id == s.s_setl)
+    j = j.filter((j.exam > 0) & (j.other == 0))
+    text = (
+        "住院"
+        + j.los.cast("string")
+        + "天, 仅有检查检验"
+        + j.exam_amt.round(2).cast("string")
+        + "元及床位护理诊查费用, 无任何治疗"
+    )
+    return j.select("setl_id", unit=j.setl_id, amount=j.medfee, text=text)

@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from huiyan.audit.inputs import RuleInputs
 
 
-def _matching_lines(t: RuleInputs, ev: ir.Table, code_col: str) -> ir.Table:
+def matching_lines(t: RuleInputs, ev: ir.Table, code_col: str) -> ir.Table:
     """(setl_id, code) of ``ev`` rows (with evidence_type/evidence_code) that a net line proves."""
     lines = t.lines.select(l_setl="setl_id", l_code="code").distinct()
     # Two equi-joins instead of one join on an OR: engines hash-join on the case and code.
@@ -41,26 +41,67 @@ def unsupported_secondary_dx(t: RuleInputs) -> ir.Table:
     ev = t.kb["dx_evidence"]
     ev = ev.filter(ev.role.isin(("secondary", "any")))
     judged = longest_prefix_match(sec, "diag_code", ev, "diag_prefix")
-    proved = _matching_lines(t, judged, "diag_code")
+    proved = matching_lines(t, judged, "diag_code")
     return (
         judged.select("setl_id", "diag_code").distinct().anti_join(proved, ["setl_id", "diag_code"])
     )
 
 
+def _category_lines(t: RuleInputs) -> ir.Table:
+    """(c_setl) of stays with a net line of the national surgery/anaesthesia fee categories or
+    item-code chapters (``procedure_evidence`` in the audit settings)."""
+    import ibis
+
+    s = t.settings.get("procedure_evidence", {})
+    types = tuple(s.get("chrgitm_types", ()))
+    prefixes = tuple(s.get("code_prefixes", ()))
+    l = t.lines  # noqa: E741
+    cond = l.chrgitm_type.isin(types) if types else ibis.literal(False)
+    for prefix in prefixes:
+        cond = cond | l.code.startswith(prefix)
+    return l.filter(cond).select(c_setl="setl_id").distinct()
+
+
 @shared
 def unperformed_principal_procedure(t: RuleInputs) -> ir.Table:
-    """(setl_id, oprn_oprt_code) of principal procedures with evidence rows and no matching line."""
+    """(setl_id, oprn_oprt_code, basis) of principal procedures coded but never charged.
+
+    A bureau's ``oprn_evidence`` is rarely complete, so the national fee categories back it:
+    a stay with any surgery or anaesthesia line (fee category 手术费 06, service-item chapter
+    33 手术治疗 / 3301 麻醉) had an operation, whatever the procedure → item map says. So a
+    principal procedure is unperformed when (``basis`` = ``item``) it has evidence rows, none
+    matches a net line and the stay has no surgery/anaesthesia line; or (``category``) it has
+    no evidence rows, was done under anaesthesia (``anst_way`` filled: an operation, not a
+    diagnostic or bedside procedure) and the stay has no surgery/anaesthesia line.
+    """
+    import ibis
+
     from huiyan.audit.helpers import longest_prefix_match
 
     o = t.oprn
     main = o.filter((o.oprn_srt_no == 1) | (o.main_oprn_flag == "1"))
-    main = main.select("setl_id", "oprn_oprt_code").distinct()
-    judged = longest_prefix_match(main, "oprn_oprt_code", t.kb["oprn_evidence"], "oprn_prefix")
-    proved = _matching_lines(t, judged, "oprn_oprt_code")
-    return (
-        judged.select("setl_id", "oprn_oprt_code")
-        .distinct()
-        .anti_join(proved, ["setl_id", "oprn_oprt_code"])
+    anst = main.anst_way.fill_null("").strip()
+    main = main.select("setl_id", "oprn_oprt_code", anst=(anst != "") & (anst != "0"))
+    keys = main.select("setl_id", "oprn_oprt_code").distinct()
+    judged = longest_prefix_match(keys, "oprn_oprt_code", t.kb["oprn_evidence"], "oprn_prefix")
+    proved = matching_lines(t, judged, "oprn_oprt_code")
+    with_rows = judged.select("setl_id", "oprn_oprt_code").distinct()
+    by_item = with_rows.anti_join(proved, ["setl_id", "oprn_oprt_code"]).mutate(
+        basis=ibis.literal("item")
+    )
+    under_anst = main.filter(main.anst).select("setl_id", "oprn_oprt_code").distinct()
+    by_category = under_anst.anti_join(with_rows, ["setl_id", "oprn_oprt_code"]).mutate(
+        basis=ibis.literal("category")
+    )
+    bad = by_item.union(by_category)
+    surgery = _category_lines(t)
+    return bad.anti_join(surgery, bad.setl_id == surgery.c_setl)
+
+
+def basis_text(j: ir.Table) -> ir.StringValue:
+    """How an unperformed procedure was judged, for the finding text."""
+    return (j.basis == "category").ifelse(
+        "(知识库无该手术收费对照, 按国家收费类别与项目编码章节判断)", ""
     )
 
 
@@ -72,6 +113,7 @@ def unperformed_procedure_cases(t: RuleInputs) -> ir.Table:
     return bad.join(c, bad.setl_id == c.setl_id).select(
         bad.setl_id,
         bad.oprn_oprt_code,
+        bad.basis,
         c.drg,
         c.medfee,
         c.avg_cost,

@@ -6,6 +6,7 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from huiyan.audit.rules.drg.evidence import (
+    basis_text,
     case_norms,
     early_discharge,
     standard_in,
@@ -51,18 +52,21 @@ def surgery_not_done(t: RuleInputs, p: Params) -> ir.Table:
 
     Policy: domain-reference §4.6 4 (essential items missing, early discharge, cost far below
     the group norm).
-    Flags: ordered discharges whose principal procedure has ``oprn_evidence`` rows but no
-    matching net line, with cost below ``max_cost_ratio`` and stay below ``max_los_ratio`` of
+    Flags: ordered discharges whose principal procedure was never charged
+    (``unperformed_principal_procedure``, with its national fee-category fallback), with cost below ``max_cost_ratio`` and stay below ``max_los_ratio`` of
     the group's averages (``early_discharge``; the same procedure in any other stay is
     UPCODE-002); amount = the DRG's standard payment for the case − its actual cost.
-    Does not flag: deaths, transfers and discharges against advice (``dscg_way`` ≠ 1).
+    Does not flag: deaths, transfers and discharges against advice (``dscg_way`` ≠ 1); stays
+    with any surgery/anaesthesia fee line (the operation was done).
     """
     j = unperformed_procedure_cases(t)
     j = _amount(t, j.filter(early_discharge(t, j)))
     text = (
         "主手术"
         + j.oprn_oprt_code
-        + "无手术收费, 住院"
+        + "无手术收费"
+        + basis_text(j)
+        + ", 住院"
         + j.los.cast("string")
         + "天(组均"
         + j.avg_los.round(1).cast("string")
@@ -103,6 +107,53 @@ def far_below_norm(t: RuleInputs, p: Params) -> ir.Table:
         + "元, 住院"
         + j.los.cast("string")
         + "天, 远低于组均水平"
+    )
+    j = _amount(t, j.mutate(text=text))
+    return j.select("setl_id", unit=j.drg, amount=j.amount, text=j.text)
+
+
+@undersvc_rule(id="UNDERSVC-003", name="住院日与费用远低于本地区病组水平的提前出院")
+def early_discharge_below_region_norm(t: RuleInputs, p: Params) -> ir.Table:
+    """A treated case sent home early, cost and stay far below its group's regional norms.
+
+    Policy: domain-reference §4.6 4 (early discharge 提前出院, low-multiple case); the norm is
+    the bureau's ``drg_weight`` when published, else the region's own history (the mean cost
+    and LOS of the group's cases in the data), in any group, medical or surgical.
+    Flags: ordered discharges in groups of at least ``min_cases`` cases with an average stay of
+    at least ``min_group_los`` days, whose LOS is below ``max_los_ratio`` and cost below
+    ``max_cost_ratio`` of the group's averages, and which billed treatment (a drug, treatment,
+    surgery or material line: the patient was being treated, then sent home); amount = the
+    DRG's standard payment − the actual cost.
+    Does not flag (legitimate look-alikes): deaths, transfers, discharges against advice; stays
+    with examinations only (LOWADM-003: not an admission to begin with); planned short stays
+    (``days_rinp_flag_31`` = 2, chemotherapy cycles); newborns; groups whose norm is a short
+    stay anyway (day-care groups below ``min_group_los``).
+    """
+    c = case_norms(t)
+    l = t.lines  # noqa: E741
+    treated = l.filter(l.chrgitm_type.isin(tuple(p["treatment_chrgitm_types"])) & (l.amt > 0))
+    treated = treated.select(x_setl="setl_id").distinct()
+    j = c.filter(
+        (c.dscg_way == "1")
+        & (c.flag31.fill_null("1") != "2")
+        & (c.age.fill_null(1) >= 1)
+        & (c.n_cases >= int(p["min_cases"]))
+        & (c.avg_los >= float(p["min_group_los"]))
+        & (c.medfee < c.avg_cost * float(p["max_cost_ratio"]))
+        & (c.los.cast("float64") < c.avg_los * float(p["max_los_ratio"]))
+    )
+    j = j.join(treated, j.setl_id == treated.x_setl)
+    text = (
+        j.drg
+        + "组: 住院"
+        + j.los.cast("string")
+        + "天(本地区组均"
+        + j.avg_los.round(1).cast("string")
+        + "天), 费用"
+        + j.medfee.round(2).cast("string")
+        + "元(组均"
+        + j.avg_cost.round(2).cast("string")
+        + "元), 提前出院"
     )
     j = _amount(t, j.mutate(text=text))
     return j.select("setl_id", unit=j.drg, amount=j.amount, text=j.text)

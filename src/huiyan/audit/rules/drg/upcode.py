@@ -6,6 +6,7 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from huiyan.audit.rules.drg.evidence import (
+    basis_text,
     case_norms,
     decisive_unsupported_cc,
     early_discharge,
@@ -66,12 +67,18 @@ def unperformed_procedure_paid(t: RuleInputs, p: Params) -> ir.Table:
 
     Policy: domain-reference §4.6 1b (coded procedure with no surgery/anaesthesia/consumable
     charges: suspicious, strong); ``oprn_evidence`` names the fee lines of a procedure.
-    Flags: cases whose principal procedure has evidence rows but no matching net line, unless
+    Flags: cases whose principal procedure was coded but never charged
+    (``unperformed_principal_procedure``: no matching ``oprn_evidence`` line, or no evidence
+    rows and done under anaesthesia, and no surgery/anaesthesia fee line at all), unless
     the stay is an early discharge (``early_discharge``: that is UNDERSVC-001); amount = the
     payment difference when the case is re-priced on the group it reaches without that
     procedure (``drg_regroup``, §4.6 1): its payment − that DRG's weight × rate × the case's
     coefficient, at least 0; the case's whole payment when that group is not priced (no case
     of it in the region and no published weight), as the text then says.
+    Does not flag (legitimate look-alikes): a stay with any line of the national surgery or
+    anaesthesia fee categories / chapter 33 items, even when the bureau's procedure → item map
+    does not list them (sparse knowledge); bedside or diagnostic procedures without
+    anaesthesia and without evidence rows (not judged); early discharges (UNDERSVC-001).
     """
     import ibis
 
@@ -92,5 +99,78 @@ def unperformed_procedure_paid(t: RuleInputs, p: Params) -> ir.Table:
             ", 去除后入组" + j.lighter.fill_null("") + "(该组无支付标准, 按本例支付计)",
         ),
     )
-    text = "主手术" + j.oprn_oprt_code + "无手术/麻醉收费, 入组" + j.drg + without
+    text = (
+        "主手术" + j.oprn_oprt_code + "无手术/麻醉收费" + basis_text(j) + ", 入组" + j.drg + without
+    )
     return j.select("setl_id", unit=j.oprn_oprt_code, amount=amount, text=text)
+
+
+@upcode_rule(id="UPCODE-003", name="主诊断无诊疗证据而其他诊断有, 按主诊断入较高权重组")
+def unsupported_principal_dx(t: RuleInputs, p: Params) -> ir.Table:
+    """A principal diagnosis the stay never treated, beside a treated lighter condition.
+
+    Policy: domain-reference §4.6 1 (principal diagnosis chosen to reach a heavier group: the
+    principal is the condition that consumed the stay's resources, 主要诊断选择原则);
+    ``dx_evidence`` names the fee lines that show a diagnosis was treated.
+    Flags: grouped cases whose principal diagnosis has ``principal``/``any`` evidence rows none
+    of which a net line matches, while a secondary diagnosis has evidence that does match, and
+    the case is paid more than the region's cases whose principal diagnosis is in that
+    secondary's ICD-10 category (at least ``min_peer_cases`` of them; their average standard
+    payment); amount = the case's standard payment − that average, at least 0.
+    Does not flag (legitimate look-alikes): principal codes without evidence rows (not
+    judged); a treated secondary condition whose own cases are paid as much or more (no
+    heavier group gained); stays where nothing was proven at all (DXCODE/other rules).
+    """
+    import ibis
+
+    from huiyan.audit.helpers import longest_prefix_match
+    from huiyan.audit.rules.drg.evidence import matching_lines
+
+    d = t.diag
+    pdx = d.filter(d.diag_srt_no == 1).select("setl_id", "diag_code").distinct()
+    ev = t.kb["dx_evidence"]
+    judged = longest_prefix_match(
+        pdx, "diag_code", ev.filter(ev.role.isin(("principal", "any"))), "diag_prefix"
+    )
+    proved = matching_lines(t, judged, "diag_code")
+    unproven = (
+        judged.select("setl_id", "diag_code").distinct().anti_join(proved, ["setl_id", "diag_code"])
+    )
+    sec = d.filter(d.diag_srt_no != 1).select("setl_id", "diag_code").distinct()
+    sec_judged = longest_prefix_match(
+        sec, "diag_code", ev.filter(ev.role.isin(("secondary", "any"))), "diag_prefix"
+    )
+    treated = matching_lines(t, sec_judged, "diag_code")
+    treated = treated.select(
+        s_setl="setl_id", s_code="diag_code", s_cat=treated.diag_code.substr(0, 3)
+    )
+    # What the region pays for cases whose principal is in the treated condition's category.
+    c = case_norms(t)
+    peer = c.join(pdx.select(q_setl="setl_id", q_code="diag_code"), c.setl_id == pdx.setl_id)
+    peer = peer.filter(peer.std.notnull())
+    peer = peer.group_by(p_cat=peer.q_code.substr(0, 3)).aggregate(
+        p_std=peer.std.mean(), p_n=peer.setl_id.count()
+    )
+    peer = peer.filter(peer.p_n >= int(p["min_peer_cases"]))
+    j = unproven.join(treated, unproven.setl_id == treated.s_setl)
+    j = j.join(peer, j.s_cat == peer.p_cat)
+    cs = c.select(c_setl="setl_id", drg="drg", std="std")
+    j = j.join(cs, j.setl_id == cs.c_setl)
+    j = j.mutate(diff=j.std.fill_null(0.0) - j.p_std)
+    j = j.filter(j.diff > 0)
+    # One finding per case: the treated condition whose cases are paid least.
+    w = ibis.window(group_by=j.setl_id, order_by=[j.p_std, j.s_code])
+    j = j.mutate(rank=ibis.row_number().over(w))
+    j = j.filter(j.rank == 0)
+    text = (
+        "主诊断"
+        + j.diag_code
+        + "无诊疗证据, 其他诊断"
+        + j.s_code
+        + "有诊疗证据; 入组"
+        + j.drg
+        + ", 高于以"
+        + j.s_cat
+        + "为主诊断病例的平均支付"
+    )
+    return j.select("setl_id", unit=j.diag_code, amount=j.diff, text=text)

@@ -27,7 +27,7 @@ los_rule = partial(
     template="{hits}",
 )
 
-# Course limits (drugs OVERDOSE, items OVERQTY): violations, the lines after the course.
+# Course limits (drugs OVERDOSE, items OVERTREAT): violations, the lines after the course.
 course_rule = partial(
     rule,
     sev_deg=SEVERITY_VIOLATION,
@@ -39,17 +39,24 @@ course_rule = partial(
 
 
 def _days_above_los(t: RuleInputs, lines: ir.Table, allowance: int, what: str) -> ir.Table:
-    c = with_case(lines, t.case, "los")
-    g = c.group_by("setl_id").aggregate(
-        days=c.cnt.sum(),
-        los=c.c_los.max(),
-        price=c.pric.max(),
-        units=c.feedetl_sn.group_concat("|"),
+    # A day counts the largest quantity of any one item billed on it: two bed types (or two
+    # nursing grades) on one day are one day billed twice, which EXCLUSIVE-001 reports (one
+    # violation, one class); a bed item and its surcharge billed together are one day.
+    per = lines.group_by(["setl_id", "fee_day", "code"]).aggregate(q=lines.cnt.sum())
+    day = per.group_by(["setl_id", "fee_day"]).aggregate(q=per.q.max())
+    g = day.group_by(d_setl="setl_id").aggregate(days=day.q.sum())
+    u = lines.group_by("setl_id").aggregate(
+        price=lines.pric.max(), units=lines.feedetl_sn.group_concat("|")
     )
-    hit = g.filter(g.days > g.los + allowance + 1e-9)
-    text = what + num(hit.days) + "天, 住院天数" + hit.los.cast("string") + "天"
+    u = with_case(u, t.case, "los")
+    j = u.join(g, u.setl_id == g.d_setl)
+    hit = j.filter(j.days > j.c_los + allowance + 1e-9)
+    text = what + num(hit.days) + "天, 住院天数" + hit.c_los.cast("string") + "天"
     return hit.select(
-        "setl_id", unit=hit.units, amount=(hit.days - hit.los - allowance) * hit.price, text=text
+        "setl_id",
+        unit=hit.units,
+        amount=(hit.days - hit.c_los - allowance) * hit.price,
+        text=text,
     )
 
 
@@ -59,10 +66,13 @@ def bed_days(t: RuleInputs, p: Params) -> ir.Table:
 
     Policy: allowed bed days = LOS (date difference, minimum 1) plus ``allowance_days``
     (domain-reference §4.5; some regions allow LOS + 1).
-    Flags: cases whose net bed quantity (``med_chrgitm_type`` in ``bed_chrgitm_types``) exceeds
-    the allowed days; amount = excess days × bed price. A bed fee is charged by the day: a bed
+    Flags: cases whose bed days (``med_chrgitm_type`` in ``bed_chrgitm_types``; per calendar
+    day the largest net quantity of one bed item) exceed the allowed days; amount = excess
+    days × bed price. A bed fee is charged by the day: a bed
     item counts in days whatever its catalog unit (often blank), except hourly ones
     (``hour_unit``, e.g. observation beds; OVERQTY-002).
+    Does not flag: two bed types on one day (a ward change, or EXCLUSIVE-001 when they exclude
+    each other); a bed surcharge billed beside the bed.
     """
     bed = t.lines.chrgitm_type.isin(tuple(p["bed_chrgitm_types"]))
     lines = t.lines.filter(bed & (t.lines.unit.fill_null("") != p["hour_unit"]))
@@ -74,8 +84,9 @@ def nursing_days(t: RuleInputs, p: Params) -> ir.Table:
     """More nursing-grade days billed than the length of stay.
 
     Policy: one nursing grade per day; nursing days ≤ LOS + ``allowance_days`` (§4.5).
-    Flags: cases whose net quantity of the nursing-grade items (``nursing_codes``) exceeds the
-    allowed days; amount = excess days × nursing price.
+    Flags: cases whose nursing days (``nursing_codes``; per calendar day the largest net
+    quantity of one grade) exceed the allowed days; amount = excess days × nursing price.
+    Does not flag: two grades on one day (EXCLUSIVE-001: one violation, one class).
     """
     lines = t.lines.filter(t.lines.code.isin(tuple(p["nursing_codes"])))
     return _days_above_los(t, lines, int(p["allowance_days"]), "护理计")
@@ -105,11 +116,20 @@ def drug_course(t: RuleInputs, p: Params) -> ir.Table:
     return _course(t, drugs=True)
 
 
-@course_rule(id="OVERQTY-005", name="诊疗项目超过限定疗程", vola_bhvr_type="OVERQTY")
+@course_rule(
+    id="OVERTREAT-002",
+    name="诊疗项目超过限定疗程",
+    vola_bhvr_type="OVERTREAT",
+    aliases=("OVERQTY-005",),
+)
 def item_course(t: RuleInputs, p: Params) -> ir.Table:
     """A service item billed on more days of one stay than its course limit (batch 8-3).
 
-    Policy: NHSA batch 8-3 item course limits and ``hilist.max_days`` for items.
+    Policy: NHSA batch 8-3 item course limits and ``hilist.max_days`` for items; a treatment
+    continued beyond its course is over-treatment (design.md §5 OVERTREAT: "treatments beyond
+    duration"), not a quantity above a daily limit.
     Flags: the net lines after the first ``max_days`` billing days (their amount).
+    Does not flag: days without the item (the course counts billing days, so an interrupted
+    course resumed later is counted once per day billed); refunded days (netted).
     """
     return _course(t, drugs=False)

@@ -1,4 +1,4 @@
-"""Charges outside the stay (fake treatment) and stays without care (bed-hanging)."""
+"""Charges outside the stay (fake treatment) and days without presence (bed-hanging)."""
 
 from __future__ import annotations
 
@@ -88,7 +88,7 @@ def after_death(t: RuleInputs, p: Params) -> ir.Table:
 
 @rule(
     id="BEDHANG-001",
-    name="连续多日仅收床位护理诊查费",
+    name="连续多日仅收床位费无在院诊疗痕迹",
     vola_bhvr_type="BEDHANG",
     sev_deg=SEVERITY_SUSPICIOUS,
     stages=("post",),
@@ -96,22 +96,27 @@ def after_death(t: RuleInputs, p: Params) -> ir.Table:
     vola_evid="《医疗保障基金使用监督管理条例》第三十八条(挂床住院)",
     template="{hits}",
 )
-def ward_only_days(t: RuleInputs, p: Params) -> ir.Table:
-    """At least ``min_days`` consecutive days in the stay with only ward charges.
+def bed_only_days(t: RuleInputs, p: Params) -> ir.Table:
+    """At least ``min_days`` consecutive days in the stay with a bed fee and nothing else.
 
-    Policy: a registered inpatient receiving no treatment, drugs, exams or tests for days is
-    bed-hanging (domain-reference §4.6, [⚙] ≥ 3 days).
-    Flags: each run of consecutive calendar days whose every net line is of a ward charge type
-    (``ward_chrgitm_types``: bed, consultation, nursing); amount = the charges of those days.
-    Does not flag: days without any line; the admission and discharge days.
+    Policy: 挂床住院 is a registered inpatient who is not there (条例 Art. 38, domain-reference
+    §4.6, [⚙] ≥ 3 days). A day that bills nursing care, a ward round (consultation), a drug, an
+    exam or any treatment shows the patient present; only a day whose every net line is a bed
+    fee (``bed_chrgitm_types``) shows no presence at all.
+    Flags: each run of at least ``min_days`` consecutive calendar days, strictly between the
+    admission and discharge days, whose net lines are all bed fees; amount = those bed fees.
+    Does not flag (legitimate look-alikes): quiet recovery or observation days with bed,
+    nursing and a ward round but no drug or exam (the patient is being cared for); waiting days
+    before a transfer that still bill nursing; days without any line; the admission and
+    discharge days.
     """
     import ibis
 
     c = with_case(t.lines, t.case, "adm_day", "dscg_day")
     c = c.filter((c.fee_day > c.c_adm_day) & (c.fee_day < c.c_dscg_day))
-    ward = c.chrgitm_type.isin(tuple(p["ward_chrgitm_types"]))
+    bed = c.chrgitm_type.isin(tuple(p["bed_chrgitm_types"]))
     days = c.group_by(["setl_id", "fee_day"]).aggregate(
-        other=(~ward).cast("int32").sum(),
+        other=(~bed).cast("int32").sum(),
         amt=c.amt.sum(),
         day_text=c.fee_ocur_time.date().cast("string").min(),
     )
@@ -123,8 +128,67 @@ def ward_only_days(t: RuleInputs, p: Params) -> ir.Table:
     )
     hit = g.filter(g.n >= int(p["min_days"]))
     # ISO dates as text: the smallest is the first day, on every engine.
-    text = hit.start + "起连续" + hit.n.cast("string") + "天仅收床位、护理、诊查费"
+    text = hit.start + "起连续" + hit.n.cast("string") + "天仅收床位费, 无护理、查房、用药及检查"
     hit_days = runs.join(hit.select("setl_id", "run", text=text), ["setl_id", "run"])
-    # The finding names the ward lines of those days; their amounts sum to the days' charges.
+    # The finding names the bed lines of those days; their amounts sum to the days' charges.
     lines = c.join(hit_days.select("setl_id", "fee_day", "text"), ["setl_id", "fee_day"])
     return line_hits(lines, lines.amt, lines.text)
+
+
+@rule(
+    id="FAKE-004",
+    name="同一参保人住院时间在两家机构重叠",
+    vola_bhvr_type="FAKE",
+    sev_deg=SEVERITY_SUSPICIOUS,
+    stages=("post",),
+    amount="fund_pay",
+    vola_evid=FAKE_EVID + "; 同一时间不能在两家医疗机构住院",
+    template="{hits}",
+)
+def overlapping_stays(t: RuleInputs, p: Params) -> ir.Table:
+    """One person in hospital at two institutions at the same time.
+
+    Policy: a person can lie in one bed only (条例 Art. 40 fabricated services,
+    domain-reference §4.4 services outside presence); when two stays of one person at two
+    hospitals overlap by more than ``min_overlap_hours``, the one admitted while the person
+    was already an inpatient elsewhere cannot be real.
+    Flags: the later-admitted stay of each overlapping pair (detail = the other settlement);
+    amount = its fund payment.
+    Does not flag (legitimate look-alikes): transfers, where the receiving hospital admits the
+    patient within ``min_overlap_hours`` of the discharge (paperwork times differ by hours);
+    newborns settled under the mother's insurance number (age 0 on either stay) and stays of
+    a different sex (two people sharing one number); two settlements of one visit (mid-stay
+    settlement, re-settlement after a correction: same ``mdtrt_id``); stays at one hospital.
+    """
+    cols = ("setl_id", "mdtrt_id", "psn_no", "medins_code", "gend", "age", "adm_sec", "dscg_sec")
+    c = t.case.select(*cols, fund_pay=t.case.fund_pay, adm_time=t.case.adm_time)
+    c = c.filter(c.age.fill_null(0) >= 1)
+    a = c.rename(lambda n: f"a_{n}")
+    b = c.rename(lambda n: f"b_{n}")
+    slack = float(p["min_overlap_hours"]) * 3600
+    j = a.join(
+        b,
+        (a.a_psn_no == b.b_psn_no)
+        & (a.a_medins_code != b.b_medins_code)
+        & (a.a_mdtrt_id != b.b_mdtrt_id)
+        & (a.a_gend.fill_null("9") == b.b_gend.fill_null("9"))
+        # b admitted while a was still in hospital (a earlier, ties by settlement id) ...
+        & (
+            (b.b_adm_sec > a.a_adm_sec)
+            | ((b.b_adm_sec == a.a_adm_sec) & (b.b_setl_id > a.a_setl_id))
+        )
+        # ... for longer than the slack of a transfer.
+        & (b.b_adm_sec + slack < a.a_dscg_sec),
+    )
+    text = (
+        "入院时间"
+        + j.b_adm_time.cast("string")
+        + "时仍在"
+        + j.a_medins_code
+        + "住院(结算"
+        + j.a_setl_id
+        + "), 两次住院时间重叠"
+    )
+    return j.select(
+        setl_id=j.b_setl_id, unit=j.a_setl_id, amount=j.b_fund_pay.fill_null(0.0), text=text
+    )

@@ -105,6 +105,12 @@ def test_not_signed_in_is_refused(web_region) -> None:
     app.state.store_path = web_region
     with TestClient(app) as client:
         assert client.get("/").status_code == 401
+        # A browser is sent to the login page, keeping where it wanted to go.
+        r = client.get(
+            "/findings?sev_deg=1", headers={"accept": "text/html"}, follow_redirects=False
+        )
+        assert r.status_code == 303
+        assert r.headers["location"] == "/login?next=/findings%3Fsev_deg%3D1"
 
 
 def test_static_files_are_served_and_confined(make_client) -> None:

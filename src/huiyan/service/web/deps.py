@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+from urllib.parse import quote
 
 from fastapi import HTTPException, Request
 
@@ -20,6 +22,19 @@ class Viewer:
     role: str
     medins_code: str | None = None
     display_name: str = ""
+    csrf: str | None = None  # echoed by the page's forms (session cookies need it)
+    personal: bool = False  # may see personal data unmasked (auditors so entitled)
+
+    @classmethod
+    def from_principal(cls, p: Any) -> Viewer:
+        """The viewer of the service's authenticated principal."""
+        return cls(
+            username=p.username,
+            role=p.role,
+            medins_code=p.medins_code,
+            csrf=p.csrf,
+            personal=bool(p.can_see_personal) and p.role in ("admin", "auditor"),
+        )
 
     @property
     def scope(self) -> str | None:
@@ -31,12 +46,18 @@ class Viewer:
 
 
 def get_viewer(request: Request) -> Viewer:
-    """The viewer set by the app's authentication (``app.state.web_viewer``), else 401."""
+    """The viewer set by the app's authentication (``app.state.web_viewer``).
+
+    Not signed in: a browser is sent to the login page, anything else gets 401.
+    """
     resolve = getattr(request.app.state, "web_viewer", None)
-    if resolve is None:
-        raise HTTPException(status_code=401, detail="未登录")
-    viewer = resolve(request)
+    viewer = resolve(request) if resolve is not None else None
     if viewer is None:
+        if "text/html" in request.headers.get("accept", ""):
+            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            raise HTTPException(
+                status_code=303, headers={"Location": f"/login?next={quote(target)}"}
+            )
         raise HTTPException(status_code=401, detail="未登录")
     return viewer
 

@@ -36,9 +36,7 @@ def test_findings_filter_and_xlsx_download(make_client, region_facts) -> None:
     code, n = max(region_facts["by_medins"].items(), key=lambda kv: kv[1])
     r = client.get("/findings", params={"medins_code": code})
     assert f"共 <b>{n:,}</b> 条疑点" in r.text
-    part = client.get(
-        "/findings", params={"medins_code": code, "partial": "1"}, headers={"HX-Request": "true"}
-    )
+    part = client.get("/findings", params={"medins_code": code}, headers={"HX-Request": "true"})
     assert "<html" not in part.text and f"共 <b>{n:,}</b> 条疑点" in part.text
     x = client.get("/findings", params={"medins_code": code, "xlsx": "findings"})
     assert x.status_code == 200

@@ -71,7 +71,11 @@ def render(request: Request, viewer: Viewer, page: pages.Page | None) -> Respons
             media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}"},
         )
-    partial = request.headers.get("HX-Request") == "true" and request.query_params.get("partial")
+    # htmx asks for the part of the page it swaps in (a history restore wants the whole page).
+    partial = (
+        request.headers.get("HX-Request") == "true"
+        and request.headers.get("HX-History-Restore-Request") != "true"
+    )
     template = page.ctx.get("partial_template") if partial else None
     return templates.TemplateResponse(
         request,
@@ -87,7 +91,7 @@ def render(request: Request, viewer: Viewer, page: pages.Page | None) -> Respons
 
 
 def _xlsx_base(request: Request) -> str:
-    qs = [(k, v) for k, v in request.query_params.multi_items() if k not in ("xlsx", "partial")]
+    qs = [(k, v) for k, v in request.query_params.multi_items() if k not in ("xlsx", "page")]
     return (
         request.url.path + "?" + "&".join(f"{quote(k)}={quote(v)}" for k, v in qs + [("xlsx", "")])
     )

@@ -122,6 +122,21 @@ class Reader:
                 self._cache.popitem(last=False)
         return value
 
+    def memo(self, key: tuple, compute: Callable[[], Any]) -> Any:
+        """``compute()`` kept for the current snapshot under ``key`` (e.g. a built workbook)."""
+        snap, _con = self._current()
+        full = (snap, "memo", key)
+        with self._lock:
+            if full in self._cache:
+                self._cache.move_to_end(full)
+                return self._cache[full]
+        value = compute()
+        with self._lock:
+            self._cache[full] = value
+            while len(self._cache) > self.max_entries:
+                self._cache.popitem(last=False)
+        return value
+
     def fresh(self, fn: Callable[..., Any], *args: Any) -> Any:
         """``fn(con, *args)`` without the cache (for rows that change between snapshots)."""
         _snap, con = self._current()

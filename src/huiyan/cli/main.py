@@ -4,7 +4,20 @@ from __future__ import annotations
 
 import typer
 
-from huiyan.cli import audit, export, group, ingest, kb, price, qc, run, synth
+from huiyan.cli import (
+    audit,
+    auditlog,
+    export,
+    group,
+    ingest,
+    kb,
+    price,
+    qc,
+    run,
+    serve,
+    synth,
+    users,
+)
 
 app = typer.Typer(
     name="huiyan",
@@ -15,6 +28,8 @@ app = typer.Typer(
 )
 
 for module in (run, synth, ingest, kb, export, group, qc, price, audit):
+    module.register(app)
+for module in (serve, users, auditlog):  # the review service (issue 15)
     module.register(app)
 
 

@@ -60,12 +60,16 @@ def settle(
         Path | None, typer.Option(help="新技术除外支付 CSV (setl_id,amount)")
     ] = None,
     deductions: Annotated[Path | None, typer.Option(help="已确认扣减 CSV (setl_id,amount)")] = None,
+    state: Annotated[
+        str | None, typer.Option(help="复核工作库: 只扣减终审确认的金额 (review workflow database)")
+    ] = None,
 ) -> None:
     """月预结算 / 年终清算, 基金池对账到分 (monthly pre-settlement or year-end clearing)."""
     from rich.table import Table
 
     from huiyan.engine import Store
     from huiyan.kb import config as kb_config
+    from huiyan.review.settle import decided_table
     from huiyan.settlement.ledger import yuan
     from huiyan.settlement.run import settle as run_settle
 
@@ -78,6 +82,7 @@ def settle(
             special_review=special_review,
             new_tech=new_tech,
             deductions=deductions,
+            decided=decided_table(state) if state else None,
         )
     table = Table(title=("年终清算" if year_end else "月预结算") + f" {period}")
     for col in ("机构", "病例", "基金应付", "扣减", "再分配", "本次拨付", "暂扣"):

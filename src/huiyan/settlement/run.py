@@ -68,7 +68,11 @@ def read_amounts(path: str | Path, *, amount: bool) -> dict[str, int]:
 
 
 def _cases(
-    store: Store, config: dict[str, dict[str, Any]], year: int, month: int | None
+    store: Store,
+    config: dict[str, dict[str, Any]],
+    year: int,
+    month: int | None,
+    decided: pa.Table | None = None,
 ) -> pa.Table:
     method = config["payment"]["method"]
     scheme = config["grouping"]["payment_scheme"]
@@ -105,7 +109,10 @@ def _cases(
         .to_pyarrow()
     )
     fen: dict[str, int] = {}
-    if store.has(FINDING.name):
+    if decided is not None:
+        # The review workflow's final decisions replace the automatic 明确违规 deductions.
+        fen = net_deductions(decided)
+    elif store.has(FINDING.name):
         f = store.ibis_table(FINDING.name)
         f = f.filter(f.sev_deg == "1").select("setl_id", "vola_amt", "detail")
         fen = net_deductions(f.to_pyarrow())
@@ -127,13 +134,18 @@ def settle(
     special_review: str | Path | None = None,
     new_tech: str | Path | None = None,
     deductions: str | Path | None = None,
+    decided: pa.Table | None = None,
 ) -> Ledger:
-    """Compute and store one settlement run (replacing an earlier run of the same period)."""
+    """Compute and store one settlement run (replacing an earlier run of the same period).
+
+    ``decided`` (``setl_id, vola_amt, detail``: the review workflow's final decisions, see
+    ``huiyan.review.settle``) replaces the store's 明确违规 findings as the violation deductions.
+    """
     m = _PERIOD.match(period)
     if not m:
         raise InputError(f"结算期间 {period!r} 格式应为 YYYY-MM (如 2025-12)")
     year, month = int(m.group(1)), int(m.group(2))
-    t = _cases(store, config, year, None if year_end_clearing else month)
+    t = _cases(store, config, year, None if year_end_clearing else month, decided)
     if t.num_rows == 0:
         raise InputError(f"{period}: 没有可结算的病例 (请先运行 huiyan price)")
     ids = np.array(t.column("setl_id").to_pylist(), dtype=object)

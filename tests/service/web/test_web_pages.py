@@ -58,7 +58,7 @@ def test_finding_page_highlights_its_evidence_lines(make_client, region_facts, w
     text = make_client().get(f"/findings/{jr}").text
     assert "政策依据" in text
     hits = re.findall(
-        r'<tr class="hit">\s*<td class="text">[^<]*</td>\s*<td class="text">([^<]+)</td>', text
+        r'<tr class="hit">\s*<td class="text">[^<]*</td>\s*<td class="code">([^<]+)</td>', text
     )
     assert hits and set(hits) <= set(detail.split("|"))
     x = make_client().get(f"/findings/{jr}", params={"xlsx": "evidence"})
@@ -137,3 +137,10 @@ def test_settlement_notice_is_printable_and_scoped(make_client, web_region, regi
     # A hospital asking for another's notice gets its own.
     own = make_client("hospital", other).get("/settlement/notice", params=params).text
     assert region_facts["names"][other] in own and region_facts["names"][code] not in own
+
+
+def test_experts_do_not_browse_the_region(make_client) -> None:
+    client = make_client("expert")
+    for path in ("/", "/findings", "/institutions", "/settlement"):
+        r = client.get(path, follow_redirects=False)
+        assert r.status_code == 303 and r.headers["location"] == "/reviews", path

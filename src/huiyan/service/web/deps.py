@@ -62,13 +62,39 @@ def get_viewer(request: Request) -> Viewer:
     return viewer
 
 
+EXPERT = "expert"
+
+
+def get_analyst(request: Request) -> Viewer:
+    """The viewer of an analytic page. Experts review the items drawn for them, nothing else:
+    they are sent to their review list (other institutions' data is not theirs to browse)."""
+    viewer = get_viewer(request)
+    if viewer.role == EXPERT:
+        raise HTTPException(status_code=303, headers={"Location": "/reviews"})
+    return viewer
+
+
 def get_reader(request: Request) -> Reader:
-    """The app's store reader, created on first use from ``app.state.store_path``."""
+    """The app's store reader.
+
+    ``app.state.web_reader`` when set (tests, benchmarks); otherwise one reader that follows
+    ``app.state.store_path`` (the service's current snapshot) and prepares each new snapshot
+    in the background while pages are served from the previous one.
+    """
     state = request.app.state
     reader = getattr(state, "web_reader", None)
-    if reader is None:
-        path = getattr(state, "store_path", None)
-        if path is None:
-            raise HTTPException(status_code=503, detail="未配置结果库 (store_path)")
-        reader = state.web_reader = Reader(Path(path), method=getattr(state, "method", "DRG"))
-    return reader
+    if reader is not None:
+        return reader
+    live = getattr(state, "web_live_reader", None)
+    if live is None:
+        if getattr(state, "store_path", None) is None:
+            raise HTTPException(status_code=503, detail="结果库尚未发布, 请先运行 huiyan run")
+
+        def current() -> Path | None:
+            path = getattr(state, "store_path", None)
+            return Path(path) if path is not None else None
+
+        live = state.web_live_reader = Reader(
+            current, method=getattr(state, "method", "DRG"), background=True
+        )
+    return live

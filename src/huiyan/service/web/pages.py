@@ -259,7 +259,7 @@ def institutions(reader: Reader, viewer: Viewer) -> Page:
 
 
 GROUP_COLS = (
-    Col("grp", "DRG/DIP组"),
+    Col("grp", "DRG/DIP组", "code"),
     Col("cases", "病例数", "int"),
     Col("weight", "权重/分值", "num"),
     Col("avg_cost", "例均费用(元)", "money"),
@@ -354,13 +354,13 @@ def groups(reader: Reader, viewer: Viewer, grp: str = "") -> Page:
 
 # ---------------------------------------------------------------------------- findings
 FINDING_COLS = (
-    Col("jr_id", "违规标识", link=finding_link),
-    Col("rule_id", "规则"),
+    Col("jr_id", "违规标识", "code", link=finding_link),
+    Col("rule_id", "规则", "code"),
     Col("rule_name", "规则名称"),
     Col("cls_name", "违规行为分类"),
     Col("sev_name", "严重程度"),
     Col("medins_name", "机构"),
-    Col("setl_id", "结算ID", link=case_link),
+    Col("setl_id", "结算ID", "code", link=case_link),
     Col("vola_amt", "金额(元)", "money"),
     Col("vola_cont", "违规内容"),
 )
@@ -480,7 +480,7 @@ def case_page(
             "诊断",
             (
                 Col("diag_srt_no", "序号"),
-                Col("diag_code", "诊断编码"),
+                Col("diag_code", "诊断编码", "code"),
                 Col("diag_name", "诊断名称"),
                 Col("maindiag_flag", "主诊断"),
                 Col("adm_cond_type", "入院病情"),
@@ -500,7 +500,7 @@ def case_page(
             "procedures",
             "手术操作",
             (
-                Col("oprn_oprt_code", "手术操作编码"),
+                Col("oprn_oprt_code", "手术操作编码", "code"),
                 Col("oprn_oprt_name", "名称"),
                 Col("main_oprn_flag", "主手术"),
                 Col("oprn_oprt_date", "日期", "date"),
@@ -531,7 +531,7 @@ def case_page(
         TableData(
             "qc",
             "质控问题",
-            (Col("check_id", "规则"), Col("field", "字段"), Col("message", "问题描述")),
+            (Col("check_id", "规则", "code"), Col("field", "字段"), Col("message", "问题描述")),
             data["qc"],
         )
     )
@@ -540,7 +540,7 @@ def case_page(
             "case_findings",
             "审核疑点",
             (
-                Col("jr_id", "违规标识", link=finding_link),
+                Col("jr_id", "违规标识", "code", link=finding_link),
                 Col("rule_name", "规则"),
                 Col("vola_amt", "金额(元)", "money"),
                 Col("vola_cont", "违规内容"),
@@ -550,8 +550,8 @@ def case_page(
     )
     fee_cols = (
         Col("day", "日期"),
-        Col("feedetl_sn", "流水号"),
-        Col("med_list_codg", "医保目录编码"),
+        Col("feedetl_sn", "流水号", "code"),
+        Col("med_list_codg", "医保目录编码", "code"),
         Col("med_list_name", "名称"),
         Col("cnt", "数量", "num"),
         Col("pric", "单价", "money"),
@@ -738,7 +738,7 @@ def notice(reader: Reader, viewer: Viewer, period: str, kind: str, code: str) ->
             "deductions",
             "违规扣减病例",
             (
-                Col("setl_id", "结算ID", link=case_link),
+                Col("setl_id", "结算ID", "code", link=case_link),
                 Col("case_type_name", "病例类型"),
                 Col("fund_due", "基金应付(元)", "money"),
                 Col("deduction", "违规扣减(元)", "money"),

@@ -12,7 +12,7 @@ from fastapi.responses import FileResponse, HTMLResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from huiyan.service.web import pages
-from huiyan.service.web.deps import Viewer, get_reader, get_viewer
+from huiyan.service.web.deps import Viewer, get_analyst, get_reader
 from huiyan.service.web.reader import Reader, StoreMissing
 from huiyan.service.web.tables import fmt, xlsx_bytes
 
@@ -33,7 +33,7 @@ templates.env.globals["ROLE_NAMES"] = {
 
 router = APIRouter(tags=["dashboard"])
 
-ViewerDep = Annotated[Viewer, Depends(get_viewer)]
+ViewerDep = Annotated[Viewer, Depends(get_analyst)]
 ReaderDep = Annotated[Reader, Depends(get_reader)]
 
 NAV = (
@@ -41,6 +41,7 @@ NAV = (
     ("institutions", "机构", "/institutions"),
     ("groups", "病组", "/groups"),
     ("findings", "疑点", "/findings"),
+    ("reviews", "审核", "/reviews"),
     ("rules", "规则", "/rules"),
     ("settlement", "结算", "/settlement"),
     ("warnings", "预警", "/warnings"),
@@ -161,14 +162,27 @@ def case(request: Request, setl_id: str, viewer: ViewerDep, reader: ReaderDep) -
 
 @router.get("/rules", response_class=HTMLResponse, name="web_rules")
 def rules(request: Request, viewer: ViewerDep, reader: ReaderDep) -> Response:
-    return render(request, viewer, _guard(pages.rules)(reader, viewer, _config(request)), reader)
+    page = _guard(pages.rules)(reader, viewer, _config(request))
+    from huiyan.service.web.review import rule_quality  # the workflow's view of each rule
+
+    quality = rule_quality(request) if viewer.scope is None else None
+    if quality is not None:
+        page.tables.append(quality)
+    return render(request, viewer, page, reader)
 
 
 @router.get("/settlement", response_class=HTMLResponse, name="web_settlement")
 def settlement(
     request: Request, viewer: ViewerDep, reader: ReaderDep, period: str = "", kind: str = ""
 ) -> Response:
-    return render(request, viewer, _guard(pages.settlement)(reader, viewer, period, kind), reader)
+    page = _guard(pages.settlement)(reader, viewer, period, kind)
+    from huiyan.service.web import queries as Q
+    from huiyan.service.web.review import decided  # deductions the review workflow decided
+
+    table = decided(request, viewer, _guard(reader.get)(Q.medins_names))
+    if table is not None:
+        page.tables.insert(0, table)
+    return render(request, viewer, page, reader)
 
 
 @router.get("/settlement/notice", response_class=HTMLResponse, name="web_notice")

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-Fmt = str  # text | int | money | wan | pct | num | date
+Fmt = str  # text | code (never wrapped) | int | money | wan | pct | num | date | time
 
 
 @dataclass(frozen=True)

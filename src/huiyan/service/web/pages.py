@@ -613,7 +613,10 @@ def rules(reader: Reader, viewer: Viewer, config: dict[str, Any]) -> Page:
             "审核规则库",
             (
                 Col(
-                    "rule_id", "规则编号", link=lambda r: f"/findings?rule_id={quote(r['rule_id'])}"
+                    "rule_id",
+                    "规则编号",
+                    "code",
+                    link=lambda r: f"/findings?rule_id={quote(r['rule_id'])}",
                 ),
                 Col("rule_name", "规则名称"),
                 Col("class_name", "违规行为分类"),

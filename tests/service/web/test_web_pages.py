@@ -144,3 +144,41 @@ def test_experts_do_not_browse_the_region(make_client) -> None:
     for path in ("/", "/findings", "/institutions", "/settlement"):
         r = client.get(path, follow_redirects=False)
         assert r.status_code == 303 and r.headers["location"] == "/reviews", path
+
+
+def test_personal_numbers_in_finding_texts_are_masked_unless_permitted(
+    web_region, tmp_path
+) -> None:
+    import shutil
+
+    import duckdb
+    from fastapi import FastAPI
+    from fastapi.testclient import TestClient
+
+    from huiyan.service.web import Viewer, router
+
+    db = tmp_path / "masked.duckdb"
+    shutil.copy(web_region, db)
+    con = duckdb.connect(str(db))
+    jr, code = con.sql("select jr_id, medins_code from finding order by jr_id limit 1").fetchall()[
+        0
+    ]
+    con.execute(
+        "update finding set vola_cont = vola_cont || ' 联系电话13812345678' where jr_id = ?", [jr]
+    )
+    con.close()
+
+    def page(viewer: Viewer, path: str) -> str:
+        app = FastAPI()
+        app.include_router(router)
+        app.state.store_path = db
+        app.state.web_viewer = lambda request: viewer
+        with TestClient(app) as client:
+            return client.get(path).text
+
+    for path in (f"/findings/{jr}", f"/findings?medins_code={code}"):
+        entitled = page(Viewer("a", "auditor", personal=True), path)
+        assert "13812345678" in entitled
+        for viewer in (Viewer("b", "auditor"), Viewer("h", "hospital", code)):
+            text = page(viewer, path)
+            assert "13812345678" not in text and "138****5678" in text, (viewer.role, path)

@@ -40,6 +40,16 @@ def _lbl(enum: str, code: Any) -> str:
     return label(enum, code) if code not in (None, "") else "—"
 
 
+def _text(viewer: Viewer, v: Any) -> Any:
+    """Free text (违规内容) as this viewer may read it: phone and ID numbers masked unless the
+    viewer may see personal data."""
+    if viewer.personal or not isinstance(v, str):
+        return v
+    from huiyan.service.masking import mask_text
+
+    return mask_text(v)
+
+
 def inst_link(r: dict[str, Any]) -> str | None:
     return f"/institutions/{quote(r['medins_code'])}" if r.get("medins_code") else None
 
@@ -396,6 +406,7 @@ def findings(
             "cls_name": _lbl("vola_bhvr_type", r["vola_bhvr_type"]),
             "sev_name": _lbl("sev_deg", r["sev_deg"]),
             "medins_name": names.get(r["medins_code"], r["medins_code"]),
+            "vola_cont": _text(viewer, r["vola_cont"]),
         }
         for r in rows
     ]
@@ -545,7 +556,7 @@ def case_page(
                 Col("vola_amt", "金额(元)", "money"),
                 Col("vola_cont", "违规内容"),
             ),
-            data["findings"],
+            [{**r, "vola_cont": _text(viewer, r["vola_cont"])} for r in data["findings"]],
         )
     )
     fee_cols = (
@@ -586,6 +597,7 @@ def finding_page(reader: Reader, viewer: Viewer, jr_id: str) -> Page | None:
         "cls_name": _lbl("vola_bhvr_type", f["vola_bhvr_type"]),
         "sev_name": _lbl("sev_deg", f["sev_deg"]),
         "stage_name": _lbl("stage", f["stage"]),
+        "vola_cont": _text(viewer, f["vola_cont"]),
     }
     return page
 

@@ -54,9 +54,18 @@ def test_finding_page_highlights_its_evidence_lines(make_client, region_facts, w
         "select jr_id, detail from finding where rule_id like 'DUPCHG%' or rule_id like 'OVERQTY%' "
         "order by jr_id limit 1"
     ).fetchall()[0]
+    front = {
+        r[0]
+        for r in con.sql(
+            "select m.code from medrcd m join setl_list l using (medcasno) "
+            "join finding f using (setl_id) where f.jr_id = ?",
+            params=[jr],
+        ).fetchall()
+    }
     con.close()
     text = make_client().get(f"/findings/{jr}").text
     assert "政策依据" in text
+    assert front and all(code in text for code in front)  # the front page's codes
     hits = re.findall(
         r'<tr class="hit">\s*<td class="text">[^<]*</td>\s*<td class="code">([^<]+)</td>', text
     )

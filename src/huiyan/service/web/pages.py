@@ -524,6 +524,30 @@ def case_page(
     )
     page.tables.append(
         TableData(
+            "medrcd",
+            "病案首页 (诊断与手术操作)",
+            (
+                Col("rec_type_name", "类别"),
+                Col("srt_no", "序号"),
+                Col("code", "编码", "code"),
+                Col("name", "名称"),
+                Col("main_flag", "主诊断/主手术"),
+                Col("adm_cond_type", "入院病情"),
+            ),
+            [
+                {
+                    **r,
+                    "rec_type_name": _lbl("medrcd_rec_type", r.get("rec_type")),
+                    "main_flag": _lbl("flag", r.get("main_flag")),
+                    "adm_cond_type": _lbl("adm_cond_type", r.get("adm_cond_type")),
+                }
+                for r in data["medrcd"]
+            ],
+            note="与结算清单不一致的编码是编码质量与高套分组的线索。",
+        )
+    )
+    page.tables.append(
+        TableData(
             "payment",
             "支付",
             (

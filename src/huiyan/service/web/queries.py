@@ -283,6 +283,12 @@ def case(q: Query, setl_id: str) -> dict[str, Any]:
     out["drg"] = rows("drg_result", "select * from s.drg_result where setl_id = ? order by scheme")
     out["dip"] = rows("dip_result", "select * from s.dip_result where setl_id = ?")
     out["payment"] = rows("payment", "select * from s.payment where setl_id = ? order by method")
+    out["medrcd"] = rows(
+        "medrcd",
+        """select * from s.medrcd where medcasno = ? and (medins_code = ? or medins_code is null)
+           order by rec_type, srt_no""",
+        [head.get("medcasno"), head.get("medins_code")],
+    )
     out["qc"] = rows("qc_issue", "select * from s.qc_issue where setl_id = ? order by check_id")
     out["findings"] = rows(
         "finding", "select * from s.finding where setl_id = ? order by vola_amt desc"

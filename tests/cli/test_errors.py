@@ -223,3 +223,28 @@ def test_a_bug_prints_one_line_and_exit_code_1(monkeypatch: pytest.MonkeyPatch) 
     assert result.exit_code == 1
     assert "内部错误 internal error: ZeroDivisionError" in result.output
     assert "Traceback" not in result.output
+
+
+def test_wait_waits_for_the_store_to_be_free(tmp_path: Path) -> None:
+    path = tmp_path / "busy.duckdb"
+    Store(path).close()
+    data = tmp_path / "empty"
+    data.mkdir()
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('ok', flush=True); "
+            "time.sleep(2); c.close()",
+            str(path),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "ok"
+        result = runner.invoke(app, ["ingest", str(data), "--db", str(path), "--wait", "30"])
+        # it got the store (no "in use" error) and then found the folder empty
+        assert result.exit_code == 2 and "没有可识别的数据表文件" in result.output, result.output
+    finally:
+        holder.wait()

@@ -8,7 +8,9 @@ import pytest
 from typer.testing import CliRunner
 
 from huiyan.cli.main import app
+from huiyan.cli.run import STEP_LABELS
 from huiyan.engine import Store
+from huiyan.pipeline.runner import STEPS
 from huiyan.synth import generate
 
 runner = CliRunner()
@@ -31,10 +33,9 @@ def first_run(region: Path) -> tuple[Path, str]:
 
 def test_each_step_reports_its_progress(first_run: tuple[Path, str]) -> None:
     _, output = first_run
-    for i, step in enumerate(
-        ("导入 ingest", "分组 group", "质控 qc", "测算 price", "审核 audit"), 1
-    ):
-        assert f"[{i}/5] {step}" in output
+    for i, step in enumerate(STEPS, 1):
+        assert f"[{i}/{len(STEPS)}] {STEP_LABELS[step]}" in output
+    assert STEP_LABELS["audit"] == "审核 audit"
 
 
 def test_ends_with_the_summary_and_the_html_report(first_run: tuple[Path, str]) -> None:

@@ -52,7 +52,7 @@ def test_each_command_right_and_wrong(installed: Installed, demo: Path) -> None:
     assert not (work / "n2.duckdb").exists()
 
     out = _ok(installed, "run", "north", "--db", "north.duckdb")
-    assert "[5/5] 审核 audit" in out and (work / "north-report.html").is_file()
+    assert "审核 audit" in out and (work / "north-report.html").is_file()
     _mistake(installed, "run", "north", "--steps", "ingest,grp", "--db", "north.duckdb", says="grp")
 
     _ok(installed, "qc", "--db", db, "--out", "qc")

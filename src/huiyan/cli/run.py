@@ -61,6 +61,7 @@ STEP_LABELS = {
     "qc": "质控 qc",
     "price": "测算 price",
     "audit": "审核 audit",
+    "monitor": "监测 monitor",
 }
 
 
@@ -116,6 +117,10 @@ def run(
             help="HTML 汇总报告 (summary report; default: next to --db, <db>-report.html)"
         ),
     ] = None,
+    wait: Annotated[
+        float,
+        typer.Option(help="数据库被占用时最多等待的秒数 (seconds to wait for a store in use)"),
+    ] = 0.0,
 ) -> None:
     """运行完整流程: 导入 → 分组 → 质控 → 测算 → 审核, 输出汇总与 HTML 报告 (the whole pipeline)."""
     from huiyan.cli.errors import input_dir, output_file
@@ -135,7 +140,7 @@ def run(
         cfg = kb_config.load(config)
         created = not db.exists()
         try:
-            with Store(db) as store:
+            with Store(db, wait=wait) as store:
                 ctx = RunContext(store=store, config=cfg, data_dir=data_dir, force=force)
                 reports = run_with_progress(ctx, chosen, force=force)
                 _print_notes(reports)

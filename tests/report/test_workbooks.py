@@ -84,3 +84,19 @@ def test_csv_writer_has_a_bom_and_inert_text(tmp_path: Path) -> None:
     lines = raw.decode("utf-8-sig").splitlines()
     assert lines[1] == '"\'=HYPERLINK(""http://x"",""点我"")",-1'
     assert lines[2] == '"张三",2'
+
+
+def test_dashboard_downloads_keep_data_as_text(tmp_path: Path) -> None:
+    from huiyan.service.web.tables import Col, TableData, xlsx_bytes
+
+    data = TableData(
+        key="t",
+        title="机构",
+        cols=[Col("name", "机构名称"), Col("amt", "金额", "money")],
+        rows=[{"name": EVIL, "amt": Decimal("1234.50")}, {"name": "http://x", "amt": 1}],
+    )
+    path = tmp_path / "d.xlsx"
+    path.write_bytes(xlsx_bytes(data))
+    ws = load_workbook(path).active
+    assert ws["A2"].data_type == "s" and ws["A2"].value == EVIL
+    assert ws["A3"].hyperlink is None and ws["B2"].value == 1234.5

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from huiyan.report.tabular import SAFE_OPTIONS
+
 Fmt = str  # text | code (never wrapped) | int | money | wan | pct | num | date | time
 
 
@@ -60,9 +62,8 @@ def xlsx_bytes(table: TableData, *, sheet: str | None = None) -> bytes:
     import xlsxwriter
 
     buf = io.BytesIO()
-    book = xlsxwriter.Workbook(
-        buf, {"in_memory": True, "remove_timezone": True, "constant_memory": True}
-    )
+    # Data never becomes a formula or a link in the auditor's Excel (OWASP CSV injection).
+    book = xlsxwriter.Workbook(buf, {"in_memory": True, "constant_memory": True, **SAFE_OPTIONS})
     ws = book.add_worksheet((sheet or table.title)[:31])
     head = book.add_format({"bold": True, "bg_color": "#E8EEF7", "border": 1})
     # Number formats set per column: rows are then written in one call each.

@@ -201,6 +201,7 @@ def test_version() -> None:
         (FileNotFoundError(2, "No such file", "a/b.csv"), "a/b.csv: 文件或目录不存在"),
         (PermissionError(13, "Permission denied", "/etc/x"), "/etc/x: 没有读写权限"),
         (OSError(28, "No space left on device", "out.xlsx"), "out.xlsx: 磁盘空间不足"),
+        (ModuleNotFoundError("No module named 'sqlalchemy'", name="sqlalchemy"), "huiyan[service]"),
     ],
 )
 def test_ordinary_errors_are_described(exc: BaseException, needle: str) -> None:

@@ -29,6 +29,18 @@ EXIT_INTERNAL = 1  # a bug in huiyan
 EXIT_INTERRUPTED = 130
 DEBUG_ENV = "HUIYAN_DEBUG"
 
+# Optional dependencies (pyproject extras) by top-level module: a plain install lacks them.
+EXTRAS = {
+    "sqlalchemy": "service",
+    "alembic": "service",
+    "fastapi": "service",
+    "uvicorn": "service",
+    "psycopg": "service",
+    "multipart": "service",
+    "itsdangerous": "service",
+    "pyspark": "spark",
+}
+
 _LOCK = re.compile(r'lock on file "(?P<file>[^"]+)".*?held in (?P<prog>\S+) \(PID (?P<pid>\d+)\)')
 _NOT_DUCKDB = re.compile(r'file "(?P<file>[^"]+)" exists, but it is not a valid DuckDB')
 
@@ -39,6 +51,13 @@ def describe(exc: BaseException) -> tuple[str, int] | None:
         return str(exc), EXIT_USER
     if isinstance(exc, KeyboardInterrupt):
         return "已中断 interrupted", EXIT_INTERRUPTED
+    if isinstance(exc, ModuleNotFoundError) and (exc.name or "").split(".")[0] in EXTRAS:
+        extra = EXTRAS[(exc.name or "").split(".")[0]]
+        return (
+            f"此功能需要可选组件 {extra}: pip install 'huiyan[{extra}]' "
+            f"(optional dependency {exc.name} is not installed)",
+            EXIT_USER,
+        )
     if isinstance(exc, MemoryError):
         return "内存不足 out of memory: 请减少数据量或在更大内存的机器上运行", EXIT_USER
     if isinstance(exc, OSError):

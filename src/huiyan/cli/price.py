@@ -165,9 +165,7 @@ def settle(
     ] = None,
 ) -> None:
     """月预结算 / 年终清算, 基金池对账到分 (monthly pre-settlement or year-end clearing)."""
-
     from huiyan.kb import config as kb_config
-    from huiyan.review.settle import decided_table
     from huiyan.settlement.ledger import yuan
     from huiyan.settlement.run import settle as run_settle
 
@@ -183,6 +181,13 @@ def settle(
                 input_file(path, what)
         cfg = kb_config.load(config)
         store = existing_store(db, need=("payment",))
+    decided = None
+    if state:
+        # The review workflow database needs the service extra (SQLAlchemy): imported only
+        # when asked for, so a plain install settles without it.
+        from huiyan.review.settle import decided_table
+
+        decided = decided_table(state)
     with user_errors(), store:
         names = medins_names(store)
         ledger = run_settle(
@@ -193,7 +198,7 @@ def settle(
             special_review=special_review,
             new_tech=new_tech,
             deductions=deductions,
-            decided=decided_table(state) if state else None,
+            decided=decided,
         )
     # Columns that are zero for every hospital (no deductions yet, no redistribution in a
     # monthly run) are left out: the figures that matter keep their room at 80 columns.

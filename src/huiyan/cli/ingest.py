@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from huiyan.cli.console import console, progress, user_errors
+from huiyan.cli.errors import input_dir, output_file
 
 
 def register(app: typer.Typer) -> None:
@@ -31,6 +32,10 @@ def ingest(
     from huiyan.kb import config as kb_config
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    with user_errors():
+        input_dir(data_dir)
+        output_file(db)
+        cfg = kb_config.load(config)
     with user_errors(), Store(db) as store, progress() as bar:
         task = bar.add_task("导入 ingest", total=None)
 
@@ -41,7 +46,7 @@ def ingest(
             bar.update(task, description=f"导入 {what}")
             bar.advance(task)
 
-        report = run_ingest(data_dir, store, kb_config.load(config), tick=tick, on_start=start)
+        report = run_ingest(data_dir, store, cfg, tick=tick, on_start=start)
     table = Table(title=f"导入结果 ingest (批次 {report.batch_id})")
     for col in ("表 table", "读入 read", "接收 accepted", "隔离 quarantined", "替换 replaced"):
         table.add_column(col, justify="left" if col.startswith("表") else "right", overflow="fold")

@@ -195,4 +195,4 @@ def _web_viewer(request: Request):  # noqa: ANN202
             p = resolve(s, secret, state.token_cache)
     if p is None:
         return None
-    return Viewer(username=p.username, role=p.role, medins_code=p.medins_code)
+    return Viewer.from_principal(p)

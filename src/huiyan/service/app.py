@@ -47,8 +47,9 @@ def load_policy(settings: Settings) -> WorkflowPolicy:
     )
 
 
-def _pseudonym_key(app: FastAPI) -> bytes:
-    """A per-installation key for ``psn_no`` pseudonyms, shared by every worker."""
+def _pseudonym_key(app: FastAPI) -> str:
+    """A per-installation key for ``psn_no`` pseudonyms, shared by every worker (used until a
+    snapshot carries the store's own key, ``report.safe``'s ``privacy_key``)."""
     with app.state.write_session() as s:
         row = s.get(Setting, "pseudonym_key")
         if row is None:
@@ -59,7 +60,7 @@ def _pseudonym_key(app: FastAPI) -> bytes:
                 s.rollback()
             row = s.get(Setting, "pseudonym_key")
         assert row is not None
-        return bytes.fromhex(row.value)
+        return row.value
 
 
 def sync_findings(app: FastAPI) -> workflow.ImportResult | None:
@@ -71,6 +72,11 @@ def sync_findings(app: FastAPI) -> workflow.ImportResult | None:
         # The dashboard reads the same published snapshot (and drops its cached reader).
         state.store_path = snap.path
         state.web_reader = None
+        if state.store.has("privacy_key"):
+            # The store's key: one person gets the same pseudonym here as in CLI exports.
+            state.pseudonym_key = str(
+                state.store.query("select secret from privacy_key limit 1")[0]["secret"]
+            )
     if snap is None or not state.store.has("finding"):
         return None
     if not switched and getattr(state, "synced_snapshot", None) == snap.name:

@@ -6,6 +6,7 @@ from the published snapshot of the DuckDB store (see ``snapshot``).
 
 from __future__ import annotations
 
+import json
 import logging
 import secrets
 import threading
@@ -45,6 +46,20 @@ def load_policy(settings: Settings) -> WorkflowPolicy:
     return default_policy().model_copy(
         update=WorkflowPolicy.model_validate(data).model_dump(exclude_unset=True)
     )
+
+
+POLICY_KEY = "policy"
+
+
+def refresh_policy(app: FastAPI) -> WorkflowPolicy:
+    """The packaged/file policy with the admin's changes (``app_setting`` row ``policy``), so
+    every worker process applies a change (within one poll interval)."""
+    state = app.state
+    with state.read_session() as s:
+        row = s.get(Setting, POLICY_KEY)
+        overrides = json.loads(row.value) if row is not None else {}
+    state.policy = state.base_policy.model_copy(update=overrides)
+    return state.policy
 
 
 def _pseudonym_key(app: FastAPI) -> str:
@@ -94,6 +109,7 @@ def sync_findings(app: FastAPI) -> workflow.ImportResult | None:
 def _poll(app: FastAPI, stop: threading.Event) -> None:
     while not stop.wait(app.state.settings.snapshot_poll_seconds):
         try:
+            refresh_policy(app)
             sync_findings(app)
         except Exception:  # keep serving the last snapshot; the next poll retries
             log.exception("snapshot refresh failed")
@@ -132,7 +148,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.read_session = session_factory(engine)
     app.state.write_session = session_factory(engine, write=True)
-    app.state.policy = load_policy(settings)
+    app.state.base_policy = load_policy(settings)
+    refresh_policy(app)
     app.state.token_cache = TokenCache(settings.token_cache_seconds)
     app.state.store = SnapshotStore(settings.db, settings.snapshots())
     app.state.store_path = None

@@ -10,6 +10,9 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlencode
 
+# Imported with the dashboard, not on the first view of the rules page: loading the rule
+# library takes about a second.
+from huiyan.audit.api import catalog
 from huiyan.model import label
 from huiyan.service.web import queries as Q
 from huiyan.service.web.deps import Viewer
@@ -628,8 +631,6 @@ def finding_page(reader: Reader, viewer: Viewer, jr_id: str) -> Page | None:
 
 # ---------------------------------------------------------------------------- rules
 def rules(reader: Reader, viewer: Viewer, config: dict[str, Any]) -> Page:
-    from huiyan.audit.api import catalog
-
     hits = reader.get(Q.rule_hits, viewer.scope)
     rows = []
     for r in catalog(config).to_pylist():

@@ -38,7 +38,11 @@ def totals(q: Query, scope: str | None) -> dict[str, Any]:
     )
     row["budget"] = None
     if q.has("payment_rate") and not scope:
-        b = q.one("select budget from s.payment_rate where method = ? limit 1", [q.method])
+        b = q.one(
+            "select budget from s.payment_rate where method = ?"
+            " and kind in ('rate', 'point_value') limit 1",
+            [q.method],
+        )
         row["budget"] = b.get("budget")
     f = findings_by_class(q, scope)
     row["findings"] = sum(r["n"] for r in f)

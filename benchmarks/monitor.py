@@ -181,8 +181,13 @@ def run_step(db: Path) -> None:
         started = time.perf_counter()
         report = monitor.run(RunContext(store=store, config=config.load(None), show_progress=False))
         seconds = time.perf_counter() - started
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024
-    print(f"monitor step: {seconds:.1f} s, peak RSS {peak:.2f} GB, rows {report.rows}")
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    peak = usage.ru_maxrss / 1024 / 1024
+    cpu = usage.ru_utime + usage.ru_stime
+    print(
+        f"monitor step: {seconds:.1f} s wall ({cpu:.1f} s CPU over all threads), "
+        f"peak RSS {peak:.2f} GB, rows {report.rows}"
+    )
 
 
 def main() -> None:

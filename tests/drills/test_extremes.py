@@ -32,7 +32,7 @@ SETL_EXTREMES = [
 ]  # fmt: skip
 FEE_EXTREMES = [
     {"cnt": "1000000", "pric": "100", "det_item_fee_sumamt": "100000000.00",
-     "fee_ocur_time": "2099-12-31 23:59:59"},
+     "fee_ocur_time": "2037-12-31 23:59:59"},
     {"cnt": "0.0001", "pric": "10000000", "det_item_fee_sumamt": "1000.00",
      "fee_ocur_time": "2000-01-01 00:00:00"},
 ]  # fmt: skip

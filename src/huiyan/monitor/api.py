@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -52,6 +54,32 @@ def monitor_store(
 ) -> MonitorResult:
     """Compute everything the monitor step writes (nothing is written here). ``decided``: the
     review workflow's final deductions (setl_id, vola_amt), read as confirmed amounts."""
+    cfg = config["monitor"]
+    with _memory_limit(store, cfg["engine_memory_limit"]):
+        return _monitor(store, config, decided)
+
+
+@contextmanager
+def _memory_limit(store: Store, limit: str) -> Iterator[None]:
+    """Cap DuckDB's working memory (it spills to disk beyond), then restore the setting."""
+    con = store.con
+
+    def current() -> str:
+        return str(con.sql("SELECT current_setting('memory_limit')").fetchall()[0][0])
+
+    before = current()
+    con.execute("RESET memory_limit")
+    restore = "RESET memory_limit" if current() == before else f"SET memory_limit = '{before}'"
+    con.execute(f"SET memory_limit = '{limit}'")
+    try:
+        yield
+    finally:
+        con.execute(restore)
+
+
+def _monitor(
+    store: Store, config: dict[str, dict[str, Any]], decided: pa.Table | None
+) -> MonitorResult:
     cfg = config["monitor"]
     inp = store_inputs(store, config, decided)
     _, confirmed_source = confirmed_amounts(inp)
@@ -140,13 +168,20 @@ def _deviation_warnings(c: ir.Table, values: pd.DataFrame, cfg: dict[str, Any]) 
 
 
 def _evidence(c: ir.Table, w: pd.DataFrame, cfg: dict[str, Any]) -> list[str]:
+    """Only the cases of warned institution-periods, and only the columns the warned
+    indicators need, leave the engine."""
     period_col = cfg["warn_period"]
     subj_col = {"institution": "medins_code", "department": "dept", "doctor": "doctor"}
-    wanted = c.filter(c.medins_code.isin(sorted(set(w.medins_code))))
-    cols = [col for col in evidence.CASE_COLUMNS if col in wanted.columns]
-    if "pre_op" in wanted.columns:
-        cols.append("pre_op")
-    cases = evidence.prepare(wanted.select(*cols).to_pandas())
+    needed = {"setl_id", "medins_code", "dept", "doctor", period_col, "drg"}
+    for ind in set(w.indicator):
+        needed |= set(evidence.CASE_TERMS.get(ind, ()))
+    for helper, sources in evidence.HELPER_SOURCES.items():
+        if helper in needed:
+            needed |= set(sources)
+    cols = [col for col in c.columns if col in needed]
+    pairs = sorted({f"{m}|{p}" for m, p in zip(w.medins_code, w.period, strict=True)})
+    key = c.medins_code + "|" + c[period_col]
+    cases = evidence.prepare(c.filter(key.isin(pairs)).select(*cols).to_pandas())
     groups = {k: g for k, g in cases.groupby(["medins_code", period_col])}  # noqa: C416
     out = []
     for r in w.itertuples(index=False):

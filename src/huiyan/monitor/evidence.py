@@ -37,26 +37,30 @@ CASE_TERMS: dict[str, tuple[str, str]] = {
     "consumable_share": ("consumable_amt", "fee_amt"),
     "preadm_outpatient_per_case": ("pre_op", "one"),
 }
-CASE_COLUMNS = (
-    "setl_id", "medins_code", "dept", "doctor", "month", "quarter", "year", "drg", "weight",
-    "cost", "los", "cost_ratio", "los_ratio", "low_risk_death", "low_risk", "dead", "readmit_15",
-    "readmit_31", "high", "low", "low_standard", "long_stay", "mcc_cc", "surgical", "grouped",
-    "qy", "ownpay", "fund", "drug_amt", "consumable_amt", "fee_amt",
-)  # fmt: skip
+# Helper columns ``prepare`` derives, and the case-base columns each is computed from.
+HELPER_SOURCES: dict[str, tuple[str, ...]] = {
+    "one": (),
+    "weighted": ("weight",),
+    "has_cost_ratio": ("cost_ratio",),
+    "has_los_ratio": ("los_ratio",),
+    "ungroupable": ("grouped", "qy"),
+    "burden": ("cost", "fund"),
+}
 
 
 def prepare(cases: pd.DataFrame) -> pd.DataFrame:
     """Add the helper denominators CASE_TERMS names."""
-    c = cases.copy()
+    c = cases
     c["one"] = 1.0
-    c["weighted"] = c.weight.notna().astype(float)
-    c["weight"] = c.weight.fillna(0.0)
-    c["has_cost_ratio"] = c.cost_ratio.notna().astype(float)
-    c["cost_ratio"] = c.cost_ratio.fillna(0.0)
-    c["has_los_ratio"] = c.los_ratio.notna().astype(float)
-    c["los_ratio"] = c.los_ratio.fillna(0.0)
-    c["ungroupable"] = (1 - c.grouped - c.qy).astype(float)
-    c["burden"] = c.cost - c.fund
+    for ratio, flag in (("weight", "weighted"), ("cost_ratio", "has_cost_ratio"),
+                        ("los_ratio", "has_los_ratio")):  # fmt: skip
+        if ratio in c:
+            c[flag] = c[ratio].notna().astype(float)
+            c[ratio] = c[ratio].fillna(0.0)
+    if "grouped" in c and "qy" in c:
+        c["ungroupable"] = (1 - c.grouped - c.qy).astype(float)
+    if "cost" in c and "fund" in c:
+        c["burden"] = c.cost - c.fund
     return c
 
 

@@ -191,3 +191,18 @@ def test_personal_numbers_in_finding_texts_are_masked_unless_permitted(
         for viewer in (Viewer("b", "auditor"), Viewer("h", "hospital", code)):
             text = page(viewer, path)
             assert "13812345678" not in text and "138****5678" in text, (viewer.role, path)
+
+
+def test_every_table_of_every_page_downloads(make_client, region_facts) -> None:
+    client = make_client()
+    code = max(region_facts["by_medins"].items(), key=lambda kv: kv[1])[0]
+    jr = region_facts["jr_by_medins"][code][0]
+    for path in [*PAGES, f"/institutions/{code}", f"/findings/{jr}"]:
+        html = client.get(path).text
+        links = re.findall(r'<a class="dl" href="([^"]+)"', html)
+        assert links, path
+        for href in links:
+            r = client.get(href.replace("&amp;", "&"))
+            assert r.status_code == 200, (path, href, r.text[:200])
+            book = openpyxl.load_workbook(io.BytesIO(r.content))
+            assert book.active.max_column >= 2, href

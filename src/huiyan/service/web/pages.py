@@ -10,11 +10,17 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlencode
 
+from huiyan.audit.api import catalog
+from huiyan.kb import config as kb_config
 from huiyan.model import label
 from huiyan.service.web import queries as Q
 from huiyan.service.web.deps import Viewer
 from huiyan.service.web.reader import Reader
 from huiyan.service.web.tables import Col, TableData
+
+# The rule library (every rule pack, and pandas under Arrow's row conversion) is loaded with
+# the dashboard, not on the first view of the rules page: about a second.
+catalog(kb_config.load(None)).to_pylist()
 
 BLUE, ORANGE, GREEN, RED, GREY = "#2f6fb3", "#e8833a", "#3a9a5b", "#c8403a", "#8a96a3"
 
@@ -628,8 +634,6 @@ def finding_page(reader: Reader, viewer: Viewer, jr_id: str) -> Page | None:
 
 # ---------------------------------------------------------------------------- rules
 def rules(reader: Reader, viewer: Viewer, config: dict[str, Any]) -> Page:
-    from huiyan.audit.api import catalog
-
     hits = reader.get(Q.rule_hits, viewer.scope)
     rows = []
     for r in catalog(config).to_pylist():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -63,8 +64,11 @@ def xlsx_bytes(table: TableData, *, sheet: str | None = None) -> bytes:
 
     buf = io.BytesIO()
     # Data never becomes a formula or a link in the auditor's Excel (OWASP CSV injection).
-    book = xlsxwriter.Workbook(buf, {"in_memory": True, "constant_memory": True, **SAFE_OPTIONS})
-    ws = book.add_worksheet((sheet or table.title)[:31])
+    book = xlsxwriter.Workbook(
+        buf,
+        {"in_memory": True, "remove_timezone": True, "constant_memory": True, **SAFE_OPTIONS},
+    )
+    ws = book.add_worksheet(sheet_name(sheet or table.title))
     head = book.add_format({"bold": True, "bg_color": "#E8EEF7", "border": 1})
     # Number formats set per column: rows are then written in one call each.
     formats = {
@@ -83,6 +87,12 @@ def xlsx_bytes(table: TableData, *, sheet: str | None = None) -> bytes:
         ws.write_row(i, 0, [_cell(row.get(k), num) for k, num in kinds])
     book.close()
     return buf.getvalue()
+
+
+def sheet_name(title: str) -> str:
+    """An Excel sheet name: at most 31 characters, none of ``[]:*?/\\``."""
+    clean = re.sub(r"[\[\]:*?/\\]", "_", title).strip("'")[:31]
+    return clean or "Sheet1"
 
 
 def _cell(v: Any, numeric: bool) -> Any:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+import yaml
 
 if TYPE_CHECKING:
     from tests.install.conftest import Installed
@@ -25,7 +26,10 @@ def test_wheel_holds_every_tracked_package_file(installed: Installed) -> None:
     with zipfile.ZipFile(installed.wheel) as whl:
         shipped = {n for n in whl.namelist() if n.startswith("huiyan/")}
     assert sorted(expected - shipped) == []
-    assert "huiyan/kb/data/drg/chs-drg-1.0/scheme.json" in shipped
+    declared = yaml.safe_load((REPO / "src/huiyan/kb/data/datasets.yaml").read_text("utf-8"))
+    for folder in declared["datasets"]:
+        assert f"huiyan/kb/data/{folder}/manifest.yaml" in shipped
+    assert "huiyan/kb/data/drg/chs-drg-1.0/manifest.yaml" in shipped
     assert "huiyan/kb/data/datasets.yaml" in shipped
 
 
@@ -41,8 +45,6 @@ def test_installed_package_is_the_wheel_not_the_checkout(installed: Installed) -
 
 
 def test_kb_verify_passes_with_every_declared_data_set(installed: Installed) -> None:
-    import yaml
-
     declared = yaml.safe_load((REPO / "src/huiyan/kb/data/datasets.yaml").read_text("utf-8"))[
         "datasets"
     ]

@@ -32,6 +32,7 @@ _ARROW_TO_DUCK = {
     "timestamp[s]": "TIMESTAMP",
     "decimal128(16, 2)": "DECIMAL(16,2)",
     "decimal128(18, 4)": "DECIMAL(18,4)",
+    "decimal128(18, 6)": "DECIMAL(18,6)",
 }
 
 

@@ -370,8 +370,12 @@ def ingest(
     *,
     tick: Tick | None = None,
     on_start: Callable[[int], None] | None = None,
+    force: bool = False,
 ) -> IngestReport:
     """Load every table file of ``data_dir`` (and its ``knowledge/``) into ``store``.
+
+    ``force`` reads again the files whose content was already ingested (their rows replace
+    the stored ones by key, as for a changed file).
 
     Returns per-table counts (read = accepted + quarantined), the files skipped because their
     content was already ingested, unknown files and columns, the front-page match rate and the
@@ -386,7 +390,7 @@ def ingest(
     batch_id = dt.datetime.now().strftime("B%Y%m%dT%H%M%S-") + uuid.uuid4().hex[:6]
     sources, unknown = discover(data_dir)
     report = IngestReport(batch_id=batch_id, unknown_files=[str(p) for p in unknown])
-    seen = _seen_hashes(store)
+    seen = set() if force else _seen_hashes(store)
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-hash")
     try:
         units = _units(store, sources, report, seen, pool)

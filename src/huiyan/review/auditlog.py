@@ -1,0 +1,120 @@
+"""The tamper-evident audit log: every state change, login, export and configuration change.
+
+Each entry's hash covers the previous entry's hash, so editing, deleting or reordering any row
+breaks the chain from there on; ``verify`` finds the first broken row.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from huiyan.review.db import AuditEntry, AuditHead, utcnow
+
+GENESIS = "0" * 64
+
+
+def _digest(
+    prev: str, seq: int, at: str, actor: str, action: str, otype: str, oid: str, detail: str
+) -> str:
+    payload = json.dumps([prev, seq, at, actor, action, otype, oid, detail], ensure_ascii=False)
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def append(
+    session: Session,
+    *,
+    actor: str,
+    action: str,
+    object_type: str = "",
+    object_id: str | int = "",
+    detail: dict[str, Any] | None = None,
+) -> int:
+    """Append one entry inside the caller's transaction (it commits with the change it records).
+
+    Returns the entry's sequence number. Core statements on the session's connection: this
+    runs inside every write, whose lock it holds, so it is kept to three short statements.
+    """
+    session.flush()  # the change being recorded reaches the database first
+    conn = session.connection()
+    # UPDATE first: on PostgreSQL the row lock serialises concurrent appenders until commit;
+    # SQLite write transactions are already serialised.
+    head = conn.execute(_BUMP).first()
+    if head is None:
+        conn.execute(insert(AuditHead).values(id=1, seq=1, hash=GENESIS))
+        seq, prev = 1, GENESIS
+    else:
+        seq, prev = int(head[0]), head[1]
+    at = utcnow().replace(microsecond=0)
+    text = json.dumps(detail or {}, ensure_ascii=False, sort_keys=True, default=str)
+    h = _digest(prev, seq, at.isoformat(), actor, action, object_type, str(object_id), text)
+    conn.execute(
+        insert(AuditEntry).values(
+            seq=seq,
+            at=at,
+            actor=actor,
+            action=action,
+            object_type=object_type,
+            object_id=str(object_id),
+            detail=text,
+            prev_hash=prev,
+            hash=h,
+        )
+    )
+    conn.execute(update(AuditHead).where(AuditHead.id == 1).values(hash=h))
+    return seq
+
+
+_BUMP = (
+    update(AuditHead)
+    .where(AuditHead.id == 1)
+    .values(seq=AuditHead.seq + 1)
+    .returning(AuditHead.seq, AuditHead.hash)
+)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    ok: bool
+    entries: int
+    first_bad_seq: int | None = None
+    reason: str = ""
+
+
+def entries(session: Session, batch: int = 5000) -> Iterator[AuditEntry]:
+    last = 0
+    while True:
+        rows = session.scalars(
+            select(AuditEntry).where(AuditEntry.seq > last).order_by(AuditEntry.seq).limit(batch)
+        ).all()
+        if not rows:
+            return
+        yield from rows
+        last = rows[-1].seq
+
+
+def verify(session: Session) -> Verdict:
+    """Recompute the chain; the head row must match the last entry (catches truncation)."""
+    prev, expected, n = GENESIS, 1, 0
+    for e in entries(session):
+        n += 1
+        if e.seq != expected:
+            return Verdict(False, n, e.seq, f"缺少第 {expected} 条记录 (序号不连续)")
+        if e.prev_hash != prev:
+            return Verdict(False, n, e.seq, "前序哈希不匹配")
+        h = _digest(
+            prev, e.seq, e.at.isoformat(), e.actor, e.action, e.object_type, e.object_id, e.detail
+        )
+        if h != e.hash:
+            return Verdict(False, n, e.seq, "记录内容与哈希不符 (已被修改)")
+        prev, expected = e.hash, expected + 1
+    head = session.get(AuditHead, 1)
+    if head is not None and (head.seq != expected - 1 or head.hash != prev):
+        return Verdict(False, n, expected, f"日志末尾被删除 (应有 {head.seq} 条)")
+    return Verdict(True, n)

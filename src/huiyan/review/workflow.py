@@ -1,0 +1,727 @@
+"""The review state machine: finding → 初审 → 已通知医院 → 医院申诉 → 复审/交叉互评 → 终审.
+
+Every function takes the acting user, checks the role and the institution, changes one or more
+review items and appends the change to the audit log in the same transaction. The caller
+commits. Errors are ``WorkflowError`` subclasses the service maps to HTTP statuses.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Protocol
+
+from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from huiyan.errors import HuiyanError
+from huiyan.review import auditlog
+from huiyan.review.config import WorkflowPolicy, add_working_days, reasons
+from huiyan.review.db import Appeal, Attachment, CrossVote, ReviewItem, User, utcnow
+from huiyan.review.migrate import lock
+
+STATES = {
+    "pending": "待初审",
+    "reviewed": "已初审",
+    "notified": "已通知医院",
+    "appealed": "医院申诉",
+    "second_review": "复审",
+    "cross_review": "交叉互评",
+    "final": "终审",
+}
+OUTCOMES = {"confirmed": "确认", "partial": "部分确认", "dismissed": "驳回"}
+DEDUCTED = ("confirmed", "partial")
+SYSTEM = "system"
+
+
+class Actor(Protocol):
+    """Who acts: a ``User`` row or the service's authenticated principal."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def username(self) -> str: ...
+    @property
+    def role(self) -> str: ...
+    @property
+    def medins_code(self) -> str | None: ...
+
+
+class WorkflowError(HuiyanError):
+    """Base: a message in Chinese for the user."""
+
+
+class NotFound(WorkflowError):
+    pass
+
+
+class Forbidden(WorkflowError):
+    pass
+
+
+class Conflict(WorkflowError):
+    """Wrong state for this action, or someone else changed the item first."""
+
+
+class Invalid(WorkflowError):
+    pass
+
+
+def fen(amount: Decimal | str | int | float) -> int:
+    return int((Decimal(str(amount)) * 100).quantize(Decimal(1)))
+
+
+def yuan(f: int | None) -> Decimal | None:
+    return None if f is None else (Decimal(f) / 100).quantize(Decimal("0.01"))
+
+
+# ---------------------------------------------------------------- visibility
+def visible(query: Select, user: Actor) -> Select:
+    """Restrict a ``select(ReviewItem)`` to what ``user`` may see (the isolation promise)."""
+    if user.role == "hospital":
+        return query.where(ReviewItem.medins_code == (user.medins_code or "\0"))
+    if user.role == "expert":
+        drawn = select(CrossVote.item_id).where(CrossVote.expert_id == user.id)
+        return query.where(ReviewItem.id.in_(drawn))
+    return query
+
+
+def get_item(session: Session, user: Actor, item_id: int, *, lock: bool = False) -> ReviewItem:
+    """The item if ``user`` may see it; an invisible item is reported as missing (no IDOR oracle)."""
+    q = visible(select(ReviewItem).where(ReviewItem.id == item_id), user)
+    if lock:
+        q = q.with_for_update()
+    item = session.scalars(q).first()
+    if item is None:
+        raise NotFound(f"复核事项 {item_id} 不存在")
+    return item
+
+
+def _need(user: Actor, *roles: str) -> None:
+    if user.role not in roles:
+        raise Forbidden("当前角色无权执行此操作")
+
+
+def _state(item: ReviewItem, *states: str) -> None:
+    if item.state not in states:
+        raise Conflict(f"复核事项 {item.id} 当前状态为「{STATES[item.state]}」, 不能执行此操作")
+
+
+def _check_decision(
+    item: ReviewItem, outcome: str, amount: Decimal | str | None, reason: str | None
+) -> int:
+    if outcome not in OUTCOMES:
+        raise Invalid(f"结论 {outcome!r} 无效, 应为 {'/'.join(OUTCOMES)}")
+    if reason is not None and reason not in reasons():
+        raise Invalid(f"理由代码 {reason!r} 无效")
+    if outcome == "confirmed":
+        return item.vola_amt_fen
+    if outcome == "dismissed":
+        return 0
+    if amount is None:
+        raise Invalid("部分确认须填写确认金额")
+    try:
+        f = fen(amount)
+    except ArithmeticError:
+        raise Invalid(f"金额 {amount!r} 无效") from None
+    if not 0 < f < item.vola_amt_fen:
+        raise Invalid(f"部分确认金额须大于0且小于违规金额 {yuan(item.vola_amt_fen)}")
+    return f
+
+
+def _log(session: Session, user: Actor | str, action: str, item: ReviewItem, **detail: Any) -> None:
+    actor = user if isinstance(user, str) else user.username
+    auditlog.append(
+        session,
+        actor=actor,
+        action=action,
+        object_type="review_item",
+        object_id=item.id,
+        detail={"jr_id": item.jr_id, "state": item.state, **detail},
+    )
+
+
+def _finalise(
+    item: ReviewItem,
+    outcome: str,
+    amount: int,
+    by: int | None,
+    reason: str | None,
+    note: str | None,
+) -> None:
+    item.state = "final"
+    item.final_outcome = outcome
+    item.final_amount_fen = amount
+    item.final_by = by
+    item.final_reason = reason
+    item.final_note = note
+    item.final_at = utcnow()
+
+
+# ---------------------------------------------------------------- import
+FINDING_COLUMNS = (
+    "jr_id",
+    "setl_id",
+    "mdtrt_id",
+    "psn_no",
+    "medins_code",
+    "rule_id",
+    "rule_name",
+    "vola_bhvr_type",
+    "sev_deg",
+    "vola_amt",
+    "vola_cont",
+    "vola_evid",
+    "detail",
+    "stage",
+)
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    created: int
+    auto_confirmed: int
+    existing: int
+
+
+def import_findings(
+    session: Session,
+    findings: Iterable[dict[str, Any]],
+    policy: WorkflowPolicy,
+    *,
+    snapshot: str | None = None,
+) -> ImportResult:
+    """Open a review item for every finding not seen before (idempotent on ``jr_id``)."""
+    lock(session.connection(), 0x6A72)  # two workers importing the same snapshot
+    known = set(session.scalars(select(ReviewItem.jr_id)))
+    demoted: set[str] = set()
+    if policy.demote_flagged_rules:
+        demoted = {r["rule_id"] for r in rule_quality(session, policy) if r["needs_revision"]}
+    created = auto = existing = 0
+    now = utcnow()
+    for f in findings:
+        if f["jr_id"] in known:
+            existing += 1
+            continue
+        known.add(f["jr_id"])
+        item = ReviewItem(
+            jr_id=f["jr_id"],
+            setl_id=f["setl_id"],
+            mdtrt_id=f.get("mdtrt_id"),
+            psn_no=f.get("psn_no"),
+            medins_code=f.get("medins_code") or "",
+            rule_id=f["rule_id"],
+            rule_name=f["rule_name"],
+            vola_bhvr_type=f["vola_bhvr_type"],
+            sev_deg=f["sev_deg"],
+            vola_amt_fen=fen(f["vola_amt"] or 0),
+            vola_cont=f["vola_cont"],
+            vola_evid=f["vola_evid"],
+            detail=f.get("detail"),
+            stage=f["stage"],
+            snapshot=snapshot,
+            state="pending",
+            created_at=now,
+        )
+        if policy.auto_confirm_violations and f["sev_deg"] == "1" and f["rule_id"] not in demoted:
+            # 明确违规 confirmed by policy, recorded as such; the hospital can still appeal.
+            item.state = "reviewed"
+            item.initial_outcome = "confirmed"
+            item.initial_amount_fen = item.vola_amt_fen
+            item.initial_reason = "R01"
+            item.initial_note = "明确违规, 按配置自动确认"
+            item.initial_at = now
+            item.auto_confirmed = True
+            auto += 1
+        session.add(item)
+        created += 1
+    if created:
+        auditlog.append(
+            session,
+            actor=SYSTEM,
+            action="import_findings",
+            object_type="snapshot",
+            object_id=snapshot or "",
+            detail={
+                "created": created,
+                "auto_confirmed": auto,
+                "existing": existing,
+                "demoted_rules": sorted(demoted),
+            },
+        )
+    return ImportResult(created, auto, existing)
+
+
+# ---------------------------------------------------------------- 初审
+def initial_review(
+    session: Session,
+    user: Actor,
+    item_id: int,
+    *,
+    outcome: str,
+    amount: Decimal | str | None = None,
+    reason: str | None = None,
+    note: str | None = None,
+    version: int | None = None,
+) -> ReviewItem:
+    _need(user, "auditor", "admin")
+    item = get_item(session, user, item_id)
+    if version is not None and version != item.version:
+        raise Conflict(f"复核事项 {item_id} 已被他人修改, 请刷新后重试")
+    _state(item, "pending")
+    _apply_initial(item, user, outcome, amount, reason, note)
+    _log(
+        session,
+        user,
+        "initial_review",
+        item,
+        outcome=outcome,
+        amount=str(yuan(item.initial_amount_fen)),
+        reason=reason,
+    )
+    return item
+
+
+def _apply_initial(
+    item: ReviewItem, user: Actor, outcome: str, amount: Any, reason: str | None, note: str | None
+) -> None:
+    f = _check_decision(item, outcome, amount, reason)
+    item.initial_outcome = outcome
+    item.initial_amount_fen = f
+    item.initial_reason = reason
+    item.initial_note = note
+    item.initial_by = user.id
+    item.initial_at = utcnow()
+    if outcome == "dismissed":
+        # Nothing to deduct, nothing for the hospital to appeal.
+        _finalise(item, "dismissed", 0, user.id, reason, note)
+    else:
+        item.state = "reviewed"
+
+
+def bulk_initial_review(
+    session: Session,
+    user: Actor,
+    *,
+    rule_id: str,
+    medins_code: str,
+    outcome: str,
+    reason: str | None = None,
+    note: str | None = None,
+) -> list[int]:
+    """Confirm (or dismiss) every pending item of one rule at one hospital."""
+    _need(user, "auditor", "admin")
+    if outcome == "partial":
+        raise Invalid("批量操作不支持部分确认")
+    items = session.scalars(
+        select(ReviewItem)
+        .where(
+            ReviewItem.rule_id == rule_id,
+            ReviewItem.medins_code == medins_code,
+            ReviewItem.state == "pending",
+        )
+        .order_by(ReviewItem.id)
+    ).all()
+    for item in items:
+        _apply_initial(item, user, outcome, None, reason, note)
+    if items:
+        auditlog.append(
+            session,
+            actor=user.username,
+            action="bulk_initial_review",
+            object_type="rule",
+            object_id=rule_id,
+            detail={"medins_code": medins_code, "outcome": outcome, "items": [i.id for i in items]},
+        )
+    return [i.id for i in items]
+
+
+def assign(session: Session, user: Actor, item_ids: Sequence[int], assignee_id: int) -> int:
+    _need(user, "auditor", "admin")
+    who = session.get(User, assignee_id)
+    if who is None or who.role not in ("auditor", "admin") or not who.active:
+        raise Invalid(f"用户 {assignee_id} 不是在岗审核员")
+    items = session.scalars(
+        select(ReviewItem).where(ReviewItem.id.in_(item_ids)).order_by(ReviewItem.id)
+    ).all()
+    for item in items:
+        item.assignee_id = assignee_id
+    auditlog.append(
+        session,
+        actor=user.username,
+        action="assign",
+        object_type="user",
+        object_id=assignee_id,
+        detail={"items": [i.id for i in items]},
+    )
+    return len(items)
+
+
+# ---------------------------------------------------------------- 通知 / 申诉
+def notify(
+    session: Session,
+    user: Actor,
+    policy: WorkflowPolicy,
+    *,
+    medins_code: str | None = None,
+    today: dt.date | None = None,
+) -> int:
+    """Send every initially reviewed item (of one hospital, or all) to its hospital."""
+    _need(user, "auditor", "admin")
+    today = today or dt.date.today()
+    deadline = add_working_days(today, policy.appeal_working_days, policy.holidays)
+    q = select(ReviewItem).where(ReviewItem.state == "reviewed").order_by(ReviewItem.id)
+    if medins_code:
+        q = q.where(ReviewItem.medins_code == medins_code)
+    items = session.scalars(q).all()
+    now = utcnow()
+    for item in items:
+        item.state = "notified"
+        item.notified_at = now
+        item.appeal_deadline = deadline
+    if items:
+        auditlog.append(
+            session,
+            actor=user.username,
+            action="notify",
+            object_type="medins",
+            object_id=medins_code or "*",
+            detail={"items": len(items), "deadline": deadline.isoformat()},
+        )
+    return len(items)
+
+
+def _own(user: Actor, item: ReviewItem) -> None:
+    _need(user, "hospital")
+    if item.medins_code != user.medins_code:  # get_item already hides it; belt and braces
+        raise NotFound(f"复核事项 {item.id} 不存在")
+
+
+def appeal(
+    session: Session, user: Actor, item_id: int, text: str, *, today: dt.date | None = None
+) -> Appeal:
+    item = get_item(session, user, item_id)
+    _own(user, item)
+    _state(item, "notified")
+    today = today or dt.date.today()
+    if item.appeal_deadline is not None and today > item.appeal_deadline:
+        raise Conflict(f"申诉期限 {item.appeal_deadline} 已过")
+    if not text.strip():
+        raise Invalid("申诉理由不能为空")
+    a = Appeal(item_id=item.id, medins_code=item.medins_code, user_id=user.id, text=text)
+    session.add(a)
+    item.state = "appealed"
+    session.flush()
+    _log(session, user, "appeal", item, appeal_id=a.id)
+    return a
+
+
+def accept(session: Session, user: Actor, item_id: int) -> ReviewItem:
+    """The hospital accepts the initial decision (no appeal)."""
+    item = get_item(session, user, item_id)
+    _own(user, item)
+    _state(item, "notified")
+    _finalise(
+        item,
+        item.initial_outcome or "confirmed",
+        item.initial_amount_fen or 0,
+        None,
+        item.initial_reason,
+        "医院接受初审结论",
+    )
+    _log(session, user, "accept", item)
+    return item
+
+
+def close_expired(session: Session, *, today: dt.date | None = None) -> int:
+    """Items whose appeal deadline passed without an appeal: the initial decision stands."""
+    today = today or dt.date.today()
+    items = session.scalars(
+        select(ReviewItem)
+        .where(ReviewItem.state == "notified", ReviewItem.appeal_deadline < today)
+        .order_by(ReviewItem.id)
+    ).all()
+    for item in items:
+        _finalise(
+            item,
+            item.initial_outcome or "confirmed",
+            item.initial_amount_fen or 0,
+            None,
+            item.initial_reason,
+            "申诉期满未申诉, 初审结论生效",
+        )
+        _log(session, SYSTEM, "appeal_deadline_passed", item)
+    return len(items)
+
+
+def add_attachment(
+    session: Session,
+    user: Actor,
+    item_id: int,
+    *,
+    filename: str,
+    content_type: str,
+    data: bytes,
+    directory: Path,
+    policy: WorkflowPolicy,
+) -> Attachment:
+    """Store an appeal attachment on disk under its sha256 (content-addressed, never overwritten)."""
+    item = get_item(session, user, item_id)
+    _own(user, item)
+    _state(item, "appealed")
+    a = session.scalars(select(Appeal).where(Appeal.item_id == item.id)).one()
+    if len(data) > policy.attachment_max_bytes:
+        raise Invalid(f"附件过大: {len(data)} 字节, 上限 {policy.attachment_max_bytes}")
+    if not data:
+        raise Invalid("附件为空")
+    if policy.attachment_types and content_type not in policy.attachment_types:
+        raise Invalid(f"不支持的附件类型 {content_type}")
+    digest = hashlib.sha256(data).hexdigest()
+    path = attachment_path(directory, digest)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".part")
+        tmp.write_bytes(data)
+        tmp.replace(path)
+    att = Attachment(
+        appeal_id=a.id,
+        filename=Path(filename).name[:256] or "attachment",
+        content_type=content_type,
+        size=len(data),
+        sha256=digest,
+    )
+    session.add(att)
+    session.flush()
+    _log(session, user, "attachment", item, attachment_id=att.id, sha256=digest, size=len(data))
+    return att
+
+
+def attachment_path(directory: Path, digest: str) -> Path:
+    return Path(directory) / digest[:2] / digest
+
+
+# ---------------------------------------------------------------- 复审 / 交叉互评
+def start_second_review(
+    session: Session, user: Actor, item_id: int, reviewer_id: int
+) -> ReviewItem:
+    _need(user, "auditor", "admin")
+    item = get_item(session, user, item_id)
+    _state(item, "appealed")
+    who = session.get(User, reviewer_id)
+    if who is None or who.role not in ("auditor", "admin") or not who.active:
+        raise Invalid(f"用户 {reviewer_id} 不是在岗审核员")
+    if who.id == item.initial_by:
+        raise Invalid("复审须由初审以外的审核员进行")
+    item.state = "second_review"
+    item.second_reviewer_id = who.id
+    _log(session, user, "start_second_review", item, reviewer=who.username)
+    return item
+
+
+def start_cross_review(
+    session: Session,
+    user: Actor,
+    item_id: int,
+    policy: WorkflowPolicy,
+    *,
+    experts: int | None = None,
+) -> list[int]:
+    """Draw experts from other institutions (never the appealing one), least loaded first."""
+    _need(user, "auditor", "admin")
+    item = get_item(session, user, item_id)
+    _state(item, "appealed")
+    n = experts or policy.cross_review_experts
+    if n < 1:
+        raise Invalid("交叉互评专家人数至少为1")
+    open_votes = (
+        select(CrossVote.expert_id, func.count().label("n"))
+        .where(CrossVote.outcome.is_(None))
+        .group_by(CrossVote.expert_id)
+        .subquery()
+    )
+    candidates = (
+        session.execute(
+            select(User.id)
+            .outerjoin(open_votes, open_votes.c.expert_id == User.id)
+            .where(
+                User.role == "expert",
+                User.active.is_(True),
+                or_(User.medins_code.is_(None), User.medins_code != item.medins_code),
+            )
+            .order_by(func.coalesce(open_votes.c.n, 0), User.id)
+            .limit(n)
+        )
+        .scalars()
+        .all()
+    )
+    if len(candidates) < n:
+        raise Invalid(f"可选专家不足: 需要 {n} 人, 仅有 {len(candidates)} 人 (不含被申诉医院)")
+    for eid in candidates:
+        session.add(CrossVote(item_id=item.id, expert_id=eid))
+    item.state = "cross_review"
+    _log(session, user, "start_cross_review", item, experts=list(candidates))
+    return list(candidates)
+
+
+def vote(
+    session: Session,
+    user: Actor,
+    item_id: int,
+    *,
+    outcome: str,
+    amount: Decimal | str | None = None,
+    note: str | None = None,
+) -> ReviewItem:
+    _need(user, "expert")
+    item = get_item(session, user, item_id)
+    _state(item, "cross_review")
+    v = session.scalars(
+        select(CrossVote).where(CrossVote.item_id == item.id, CrossVote.expert_id == user.id)
+    ).first()
+    if v is None:
+        raise NotFound(f"复核事项 {item_id} 不存在")
+    if v.outcome is not None:
+        raise Conflict("您已对该事项投票")
+    f = _check_decision(item, outcome, amount, None)
+    v.outcome, v.amount_fen, v.note, v.voted_at = outcome, f, note, utcnow()
+    session.flush()
+    _log(session, user, "cross_vote", item, outcome=outcome, amount=str(yuan(f)))
+    votes = session.scalars(select(CrossVote).where(CrossVote.item_id == item.id)).all()
+    cast = [x for x in votes if x.outcome is not None]
+    tally = Counter(x.outcome for x in cast)
+    top, count = tally.most_common(1)[0]
+    if count * 2 > len(votes):
+        amounts = sorted(x.amount_fen or 0 for x in cast if x.outcome == top)
+        amount_f = amounts[(len(amounts) - 1) // 2]  # lower median of the majority's amounts
+        _finalise(item, top, amount_f, None, None, f"交叉互评多数意见 ({count}/{len(votes)})")
+        _log(
+            session,
+            SYSTEM,
+            "cross_review_decided",
+            item,
+            outcome=top,
+            amount=str(yuan(amount_f)),
+            votes=dict(tally),
+        )
+    elif len(cast) == len(votes):
+        item.state = "second_review"  # no majority: an auditor other than the first decides
+        _log(session, SYSTEM, "cross_review_no_majority", item, votes=dict(tally))
+    return item
+
+
+def final_decision(
+    session: Session,
+    user: Actor,
+    item_id: int,
+    *,
+    outcome: str,
+    amount: Decimal | str | None = None,
+    reason: str | None = None,
+    note: str | None = None,
+    version: int | None = None,
+) -> ReviewItem:
+    _need(user, "auditor", "admin")
+    item = get_item(session, user, item_id)
+    if version is not None and version != item.version:
+        raise Conflict(f"复核事项 {item_id} 已被他人修改, 请刷新后重试")
+    _state(item, "second_review")
+    if user.id == item.initial_by:
+        raise Forbidden("复审须由初审以外的审核员进行")
+    if (
+        item.second_reviewer_id is not None
+        and user.id != item.second_reviewer_id
+        and user.role != "admin"
+    ):
+        raise Forbidden("该事项已指定其他复审人员")
+    f = _check_decision(item, outcome, amount, reason)
+    _finalise(item, outcome, f, user.id, reason, note)
+    _log(session, user, "final_decision", item, outcome=outcome, amount=str(yuan(f)), reason=reason)
+    return item
+
+
+# ---------------------------------------------------------------- money and quality
+def decided_findings(session: Session, *, medins_code: str | None = None) -> list[dict[str, Any]]:
+    """Finally decided deductions as finding rows (``setl_id, vola_amt, detail``), in yuan."""
+    q = select(
+        ReviewItem.setl_id,
+        ReviewItem.medins_code,
+        ReviewItem.jr_id,
+        ReviewItem.final_amount_fen,
+        ReviewItem.detail,
+    ).where(
+        ReviewItem.state == "final",
+        ReviewItem.final_outcome.in_(DEDUCTED),
+        ReviewItem.final_amount_fen > 0,
+    )
+    if medins_code:
+        q = q.where(ReviewItem.medins_code == medins_code)
+    return [
+        {
+            "setl_id": r.setl_id,
+            "medins_code": r.medins_code,
+            "jr_id": r.jr_id,
+            "vola_amt": yuan(r.final_amount_fen),
+            "detail": r.detail,
+        }
+        for r in session.execute(q.order_by(ReviewItem.id))
+    ]
+
+
+def rule_quality(
+    session: Session, policy: WorkflowPolicy, *, period: str | None = None
+) -> list[dict[str, Any]]:
+    """Per rule: findings, final decisions, confirmation rate, confirmed amount; low rates flagged."""
+    q = (
+        select(
+            ReviewItem.rule_id,
+            func.min(ReviewItem.rule_name).label("rule_name"),
+            func.count().label("findings"),
+            func.sum(_case(ReviewItem.state == "final")).label("reviewed"),
+            func.sum(
+                _case(and_(ReviewItem.state == "final", ReviewItem.final_outcome.in_(DEDUCTED)))
+            ).label("confirmed"),
+            func.sum(
+                _case(and_(ReviewItem.state == "final", ReviewItem.final_outcome == "dismissed"))
+            ).label("dismissed"),
+            func.coalesce(func.sum(ReviewItem.final_amount_fen), 0).label("confirmed_fen"),
+            func.sum(ReviewItem.vola_amt_fen).label("flagged_fen"),
+        )
+        .group_by(ReviewItem.rule_id)
+        .order_by(ReviewItem.rule_id)
+    )
+    if period:
+        start = dt.datetime.strptime(period + "-01", "%Y-%m-%d")
+        end = (start + dt.timedelta(days=32)).replace(day=1)
+        q = q.where(ReviewItem.created_at >= start, ReviewItem.created_at < end)
+    out = []
+    for r in session.execute(q):
+        reviewed = int(r.reviewed or 0)
+        rate = (int(r.confirmed or 0) / reviewed) if reviewed else None
+        out.append(
+            {
+                "rule_id": r.rule_id,
+                "rule_name": r.rule_name,
+                "findings": int(r.findings),
+                "reviewed": reviewed,
+                "confirmed": int(r.confirmed or 0),
+                "dismissed": int(r.dismissed or 0),
+                "confirmation_rate": None if rate is None else round(rate, 4),
+                "flagged_amount": str(yuan(int(r.flagged_fen or 0))),
+                "confirmed_amount": str(yuan(int(r.confirmed_fen or 0))),
+                "needs_revision": rate is not None
+                and reviewed >= policy.rule_quality_min_reviewed
+                and rate < policy.rule_quality_threshold,
+            }
+        )
+    return out
+
+
+def _case(cond: Any) -> Any:
+    from sqlalchemy import case
+
+    return case((cond, 1), else_=0)

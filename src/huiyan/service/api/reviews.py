@@ -1,0 +1,218 @@
+"""``/reviews``: list, initial review, bulk review, assignment, notification, re-review, votes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from sqlalchemy import func, select
+
+from huiyan.review import workflow
+from huiyan.review.config import reasons
+from huiyan.review.db import ReviewItem, User
+from huiyan.service.api.common import item_json
+from huiyan.service.auth import Principal
+from huiyan.service.deps import CurrentUser, Db, require_role
+
+router = APIRouter(prefix="/reviews", tags=["reviews"])
+Reviewer = Annotated[Principal, Depends(require_role("auditor", "admin"))]
+Expert = Annotated[Principal, Depends(require_role("expert"))]
+
+
+class Decision(BaseModel):
+    outcome: str
+    amount: str | None = None
+    reason: str | None = None
+    note: str | None = None
+    version: int | None = None
+
+
+class Bulk(BaseModel):
+    rule_id: str
+    medins_code: str
+    outcome: str
+    reason: str | None = None
+    note: str | None = None
+
+
+class Assign(BaseModel):
+    item_ids: list[int]
+    assignee_id: int
+
+
+class Notify(BaseModel):
+    medins_code: str | None = None
+
+
+class Reviewer2(BaseModel):
+    reviewer_id: int
+
+
+class Cross(BaseModel):
+    experts: int | None = None
+
+
+class Vote(BaseModel):
+    outcome: str
+    amount: str | None = None
+    note: str | None = None
+
+
+@router.get("")
+def list_items(
+    request: Request,
+    db: Db,
+    user: CurrentUser,
+    state: str | None = None,
+    medins_code: str | None = None,
+    rule_id: str | None = None,
+    assignee_id: int | None = None,
+    overdue: bool = False,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    after_id: Annotated[int, Query(ge=0)] = 0,
+) -> JSONResponse:
+    """Review items visible to the user (a hospital sees only its own), in id order."""
+    q = workflow.visible(select(ReviewItem), user)
+    if state:
+        q = q.where(ReviewItem.state == state)
+    if medins_code:
+        q = q.where(ReviewItem.medins_code == medins_code)
+    if rule_id:
+        q = q.where(ReviewItem.rule_id == rule_id)
+    if assignee_id is not None:
+        q = q.where(ReviewItem.assignee_id == assignee_id)
+    if overdue:
+        q = q.where(ReviewItem.state == "notified", ReviewItem.appeal_deadline < dt.date.today())
+    rows = db.scalars(q.where(ReviewItem.id > after_id).order_by(ReviewItem.id).limit(limit)).all()
+    return JSONResponse(
+        {
+            "items": [item_json(i, user, request) for i in rows],
+            "next_after_id": rows[-1].id if len(rows) == limit else None,
+        }
+    )
+
+
+@router.get("/reasons")
+def reason_codes(user: CurrentUser) -> dict[str, str]:
+    return reasons()
+
+
+@router.get("/workload")
+def workload(db: Db, user: Reviewer) -> list[dict[str, Any]]:
+    """Open items per assignee (unassigned under ``null``)."""
+    rows = db.execute(
+        select(ReviewItem.assignee_id, User.username, ReviewItem.state, func.count())
+        .outerjoin(User, User.id == ReviewItem.assignee_id)
+        .where(ReviewItem.state != "final")
+        .group_by(ReviewItem.assignee_id, User.username, ReviewItem.state)
+        .order_by(ReviewItem.assignee_id, ReviewItem.state)
+    ).all()
+    return [{"assignee_id": a, "username": u, "state": s, "items": n} for a, u, s, n in rows]
+
+
+@router.get("/{item_id}")
+def get_item(item_id: int, request: Request, db: Db, user: CurrentUser) -> JSONResponse:
+    return JSONResponse(item_json(workflow.get_item(db, user, item_id), user, request))
+
+
+@router.post("/{item_id}/initial")
+def initial(item_id: int, body: Decision, request: Request, db: Db, user: Reviewer) -> JSONResponse:
+    item = workflow.initial_review(
+        db,
+        user,
+        item_id,
+        outcome=body.outcome,
+        amount=body.amount,
+        reason=body.reason,
+        note=body.note,
+        version=body.version,
+    )
+    db.commit()
+    return JSONResponse(item_json(item, user, request))
+
+
+@router.post("/bulk")
+def bulk(body: Bulk, db: Db, user: Reviewer) -> dict[str, Any]:
+    """Confirm (or dismiss) every pending item of one rule at one hospital."""
+    ids = workflow.bulk_initial_review(
+        db,
+        user,
+        rule_id=body.rule_id,
+        medins_code=body.medins_code,
+        outcome=body.outcome,
+        reason=body.reason,
+        note=body.note,
+    )
+    db.commit()
+    return {"items": ids}
+
+
+@router.post("/assign")
+def assign(body: Assign, db: Db, user: Reviewer) -> dict[str, int]:
+    n = workflow.assign(db, user, body.item_ids, body.assignee_id)
+    db.commit()
+    return {"assigned": n}
+
+
+@router.post("/notify")
+def notify(body: Notify, request: Request, db: Db, user: Reviewer) -> dict[str, int]:
+    """Send initially reviewed items to their hospitals; the appeal deadline starts now."""
+    n = workflow.notify(db, user, request.app.state.policy, medins_code=body.medins_code)
+    db.commit()
+    return {"notified": n}
+
+
+@router.post("/close-expired")
+def close_expired(db: Db, user: Reviewer) -> dict[str, int]:
+    """Items whose appeal deadline passed: the initial decision becomes final."""
+    n = workflow.close_expired(db)
+    db.commit()
+    return {"closed": n}
+
+
+@router.post("/{item_id}/second-review")
+def second_review(
+    item_id: int, body: Reviewer2, request: Request, db: Db, user: Reviewer
+) -> dict[str, Any]:
+    item = workflow.start_second_review(db, user, item_id, body.reviewer_id)
+    db.commit()
+    return item_json(item, user, request)
+
+
+@router.post("/{item_id}/cross-review")
+def cross_review(
+    item_id: int, body: Cross, request: Request, db: Db, user: Reviewer
+) -> dict[str, Any]:
+    experts = workflow.start_cross_review(
+        db, user, item_id, request.app.state.policy, experts=body.experts
+    )
+    db.commit()
+    return {"experts": experts}
+
+
+@router.post("/{item_id}/vote")
+def vote(item_id: int, body: Vote, request: Request, db: Db, user: Expert) -> dict[str, Any]:
+    item = workflow.vote(
+        db, user, item_id, outcome=body.outcome, amount=body.amount, note=body.note
+    )
+    db.commit()
+    return item_json(item, user, request)
+
+
+@router.post("/{item_id}/final")
+def final(item_id: int, body: Decision, request: Request, db: Db, user: Reviewer) -> dict[str, Any]:
+    item = workflow.final_decision(
+        db,
+        user,
+        item_id,
+        outcome=body.outcome,
+        amount=body.amount,
+        reason=body.reason,
+        note=body.note,
+        version=body.version,
+    )
+    db.commit()
+    return item_json(item, user, request)

@@ -1,0 +1,137 @@
+"""Logins, tokens, sessions with CSRF, throttling, and the audit trail of them."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from tests.service.conftest import PASSWORD, item_ids
+
+from huiyan.review.db import AuditEntry
+from huiyan.service.auth import SESSION_COOKIE
+
+API = "/api/v1"
+
+
+def test_no_token_is_401_and_roles_are_enforced(client) -> None:
+    assert client.get(f"{API}/reviews").status_code == 401
+    assert client.get(f"{API}/reviews", headers={"Authorization": "Bearer nope"}).status_code == 401
+    boss = client.as_("boss")
+    assert client.get(f"{API}/reviews", headers=boss).status_code == 200
+    ids = item_ids(client)
+    # a viewer (领导) reads but cannot decide
+    r = client.post(
+        f"{API}/reviews/{ids['J1']}/initial", json={"outcome": "confirmed"}, headers=boss
+    )
+    assert r.status_code == 403
+    assert client.get(f"{API}/admin/users", headers=client.as_("aud1")).status_code == 403
+
+
+def test_wrong_password_then_throttled(client, app) -> None:
+    for _ in range(5):
+        r = client.post(
+            f"{API}/auth/token", json={"username": "aud1", "password": "wrong-password"}
+        )
+        assert r.status_code == 401
+    # the right password is refused too while throttled
+    r = client.post(f"{API}/auth/token", json={"username": "aud1", "password": PASSWORD})
+    assert r.status_code == 429
+    # other users are not affected
+    assert (
+        client.post(
+            f"{API}/auth/token", json={"username": "aud2", "password": PASSWORD}
+        ).status_code
+        == 200
+    )
+    with app.state.read_session() as s:
+        actions = [
+            e.action for e in s.scalars(select(AuditEntry).where(AuditEntry.actor == "aud1"))
+        ]
+    assert actions.count("login_failed") == 5 and "login_throttled" in actions
+
+
+def test_cookie_session_needs_csrf_for_unsafe_requests(client) -> None:
+    ids = item_ids(client)
+    client.cookies.clear()
+    r = client.post(f"{API}/auth/login", json={"username": "aud1", "password": PASSWORD})
+    assert r.status_code == 200
+    csrf = r.json()["csrf_token"]
+    secret = r.cookies[SESSION_COOKIE]
+    assert "httponly" in r.headers["set-cookie"].lower()
+    assert client.get(f"{API}/auth/me").json()["username"] == "aud1"
+    url = f"{API}/reviews/{ids['J1']}/initial"
+    assert client.post(url, json={"outcome": "confirmed"}).status_code == 403
+    assert (
+        client.post(
+            url, json={"outcome": "confirmed"}, headers={"X-CSRF-Token": "forged"}
+        ).status_code
+        == 403
+    )
+    r = client.post(url, json={"outcome": "confirmed"}, headers={"X-CSRF-Token": csrf})
+    assert r.status_code == 200, r.text
+    # logout revokes the session
+    assert client.post(f"{API}/auth/logout", headers={"X-CSRF-Token": csrf}).status_code == 200
+    client.cookies.clear()
+    client.cookies.set(SESSION_COOKIE, secret)
+    assert client.get(f"{API}/auth/me").status_code == 401
+    client.cookies.clear()
+
+
+def test_disabled_user_loses_access(client, app) -> None:
+    h = client.as_("aud2")
+    assert client.get(f"{API}/auth/me", headers=h).status_code == 200
+    me = client.get(f"{API}/auth/me", headers=h).json()
+    r = client.patch(
+        f"{API}/admin/users/{me['id']}", json={"active": False}, headers=client.as_("admin")
+    )
+    assert r.status_code == 200 and r.json()["active"] is False
+    assert client.get(f"{API}/auth/me", headers=h).status_code == 401
+    assert (
+        client.post(
+            f"{API}/auth/token", json={"username": "aud2", "password": PASSWORD}
+        ).status_code
+        == 401
+    )
+
+
+def test_admin_adds_users_and_changes_policy_logged(client, app) -> None:
+    adm = client.as_("admin")
+    r = client.post(
+        f"{API}/admin/users",
+        json={"username": "hosp9", "password": "short", "role": "hospital"},
+        headers=adm,
+    )
+    assert r.status_code == 422
+    r = client.post(
+        f"{API}/admin/users",
+        json={"username": "hosp9", "password": "long-enough-1", "role": "hospital"},
+        headers=adm,
+    )
+    assert r.status_code == 422 and "medins_code" in r.json()["detail"]
+    r = client.post(
+        f"{API}/admin/users",
+        json={
+            "username": "hosp9",
+            "password": "long-enough-1",
+            "role": "hospital",
+            "medins_code": "H9",
+        },
+        headers=adm,
+    )
+    assert r.status_code == 201
+    assert (
+        client.post(
+            f"{API}/auth/token", json={"username": "hosp9", "password": "long-enough-1"}
+        ).status_code
+        == 200
+    )
+    r = client.patch(f"{API}/admin/policy", json={"appeal_working_days": 5}, headers=adm)
+    assert r.json()["appeal_working_days"] == 5
+    # stored in the workflow database: another worker process (a second app) applies it too
+    from huiyan.service.app import create_app
+
+    other = create_app(app.state.settings)
+    assert other.state.policy.appeal_working_days == 5
+    other.state.store.close()
+    other.state.engine.dispose()
+    with app.state.read_session() as s:
+        e = s.scalars(select(AuditEntry).where(AuditEntry.action == "config_change")).one()
+    assert '"appeal_working_days": 5' in e.detail and e.actor == "admin"

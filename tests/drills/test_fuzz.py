@@ -111,10 +111,11 @@ def cases(draw: st.DrawFn) -> Case:
     out = []
     for i, r in enumerate([dict(zip(head, head, strict=True)), *case.rows]):
         buf = io.StringIO()
-        csv.writer(buf, delimiter=case.delimiter, quoting=quoting, lineterminator="").writerow(
+        # The writer quotes values holding characters of its line terminator: \r\n covers both.
+        csv.writer(buf, delimiter=case.delimiter, quoting=quoting, lineterminator="\r\n").writerow(
             list(r.values())
         )
-        line = buf.getvalue()
+        line = buf.getvalue().removesuffix("\r\n")
         kind = case.damaged.get(i - 1) if i else None
         if kind == "extra_field":
             line += case.delimiter

@@ -32,9 +32,9 @@ def first_run(region: Path) -> tuple[Path, str]:
 def test_each_step_reports_its_progress(first_run: tuple[Path, str]) -> None:
     _, output = first_run
     for i, step in enumerate(
-        ("导入 ingest", "分组 group", "质控 qc", "测算 price", "审核 audit"), 1
+        ("导入 ingest", "分组 group", "质控 qc", "测算 price", "审核 audit", "监测 monitor"), 1
     ):
-        assert f"[{i}/5] {step}" in output
+        assert f"[{i}/6] {step}" in output
 
 
 def test_ends_with_the_summary_and_the_html_report(first_run: tuple[Path, str]) -> None:

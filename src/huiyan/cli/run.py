@@ -61,6 +61,7 @@ STEP_LABELS = {
     "qc": "质控 qc",
     "price": "测算 price",
     "audit": "审核 audit",
+    "monitor": "监测 monitor",
 }
 
 

@@ -52,7 +52,11 @@ def test_each_command_right_and_wrong(installed: Installed, demo: Path) -> None:
     assert not (work / "n2.duckdb").exists()
 
     out = _ok(installed, "run", "north", "--db", "north.duckdb")
-    assert "审核 audit" in out and (work / "north-report.html").is_file()
+    assert (
+        "[5/6] 审核 audit" in out
+        and "[6/6] 监测 monitor" in out
+        and (work / "north-report.html").is_file()
+    )
     _mistake(installed, "run", "north", "--steps", "ingest,grp", "--db", "north.duckdb", says="grp")
 
     _ok(installed, "qc", "--db", db, "--out", "qc")

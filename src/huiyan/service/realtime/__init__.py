@@ -1,0 +1,25 @@
+"""Real-time pre/in-event audit (3101/3102), doctor feedback (3103) and pre-grouping.
+
+``register(app)`` adds the router and the knowledge holder; ``service.app`` calls it.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+
+def register(app: Any) -> None:
+    from huiyan.service.realtime.knowledge import Knowledge
+    from huiyan.service.realtime.router import router
+
+    state = app.state
+
+    def snapshot_path() -> Path | None:
+        snap = state.store.snapshot
+        return snap.path if snap is not None else None
+
+    cfg = os.environ.get("HUIYAN_CONFIG")
+    state.realtime = Knowledge(snapshot_path, Path(cfg) if cfg else None)
+    app.include_router(router, prefix="/api/v1")

@@ -1,0 +1,146 @@
+"""Knowledge for the real-time path: loaded once, rebuilt when the kb, configuration or store change.
+
+``Knowledge.current()`` returns the auditor and the pricing tables of the present fingerprint
+(configuration file, packaged kb files, published snapshot); the fingerprint is checked at most
+every ``check_seconds``, and a change builds a new auditor while requests keep using the old one
+until it is ready (the swap is one assignment).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from huiyan.audit.single import History, MicroBatcher, SingleAuditor
+
+log = logging.getLogger(__name__)
+SMALL_TABLES = ("medins", "hilist", "drg_standard", "dip_catalog", "payment_rate")
+
+
+def _kb_stamp() -> float:
+    import huiyan.kb as kb
+
+    root = Path(kb.__file__).parent / "data"
+    latest = 0.0
+    for dirpath, _dirs, files in os.walk(root):
+        for f in files:
+            latest = max(latest, os.stat(os.path.join(dirpath, f)).st_mtime)
+    return latest
+
+
+@dataclass
+class Loaded:
+    fingerprint: tuple[Any, ...]
+    config: dict[str, dict[str, Any]]
+    auditor: SingleAuditor
+    tables: dict[str, pa.Table] = field(default_factory=dict)
+
+
+class Knowledge:
+    def __init__(
+        self, snapshot_path: Any, config_file: Path | None = None, check_seconds: float = 2.0
+    ) -> None:
+        self._snapshot_path = snapshot_path  # callable -> Path | None (published snapshot)
+        self.config_file = config_file
+        self.check_seconds = check_seconds
+        self._loaded: Loaded | None = None
+        self._checked = 0.0
+        self._lock = threading.Lock()
+        self.batcher = MicroBatcher(lambda: self.current().auditor)
+        self.reloads = 0
+
+    def fingerprint(self) -> tuple[Any, ...]:
+        cfg = self.config_file
+        cfg_stamp = cfg.stat().st_mtime if cfg is not None and cfg.exists() else None
+        snap = self._snapshot_path()
+        return (str(cfg), cfg_stamp, _kb_stamp(), str(snap) if snap else None)
+
+    def current(self) -> Loaded:
+        now = time.monotonic()
+        loaded = self._loaded
+        if loaded is not None and now - self._checked < self.check_seconds:
+            return loaded
+        with self._lock:
+            self._checked = time.monotonic()
+            fp = self.fingerprint()
+            if self._loaded is None or self._loaded.fingerprint != fp:
+                old = self._loaded
+                self._loaded = self._load(fp)
+                self.reloads += 1
+                if old is not None:
+                    log.info("realtime knowledge reloaded (%s)", fp)
+            return self._loaded
+
+    def _load(self, fp: tuple[Any, ...]) -> Loaded:
+        from huiyan.kb import config
+
+        cfg = config.load(self.config_file)
+        snap = self._snapshot_path()
+        tables: dict[str, pa.Table] = {}
+        small: dict[str, pa.Table | None] = {}
+        if snap is not None and Path(snap).exists():
+            con = duckdb.connect(str(snap), read_only=True)
+            try:
+                names = {
+                    r[0]
+                    for r in con.sql("select table_name from information_schema.tables").fetchall()
+                }
+
+                def read(name: str) -> pa.Table | None:
+                    if name not in small:
+                        small[name] = (
+                            con.sql(f'select * from "{name}"').to_arrow_table()
+                            if name in names
+                            else None
+                        )
+                    return small[name]
+
+                for name in SMALL_TABLES:
+                    t = read(name)
+                    if t is not None:
+                        tables[name] = t
+                auditor = SingleAuditor(
+                    cfg, stage="in", stored=read, history=History(_history_reader(snap))
+                )
+            finally:
+                con.close()
+        else:
+            auditor = SingleAuditor(cfg, stage="in")
+        return Loaded(fp, cfg, auditor, tables)
+
+
+def _history_reader(snap: Path) -> Any:
+    """Earlier stays of the given persons from the snapshot (a connection per call: rare)."""
+
+    def read(psn_nos: list[str], exclude: list[str]) -> dict[str, pa.Table]:
+        con = duckdb.connect(str(snap), read_only=True)
+        try:
+            s = con.execute(
+                "select * from setl_list where psn_no in (select unnest(?)) "
+                "and setl_id not in (select unnest(?))",
+                [list(psn_nos), list(exclude)],
+            ).to_arrow_table()
+            ids = s.column("setl_id").to_pylist()
+            mids = s.column("mdtrt_id").to_pylist()
+            out = {"setl_list": s}
+            for name, key, keys in (
+                ("diseinfo", "setl_id", ids),
+                ("oprninfo", "setl_id", ids),
+                ("feedetail", "mdtrt_id", mids),
+            ):
+                out[name] = con.execute(
+                    f'select * from "{name}" where {key} in (select unnest(?))', [keys]
+                ).to_arrow_table()
+            return out
+        finally:
+            con.close()
+
+    return read

@@ -1,0 +1,255 @@
+"""POST /api/v1/3101, /3102, /3103 and /group; every error in the 3101 error shape, never a 500."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from huiyan.service.auth import Principal
+from huiyan.service.deps import CurrentUser
+from huiyan.service.realtime.mapping import MessageError, Problem, parse, to_arrow
+
+log = logging.getLogger(__name__)
+router = APIRouter(tags=["realtime"])
+MAX_BODY = 2_000_000
+_feedback_lock = threading.Lock()
+
+
+def error(problems: list[Problem], status: int) -> JSONResponse:
+    return JSONResponse(
+        {
+            "infcode": -1,
+            "err_msg": "; ".join(f"{p.path}: {p.message}" for p in problems[:20]),
+            "errors": [{"path": p.path, "msg": p.message} for p in problems],
+            "result": [],
+        },
+        status_code=status,
+    )
+
+
+async def _body(request: Request) -> Any:
+    raw = await request.body()
+    if len(raw) > MAX_BODY:
+        raise MessageError([Problem("$", f"请求体超过 {MAX_BODY} 字节")], status=413)
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise MessageError([Problem("$", "请求体不是有效的 JSON")]) from None
+
+
+def _own(user: Principal, medins_codes: list[str]) -> None:
+    if user.role == "hospital":
+        other = sorted({c for c in medins_codes if c != user.medins_code})
+        if other:
+            raise MessageError(
+                [
+                    Problem(
+                        "fsi_encounter_dtos.medins_id",
+                        f"无权提交其他机构的就诊: {', '.join(other)}",
+                    )
+                ],
+                status=403,
+            )
+    elif user.role not in ("admin", "auditor"):
+        raise MessageError([Problem("$", "当前角色无权调用实时审核接口")], status=403)
+
+
+def _result(findings: pa.Table, by_setl: dict[str, Any], task_id: str) -> list[dict[str, Any]]:
+    out = []
+    for f in findings.to_pylist():
+        enc = by_setl[f["setl_id"]]
+        lines = [u for u in (f["detail"] or "").split(",") if u]
+        out.append(
+            {
+                "jr_id": f["jr_id"],
+                "rule_id": f["rule_id"],
+                "rule_name": f["rule_name"],
+                "vola_cont": f["vola_cont"],
+                "patn_id": enc.psn_no,
+                "mdtrt_id": enc.mdtrt_id,
+                "setl_id": f["setl_id"],
+                "vola_amt": float(f["vola_amt"]) if f["vola_amt"] is not None else 0.0,
+                "vola_amt_stas": "1",
+                "sev_deg": f["sev_deg"],
+                "vola_evid": f["vola_evid"],
+                "vola_bhvr_type": f["vola_bhvr_type"],
+                "task_id": task_id,
+                "judge_result_detail_dtos": [
+                    {
+                        "jrd_id": f"{f['jr_id']}-{i}",
+                        "patn_id": enc.psn_no,
+                        "mdtrt_id": enc.mdtrt_id,
+                        "rx_id": unit,
+                        "vola_item_type": "1",
+                        "vola_amt": None,
+                    }
+                    for i, unit in enumerate(lines, start=1)
+                ],
+            }
+        )
+    return out
+
+
+async def _audit(request: Request, user: Principal) -> JSONResponse:
+    try:
+        body = await _body(request)
+        req = parse(body)
+        _own(user, [e.medins_code for e in req.encounters])
+        kb = request.app.state.realtime
+        tables = to_arrow(req.encounters)
+        findings = await kb.batcher.submit(tables)
+    except MessageError as exc:
+        return error(exc.problems, exc.status)
+    except Exception:
+        log.exception("realtime audit failed")
+        return error([Problem("$", "审核服务内部错误, 请稍后重试")], 503)
+    if req.rule_ids:
+        keep = pa.array([r in set(req.rule_ids) for r in findings.column("rule_id").to_pylist()])
+        findings = findings.filter(keep)
+    task_id = f"T{time.time_ns()}"
+    by_setl = {e.setl_id: e for e in req.encounters}
+    request.app.state.realtime_issued = getattr(request.app.state, "realtime_issued", {})
+    issued = request.app.state.realtime_issued
+    for f in findings.select(["jr_id", "rule_id", "setl_id", "medins_code"]).to_pylist():
+        issued[f["jr_id"]] = f
+    return JSONResponse(
+        {"infcode": 0, "err_msg": "", "result": _result(findings, by_setl, task_id)}
+    )
+
+
+@router.post("/3101", summary="事前事中分析服务 (3101)")
+async def audit_3101(request: Request, user: CurrentUser) -> JSONResponse:
+    return await _audit(request, user)
+
+
+@router.post("/3102", summary="明细审核 (3102)")
+async def audit_3102(request: Request, user: CurrentUser) -> JSONResponse:
+    return await _audit(request, user)
+
+
+def _feedback_file(request: Request) -> Path:
+    d = Path(request.app.state.settings.attachment_dir)
+    d.mkdir(parents=True, exist_ok=True)
+    return d / "realtime-feedback.jsonl"
+
+
+def _read_feedback(path: Path) -> list[dict[str, Any]]:
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
+
+
+@router.post("/3103", summary="处理结果反馈 (3103)")
+async def feedback_3103(request: Request, user: CurrentUser) -> JSONResponse:
+    try:
+        body = await _body(request)
+        data = body.get("data", body) if isinstance(body, dict) else None
+        warns = data.get("warns") if isinstance(data, dict) else None
+        if not isinstance(warns, list) or not warns:
+            raise MessageError([Problem("data.warns", "缺少必填字段(反馈数组)")])
+        issued = getattr(request.app.state, "realtime_issued", {})
+        rows = []
+        problems = []
+        for i, w in enumerate(warns):
+            p = f"data.warns[{i}]"
+            if not isinstance(w, dict):
+                problems.append(Problem(p, "应为对象"))
+                continue
+            jr = w.get("warn_rslt_id")
+            way = str(w.get("dspo_way", ""))
+            if not isinstance(jr, str) or not jr:
+                problems.append(Problem(f"{p}.warn_rslt_id", "缺少必填字段"))
+            if way not in ("1", "2"):
+                problems.append(Problem(f"{p}.dspo_way", "应为 1(继续执行) 或 2(返回修改)"))
+            if way == "1" and not str(w.get("dspo_way_rea") or "").strip():
+                problems.append(Problem(f"{p}.dspo_way_rea", "继续执行须填写理由"))
+            known = issued.get(jr) or {}
+            rule_id = known.get("rule_id") or w.get("rule_id")
+            medins = known.get("medins_code") or w.get("medins_code") or user.medins_code
+            if user.role == "hospital" and medins != user.medins_code:
+                raise MessageError([Problem(f"{p}.warn_rslt_id", "无权反馈其他机构的提醒")], 403)
+            rows.append(
+                {
+                    "warn_rslt_id": jr,
+                    "rule_id": rule_id,
+                    "setl_id": known.get("setl_id") or w.get("mdtrt_id"),
+                    "medins_code": medins,
+                    "dspo_way": way,
+                    "dspo_way_rea": w.get("dspo_way_rea"),
+                    "warn_type": str(data.get("warn_type", "")),
+                    "user": user.username,
+                    "time": time.strftime("%Y-%m-%d %H:%M:%S"),
+                }
+            )
+        if problems:
+            raise MessageError(problems)
+        path = _feedback_file(request)
+        with _feedback_lock:
+            past = _read_feedback(path)
+            for r in rows:
+                r["repeated"] = r["dspo_way"] == "1" and any(
+                    q["dspo_way"] == "1"
+                    and q["rule_id"] == r["rule_id"]
+                    and q["medins_code"] == r["medins_code"]
+                    and q["setl_id"] == r["setl_id"]
+                    for q in past
+                )
+                past.append(r)
+            with path.open("a", encoding="utf-8") as fh:
+                for r in rows:
+                    fh.write(json.dumps(r, ensure_ascii=False) + "\n")
+    except MessageError as exc:
+        return error(exc.problems, exc.status)
+    return JSONResponse(
+        {
+            "infcode": 0,
+            "err_msg": "",
+            "result": [
+                {
+                    "warn_rslt_id": r["warn_rslt_id"],
+                    "repeated": r["repeated"],
+                    "text": f"同一就诊对规则 {r['rule_id']} 再次选择继续执行, 已报告稽核人员"
+                    if r["repeated"]
+                    else "已记录",
+                }
+                for r in rows
+            ],
+        }
+    )
+
+
+@router.get("/3103", summary="医生对实时提醒的处理结果 (稽核人员查看)")
+async def feedback_list(request: Request, user: CurrentUser) -> JSONResponse:
+    rows = _read_feedback(_feedback_file(request))
+    if user.role == "hospital":
+        rows = [r for r in rows if r["medins_code"] == user.medins_code]
+    elif user.role not in ("admin", "auditor", "expert"):
+        return error([Problem("$", "当前角色无权查看")], 403)
+    return JSONResponse({"infcode": 0, "err_msg": "", "result": rows})
+
+
+@router.post("/group", summary="预分组 (DRG/DIP)")
+async def pre_group(request: Request, user: CurrentUser) -> JSONResponse:
+    from huiyan.service.realtime.pregroup import pregroup
+
+    try:
+        body = await _body(request)
+        req = parse(body)
+        _own(user, [e.medins_code for e in req.encounters])
+        loaded = request.app.state.realtime.current()
+        scheme = str(loaded.config.get("grouping", {}).get("payment_scheme", "chs-drg-1.1"))
+        result = [pregroup(e, scheme, loaded.tables) for e in req.encounters]
+    except MessageError as exc:
+        return error(exc.problems, exc.status)
+    except Exception:
+        log.exception("pre-grouping failed")
+        return error([Problem("$", "预分组服务内部错误, 请稍后重试")], 503)
+    return JSONResponse({"infcode": 0, "err_msg": "", "result": result})

@@ -194,3 +194,15 @@ def test_unreadable_file_is_an_input_error(
     write_dataset(data_dir)
     with pytest.raises(InputError, match=r"medins.csv: .*Permission denied"):
         ingest(data_dir, store)
+
+
+def test_newline_inside_a_quoted_value(store: Store, data_dir: Path) -> None:
+    # A quoted newline with the field-count check (null_padding) is read on one thread.
+    write_dataset(data_dir)
+    rows = [dict(r) for r in DISE]
+    rows[1]["diag_name"] = "2型\n糖尿病"
+    path = write_csv(data_dir / "diseinfo.csv", rows)
+    assert '"2型\n糖尿病"'.encode() in path.read_bytes()
+    report = ingest(data_dir, store)
+    assert report.tables["diseinfo"].accepted == len(DISE)
+    assert "2型\n糖尿病" in _names(store)

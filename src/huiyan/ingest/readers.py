@@ -75,6 +75,7 @@ class Staged:
     csv_rejects: bool = False
     numbered: bool = True  # the view has ``__row``; else rows are numbered by stage order
     shape: bool = False  # the view has ``__shape``: 'extra'/'missing' fields, else NULL
+    serial_view: str | None = None  # the view read on one thread, if the parallel read fails
     notes: list[str] = field(default_factory=list)
 
 
@@ -158,12 +159,21 @@ def stage_csv(
     # Not numbered here: row_number() OVER () serialises the parallel CSV scan and doubled the
     # read time, while the stage's insertion keeps the file's order (preserve_insertion_order)
     # and numbers rows for free. Read once, by the stage.
-    con.execute(
+    view = (
         f"CREATE OR REPLACE TEMP VIEW {RAW} AS SELECT {select} "
         f"FROM read_csv({_lit(str(source))}, auto_detect = false, header = true, "
         f"delim = {_lit(delimiter)}, quote = '\"', escape = '\"', columns = {{{columns}}}, "
-        f"store_rejects = true{dialect}, buffer_size = {csv_buffer_bytes(source.stat().st_size)})"
+        f"store_rejects = true{dialect}, buffer_size = {csv_buffer_bytes(source.stat().st_size)}"
     )
+    con.execute(view + ")")
+    if shape:
+        # DuckDB's parallel scan refuses null_padding with a newline inside a quoted value;
+        # such a file is read again on one thread (``serial_view``).
+        staged.serial_view = (
+            "DROP TABLE IF EXISTS reject_errors; DROP TABLE IF EXISTS reject_scans; "
+            + view
+            + ", parallel = false)"
+        )
     staged.csv_rejects = True
     staged.numbered = False
     return staged

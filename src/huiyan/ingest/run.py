@@ -278,7 +278,14 @@ def _load_unit(
             shape=staged.shape,
         )
         with scan_order_kept(con):
-            con.execute(f"CREATE TABLE {STAGE} AS {sql}")
+            try:
+                con.execute(f"CREATE TABLE {STAGE} AS {sql}")
+            except duckdb.Error as exc:
+                if not staged.serial_view or "quoted new lines" not in str(exc):
+                    raise
+                con.execute(staged.serial_view)
+                con.execute(f"DROP TABLE IF EXISTS {STAGE}")
+                con.execute(f"CREATE TABLE {STAGE} AS {sql}")
         finish(con, staged)
         if staged.shape:
             con.execute(truncated_sql(STAGE))

@@ -173,7 +173,9 @@ async def user_loop(
             if time.perf_counter() >= deadline:
                 break
             await asyncio.sleep(think)
-            _, item = await call("get", "GET", f"/api/v1/reviews/{it['id']}")
+            status, item = await call("get", "GET", f"/api/v1/reviews/{it['id']}")
+            if status != 200 or not isinstance(item, dict):
+                continue  # counted as an error by call()
             outcome = rng.choice(["confirmed", "confirmed", "partial", "dismissed"])
             body: dict[str, object] = {
                 "outcome": outcome,

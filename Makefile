@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: setup demo test test-spark test-slow test-wheel lint bench lock
+.PHONY: setup demo test test-spark test-slow test-wheel test-browser lint bench lock
 
 $(VENV)/.installed: requirements.lock pyproject.toml
 	command -v uv >/dev/null 2>&1 || $(PYTHON) -m pip install -q uv
@@ -31,6 +31,11 @@ test-spark: setup
 # End-to-end detection quality on generated regions (a few minutes).
 test-slow: setup
 	$(VENV)/bin/python -m pytest -q -m slow
+
+# The review loop in headless Chromium (/usr/bin/chromium, Debian package chromium);
+# screenshots go to $$HUIYAN_SCREENSHOTS (default test-artifacts/screenshots).
+test-browser: setup
+	$(VENV)/bin/python -m pytest -q -m browser
 
 # The wheel installed into a fresh venv, run from outside the checkout (about a minute).
 test-wheel: setup

@@ -2,6 +2,7 @@
 about 30 fee lines each), on the embedded DuckDB store. Prints per-rule timings and the total.
 
     .venv/bin/python benchmarks/audit.py [--cases 1000000] [--lines 30] [--db /tmp/bench_audit.duckdb]
+        [--wide-cases 200000 --wide-lines 100]   # then a region of ~100 lines per stay
 
 Data are generated vectorised here (numpy), with codes from the shipped catalog, a sprinkle of
 refunds, and one DRG result and payment row per case, so every rule has real work to do.
@@ -183,38 +184,50 @@ def generate(store: Store, n: int, per_case: int, seed: int) -> int:
     return total
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--cases", type=int, default=1_000_000)
-    ap.add_argument("--lines", type=int, default=30)
-    ap.add_argument("--db", type=Path, default=Path("/tmp/bench_audit.duckdb"))
-    ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--memory-limit", default="5GB", help="DuckDB memory_limit for the audit")
-    args = ap.parse_args()
-    args.db.unlink(missing_ok=True)
-    with Store(args.db) as store:
+def run(db: Path, cases: int, per_case: int, seed: int, memory_limit: str) -> float:
+    """Generate ``cases`` settlements of ``per_case`` lines, audit them; the audit's seconds."""
+    db.unlink(missing_ok=True)
+    with Store(db) as store:
         t = time.perf_counter()
-        lines = generate(store, args.cases, args.lines, args.seed)
+        lines = generate(store, cases, per_case, seed)
         # Audit the data as stored (compressed in the file), as after an ingest, not the
         # write-ahead log of the rows just generated.
         store.con.execute("CHECKPOINT")
         print(
-            f"generated {args.cases:,} settlements, {lines:,} fee lines in {time.perf_counter() - t:.1f} s"
+            f"generated {cases:,} settlements, {lines:,} fee lines in {time.perf_counter() - t:.1f} s"
         )
         # The target's memory budget (8 GB peak RSS): DuckDB keeps its share below this and
         # spills to disk beyond it; the rest is Arrow results and Python.
-        store.con.execute(f"SET memory_limit = '{args.memory_limit}'")
-        store.con.execute(f"SET temp_directory = '{args.db}.tmp'")
+        store.con.execute(f"SET memory_limit = '{memory_limit}'")
+        store.con.execute(f"SET temp_directory = '{db}.tmp'")
         t = time.perf_counter()
         result = audit_store(store, config.load())
         total = time.perf_counter() - t
-    for rule_id, secs in sorted(result.seconds.items(), key=lambda kv: -kv[1]):
+    for rule_id, secs in sorted(result.seconds.items(), key=lambda kv: -kv[1])[:15]:
         print(f"  {rule_id:15} {secs:7.2f} s  {result.counts[rule_id]:>9,} findings")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 / 1024
     print(
-        f"audit: {len(result.seconds)} rules, {result.findings.num_rows:,} findings, "
-        f"{total:.1f} s total, peak RSS {peak:.2f} GB"
+        f"audit of {cases:,} x {per_case} lines: {len(result.seconds)} rules, "
+        f"{result.findings.num_rows:,} findings, {total:.1f} s total, peak RSS {peak:.2f} GB"
     )
+    db.unlink(missing_ok=True)
+    return total
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--cases", type=int, default=1_000_000)
+    ap.add_argument("--lines", type=int, default=30)
+    # Issue 18: also a region with ~100 fee lines per stay (0 cases: skip it).
+    ap.add_argument("--wide-cases", type=int, default=200_000)
+    ap.add_argument("--wide-lines", type=int, default=100)
+    ap.add_argument("--db", type=Path, default=Path("/tmp/bench_audit.duckdb"))
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--memory-limit", default="5GB", help="DuckDB memory_limit for the audit")
+    args = ap.parse_args()
+    run(args.db, args.cases, args.lines, args.seed, args.memory_limit)
+    if args.wide_cases:
+        run(args.db, args.wide_cases, args.wide_lines, args.seed, args.memory_limit)
 
 
 if __name__ == "__main__":

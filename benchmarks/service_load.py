@@ -29,7 +29,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pyarrow as pa
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from huiyan.engine import Store
 from huiyan.model import table
@@ -173,7 +173,9 @@ async def user_loop(
             if time.perf_counter() >= deadline:
                 break
             await asyncio.sleep(think)
-            _, item = await call("get", "GET", f"/api/v1/reviews/{it['id']}")
+            status, item = await call("get", "GET", f"/api/v1/reviews/{it['id']}")
+            if status != 200 or not isinstance(item, dict):
+                continue  # counted as an error by call()
             outcome = rng.choice(["confirmed", "confirmed", "partial", "dismissed"])
             body: dict[str, object] = {
                 "outcome": outcome,
@@ -210,6 +212,14 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="huiyan-load-"))
     store = tmp / "region.duckdb"
     state = args.state or str(tmp / "state.sqlite")
+    schema = None
+    if state.startswith("postgres"):
+        # A schema of its own, dropped afterwards: the server's database stays as it was.
+        schema = f"huiyan_load_{os.getpid()}"
+        admin = make_engine(state, isolation_level="AUTOCOMMIT")
+        with admin.connect() as c:
+            c.execute(text(f"CREATE SCHEMA {schema}"))
+        state += ("&" if "?" in state else "?") + f"options=-csearch_path%3D{schema}"
     make_store(store, args.findings)
     engine = make_engine(state)
     upgrade(engine)
@@ -330,6 +340,10 @@ def main() -> None:
         f"target p95 <= 200 ms, no errors: {'MET' if p95 <= 200 and not stats['errors'] and ok else 'NOT MET'}"
     )
     engine.dispose()
+    if schema:
+        with admin.connect() as c:
+            c.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
 
 
 if __name__ == "__main__":

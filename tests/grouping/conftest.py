@@ -1,8 +1,6 @@
-"""Reference cases of every scheme (tests/data/reference: verbatim copies, source stated)."""
+"""Reference cases of every scheme (tests/data/drg/<scheme>/sample_cases.csv)."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -15,11 +13,11 @@ _TEXT = ("mdc", "adrg", "drg", "mdc_mapped", "adrg_mapped", "drg_mapped")
 
 
 @pytest.fixture(scope="session")
-def samples(shared_reference: Path) -> dict[str, tuple[pa.Table, list[dict[str, str]]]]:
+def samples() -> dict[str, tuple[pa.Table, list[dict[str, str]]]]:
     """scheme -> (case table, reference rows)."""
     out = {}
     for scheme in SCHEMES:
-        path = sample_path(shared_reference, scheme)
+        path = sample_path(scheme)
         options = pacsv.ConvertOptions(
             strings_can_be_null=False, column_types=dict.fromkeys(_TEXT, pa.string())
         )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import pyarrow as pa
+from grouping_helpers import sample_path
 from typer.testing import CliRunner
 
 from huiyan.cli.main import app
@@ -90,8 +91,8 @@ def test_diff_lists_changed_cases_with_reason(samples):
     assert any("并发症认定不同" in c["reason"] or "ADRG规则不同" in c["reason"] for c in changes)
 
 
-def test_cli_group_and_diff(tmp_path, shared_reference, store):
-    src = (shared_reference / "chs-drg-1.1" / "sample_cases.csv").read_text("utf-8").splitlines()
+def test_cli_group_and_diff(tmp_path, store):
+    src = sample_path("chs-drg-1.1").read_text("utf-8").splitlines()
     cases = tmp_path / "cases.csv"
     cases.write_text("\n".join(",".join(line.split(",")[:10]) for line in src[:51]) + "\n", "utf-8")
     out = tmp_path / "out.csv"
@@ -102,7 +103,8 @@ def test_cli_group_and_diff(tmp_path, shared_reference, store):
     )
     assert res.exit_code == 0, res.output
     lines = out.read_text("utf-8").splitlines()
-    assert lines[0] == '"case_id","status","mdc","adrg","drg","trace"' and len(lines) == 51
+    header = '"case_id","status","mdc","adrg","drg","drg_name","trace"'
+    assert lines[0] == header and len(lines) == 51
     _fill(store)
     store.close()
     diff_csv = tmp_path / "diff.csv"
@@ -123,3 +125,29 @@ def test_cli_group_and_diff(tmp_path, shared_reference, store):
     )
     assert res.exit_code == 0, res.output
     assert diff_csv.read_text("utf-8").startswith('"case_id","from_status"')
+
+
+def test_step_groups_with_regional_schemes(store):
+    _fill(store)
+    schemes = ["zhejiang-2022", "yunnan-2022", "changzhou-2022"]
+    ctx = RunContext(store=store, config={"grouping": {"schemes": schemes, "mode": "raw"}})
+    group_step.run(ctx)
+    cases = cases_from_store(store)
+    assert {"dept", "discharge_way"} <= set(cases.column_names)  # regional tests read them
+    for scheme in schemes:
+        want = sorted(
+            tuple(r.values())
+            for r in group_table(cases, scheme)
+            .select(["case_id", "status", "mdc", "adrg", "drg"])
+            .to_pylist()
+        )
+        got = store.con.sql(
+            "select setl_id, status, mdc, adrg, drg from drg_result "
+            f"where scheme = '{scheme}' order by setl_id"
+        ).fetchall()
+        assert sorted(got) == want and len(got) == 3
+    # Yunnan writes its own failure code (0000A), never the national 0000
+    yunnan = dict(
+        store.con.sql("select setl_id, drg from drg_result where scheme='yunnan-2022'").fetchall()
+    )
+    assert all(d != "0000" for d in yunnan.values())

@@ -207,8 +207,9 @@ def test_mixed_file_decoded_line_by_line(store: Store, data_dir: Path) -> None:
     assert names == [("急性心肌梗死",), ("肺炎",), ("阑尾炎",)]
 
 
-def test_gbk_line_far_into_a_utf8_file_is_quarantined(store: Store, data_dir: Path) -> None:
-    # Past the detection sample DuckDB reads the file as UTF-8 and rejects the stray line.
+def test_gbk_line_far_into_a_utf8_file_is_decoded(store: Store, data_dir: Path) -> None:
+    # The encoding is decided on the whole file: the stray GBK line, far past any sample,
+    # is seen and decoded as GBK while the UTF-8 lines stay UTF-8; no valid row is lost.
     setl = [dict(SETL[0]) | {"setl_id": f"S{i}", "mdtrt_id": f"M{i}"} for i in range(1, 4001)]
     dise = [
         {
@@ -225,8 +226,12 @@ def test_gbk_line_far_into_a_utf8_file_is_quarantined(store: Store, data_dir: Pa
     lines[3500] = "S3500,1,I21.000,急性心肌梗死".encode("gbk")
     path.write_bytes(b"\n".join(lines) + b"\n")
     report = ingest(data_dir, store)
-    assert quarantined(store, "diseinfo") == [(3500, None, "encoding")]
-    assert report.tables["diseinfo"].accepted == 3999
+    assert quarantined(store, "diseinfo") == []
+    assert report.tables["diseinfo"].accepted == 4000
+    names = store.con.sql(
+        "select setl_id, diag_name from diseinfo where setl_id in ('S3500', 'S3501') order by 1"
+    ).fetchall()
+    assert names == [("S3500", "急性心肌梗死"), ("S3501", "急性前壁心肌梗死" * 4)]
 
 
 def test_stray_quote_does_not_crash(store: Store, data_dir: Path) -> None:

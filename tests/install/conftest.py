@@ -91,3 +91,12 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
     work = base / "work"
     work.mkdir()
     return Installed(venv=venv, wheel=wheel, work=work)
+
+
+@pytest.fixture(scope="session")
+def demo(installed: Installed) -> Path:
+    """``huiyan demo --cases 500`` run once with the installed package; its output folder."""
+    proc = installed.huiyan("demo", "--cases", "500", "--out", "demo")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stdout + proc.stderr
+    return installed.work / "demo"

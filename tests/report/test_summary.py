@@ -58,3 +58,9 @@ def test_html_has_only_sections_with_results(store: Store, tmp_path: Path) -> No
     html = write_summary_html(store, tmp_path / "r.html").read_text("utf-8")
     assert "智能审核" in html and "挂床住院" in html
     assert "DRG 分组" not in html
+
+
+def test_money_has_thousands_separators(store: Store, tmp_path: Path) -> None:
+    store.write("finding", pa.Table.from_pylist([_finding("s1", "BEDHANG", "1234567.5")]))
+    html = write_summary_html(store, tmp_path / "r.html").read_text("utf-8")
+    assert "1,234,567.50" in html and "1234567.50" not in html

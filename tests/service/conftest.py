@@ -158,24 +158,34 @@ USERS = {
 }
 
 
+@pytest.fixture(scope="session")
+def password_hash() -> str:
+    from huiyan.review.passwords import hash_password
+
+    return hash_password(PASSWORD)
+
+
 @pytest.fixture
-def client(app):  # noqa: ANN001, ANN201
+def client(app, password_hash, monkeypatch):  # noqa: ANN001, ANN201
     """A TestClient with all ``USERS`` created; ``client.as_(name)`` gives auth headers."""
     from fastapi.testclient import TestClient
 
-    from huiyan.review.users import add_user
+    from huiyan.review import users
 
-    with app.state.write_session() as s:
-        for name, (role, code) in USERS.items():
-            add_user(
-                s,
-                username=name,
-                password=PASSWORD,
-                role=role,
-                medins_code=code,
-                can_see_personal=name == "aud2",
-            )
-        s.commit()
+    # Hash the shared test password once (Argon2 is slow by design); logins verify it for real.
+    with monkeypatch.context() as m:
+        m.setattr(users, "hash_password", lambda _p: password_hash)
+        with app.state.write_session() as s:
+            for name, (role, code) in USERS.items():
+                users.add_user(
+                    s,
+                    username=name,
+                    password=PASSWORD,
+                    role=role,
+                    medins_code=code,
+                    can_see_personal=name == "aud2",
+                )
+            s.commit()
     with TestClient(app) as c:
         tokens: dict[str, dict[str, str]] = {}
 

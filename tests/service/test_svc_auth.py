@@ -125,6 +125,13 @@ def test_admin_adds_users_and_changes_policy_logged(client, app) -> None:
     )
     r = client.patch(f"{API}/admin/policy", json={"appeal_working_days": 5}, headers=adm)
     assert r.json()["appeal_working_days"] == 5
+    # stored in the workflow database: another worker process (a second app) applies it too
+    from huiyan.service.app import create_app
+
+    other = create_app(app.state.settings)
+    assert other.state.policy.appeal_working_days == 5
+    other.state.store.close()
+    other.state.engine.dispose()
     with app.state.read_session() as s:
         e = s.scalars(select(AuditEntry).where(AuditEntry.action == "config_change")).one()
     assert '"appeal_working_days": 5' in e.detail and e.actor == "admin"

@@ -40,7 +40,7 @@ def test_case_output_is_desensitised_unless_allowed(client) -> None:
     r = client.get(f"{API}/outputs/cases/S1", headers=client.as_("aud1")).json()
     s = r["settlement"]
     assert s["psn_name"] == "张**"
-    assert s["certno"] == "110101********1234"
+    assert s["certno"] == "110***********1234"
     assert s["psn_no"].startswith("P") and s["psn_no"] != "P001" and len(s["psn_no"]) == 17
     assert (
         "13812345678" not in r["findings"][0]["vola_cont"]
@@ -78,3 +78,13 @@ def test_export_is_masked_by_default_and_logged(client, app) -> None:
         ("aud2", True),
         ("aud1", False),
     ]
+
+
+def test_pseudonyms_follow_the_stores_key(client, app, store_path) -> None:
+    from huiyan.report.safe import pseudonym, store_key
+
+    with Store(store_path) as writer:
+        key = store_key(writer)
+    sync_findings(app)  # the store changed: a new snapshot carrying the key
+    items = client.get(f"{API}/reviews", headers=client.as_("aud1")).json()["items"]
+    assert {i["psn_no"] for i in items} == {pseudonym("P001", key)}

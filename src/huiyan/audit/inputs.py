@@ -154,6 +154,14 @@ def _mcc_cc(scheme: str) -> tuple[pa.Table, pa.Table]:
     return lists, exclusion
 
 
+def _or_procedures(scheme: str) -> pa.Table:
+    """The scheme's operating-room procedures (``or_code``): operations that bill surgery."""
+    from huiyan.kb.schemes import load_scheme
+
+    codes = sorted(set(load_scheme(scheme).code_list("or_procedures")))
+    return pa.table({"or_code": pa.array(codes, pa.string())})
+
+
 def _drg_splits(scheme: str) -> pa.Table:
     """The scheme's complication splits (``kb.schemes.complication_splits``) as a table."""
     from huiyan.kb.schemes import complication_splits
@@ -212,6 +220,7 @@ def bind(source: Source, config: dict[str, dict[str, Any]]) -> RuleInputs:
     kb["mcc_cc"] = _small(source, "mcc_cc", lists)
     kb["cc_exclusion"] = _small(source, "cc_exclusion", exclusion)
     kb["drg_split"] = _small(source, "drg_split", _drg_splits(scheme))
+    kb["or_procedure"] = _small(source, "or_procedure", _or_procedures(scheme))
 
     s, m = t["setl_list"], t["medins"].select("medins_code", "medins_lv")
     m = m.select(m_code=m.medins_code, medins_lv=m.medins_lv)

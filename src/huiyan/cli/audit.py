@@ -7,20 +7,12 @@ from typing import Annotated
 
 import typer
 
-from huiyan.cli.console import console, progress, user_errors
+from huiyan.cli.console import console, progress, table, text, user_errors
+from huiyan.cli.errors import existing_store, input_file, output_file
 
 STAGES = ("pre", "in", "post")
 DEFAULT_DB = Path("huiyan.duckdb")
 DEFAULT_XLSX = Path("rules.xlsx")
-
-
-def _open_store(db: Path, *, read_only: bool = False):  # noqa: ANN202 - Store, imported lazily
-    from huiyan.engine import Store
-    from huiyan.errors import InputError
-
-    if not db.exists():
-        raise InputError(f"{db}: 数据库文件不存在")
-    return Store(db, read_only=read_only)
 
 
 def register(app: typer.Typer) -> None:
@@ -37,8 +29,6 @@ def register(app: typer.Typer) -> None:
         """智能审核：运行规则库，结果写入 finding 表（替换上次结果）。"""
         from collections import Counter
 
-        from rich.table import Table
-
         from huiyan.audit.engine import enabled_rules
         from huiyan.errors import InputError
         from huiyan.kb import config
@@ -50,18 +40,18 @@ def register(app: typer.Typer) -> None:
             if stage not in STAGES:
                 raise InputError(f"--stage 应为 {'/'.join(STAGES)} 之一, 而不是 {stage!r}")
             cfg = config.load(config_file)
-            with _open_store(db) as store:
+            with existing_store(db, need=("setl_list",)) as store:
                 n = len(enabled_rules(cfg["audit"], stage=stage))
                 with progress() as bar:
                     bar.add_task(f"审核规则 {n} 条", total=None)
                     report = step.run(RunContext(store, cfg), stage=stage)
                 findings = store.read("finding")
             by_class = Counter(findings.column("vola_bhvr_type").to_pylist())
-            t = Table(title="审核结果")
-            for col in ("违规类别", "名称", "条数"):
-                t.add_column(col, overflow="fold")
+            t = table(
+                "审核结果", ["违规类别", "名称", "条数"], numeric=("条数",), codes=("违规类别",)
+            )
             for cls, count in sorted(by_class.items()):
-                t.add_row(cls, label("vola_bhvr_type", cls), str(count))
+                t.add_row(cls, label("vola_bhvr_type", cls), f"{count:,}")
             console.print(t)
             for note in report.notes:
                 console.print(note)
@@ -85,13 +75,15 @@ def register(app: typer.Typer) -> None:
         from huiyan.kb import config
 
         with user_errors():
+            if fmt not in ("table", "xlsx"):
+                raise InputError(f"--format 应为 table 或 xlsx, 而不是 {fmt!r}")
+            if fmt == "xlsx":
+                output_file(out, (".xlsx",))
             rows = catalog(config.load(config_file))
             if fmt == "xlsx":
                 _write_xlsx(rows, out, CATALOG_COLUMNS)
                 console.print(f"已写出规则目录 {rows.num_rows} 条到 {out}")
                 return
-            if fmt != "table":
-                raise InputError(f"--format 应为 table 或 xlsx, 而不是 {fmt!r}")
             t = Table(title=f"审核规则目录 ({rows.num_rows} 条)")
             shown = ("rule_id", "rule_name", "vola_bhvr_type", "sev_deg", "params", "vola_evid")
             for col in shown:
@@ -106,8 +98,6 @@ def register(app: typer.Typer) -> None:
         db: Annotated[Path, typer.Option("--db", help="DuckDB 数据库文件")] = DEFAULT_DB,
     ) -> None:
         """按违规类别评估审核结果：精确率、召回率、F1 与发现金额/植入金额。"""
-        from rich.table import Table
-
         from huiyan.audit.api import evaluate_store
         from huiyan.model.enums import label
 
@@ -115,50 +105,69 @@ def register(app: typer.Typer) -> None:
             return "-" if v is None else f"{v:.3f}"
 
         with user_errors():
-            with _open_store(db, read_only=True) as store:
-                table = evaluate_store(store, labels)
-            t = Table(title="分类别审核质量")
-            for col in (
-                "类别",
-                "名称",
-                "标签",
-                "发现",
-                "TP",
-                "FP",
-                "FN",
-                "精确率",
-                "召回率",
-                "F1",
-                "发现金额",
-                "植入金额",
-            ):
-                t.add_column(col, overflow="fold")
-            for r in table.to_pylist():
+            input_file(labels, "标签文件")
+            with existing_store(db, need=("finding", "setl_list"), read_only=True) as store:
+                _labels_belong(store, labels, db)
+                scores = evaluate_store(store, labels)
+            numbers = ("标签", "发现", "命中", "精确率", "召回率", "F1")
+            t = table(
+                "分类别审核质量",
+                ["类别", *numbers, "发现金额", "植入金额"],
+                numeric=(*numbers, "发现金额", "植入金额"),
+            )
+            for r in scores.to_pylist():
                 t.add_row(
-                    r["vola_bhvr_type"],
-                    label("vola_bhvr_type", r["vola_bhvr_type"]),
-                    str(r["labels"]),
-                    str(r["findings"]),
-                    str(r["tp"]),
-                    str(r["fp"]),
-                    str(r["fn"]),
+                    f"{r['vola_bhvr_type']} {label('vola_bhvr_type', r['vola_bhvr_type'])}",
+                    text(r["labels"]),
+                    text(r["findings"]),
+                    text(r["tp"]),
                     pct(r["precision"]),
                     pct(r["recall"]),
                     pct(r["f1"]),
-                    f"{r['amount_found']:.2f}",
-                    f"{r['amount_planted']:.2f}",
+                    text(r["amount_found"], money=True),
+                    text(r["amount_planted"], money=True),
                 )
             console.print(t)
 
 
-def _write_xlsx(rows, out: Path, headers: dict[str, str]) -> None:  # noqa: ANN001
-    from openpyxl import Workbook
+# Share of labelled settlements that must be in the store: a few may have been quarantined at
+# ingest, but labels of another region (same generator, other seed) match almost none.
+LABELS_MATCH = 0.9
 
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "审核规则"
-    ws.append(list(headers.values()))
-    for r in rows.to_pylist():
-        ws.append([r[c] for c in headers])
-    out.parent.mkdir(parents=True, exist_ok=True)
-    wb.save(out)
+
+def _labels_belong(store, labels: Path, db: Path) -> None:  # noqa: ANN001 - Store, lazily
+    import json
+
+    from huiyan.cli.errors import fail
+    from huiyan.cli.synth import STAMP
+
+    stamp = labels.parent / STAMP
+    if stamp.is_file() and store.has("ingest_batch"):
+        digest = json.loads(stamp.read_text("utf-8")).get("setl_list_sha256")
+        ((n,),) = store.con.sql(
+            "select count(*) from ingest_batch where table_name = 'setl_list' and content_hash = ?",
+            params=[digest],
+        ).fetchall()
+        if not n:
+            fail(
+                f"{labels}: 标签与数据库 {db} 不匹配 labels do not belong to this store "
+                f"(标签所属数据集的结算清单未导入此库; {stamp})"
+            )
+        return
+    ((labelled, found),) = store.con.sql(
+        "select count(distinct l.setl_id), count(distinct s.setl_id) "
+        "from read_csv(?, all_varchar = true) l left join setl_list s using (setl_id)",
+        params=[str(labels)],
+    ).fetchall()
+    if labelled and found < LABELS_MATCH * labelled:
+        fail(
+            f"{labels}: 标签与数据库 {db} 不匹配 labels do not belong to this store "
+            f"({labelled:,} 个标注结算中只有 {found:,} 个在库中)"
+        )
+
+
+def _write_xlsx(rows, out: Path, headers: dict[str, str]) -> None:  # noqa: ANN001
+    from huiyan.report.tabular import Sheet, write_xlsx
+
+    data = rows.select(list(headers))
+    write_xlsx(out, [Sheet("审核规则", data, headers=list(headers.values()))])

@@ -15,6 +15,7 @@ from rich.progress import (
     TextColumn,
     TimeElapsedColumn,
 )
+from rich.table import Table
 
 console = Console()
 err_console = Console(stderr=True)
@@ -35,11 +36,72 @@ def progress() -> Progress:
 
 @contextmanager
 def user_errors() -> Iterator[None]:
-    """Turn huiyan's user-facing errors into a red message and exit code 2, not a traceback."""
-    from huiyan.errors import HuiyanError
+    """Turn ordinary mistakes into one red line and exit code 2, not a traceback.
+
+    The root command group does the same for every command (``cli/errors.py``); this keeps
+    it for commands registered on another app (tests build small apps of one area).
+    """
+    from huiyan.cli.errors import describe, report
 
     try:
         yield
-    except HuiyanError as exc:
-        err_console.print(f"[bold red]错误 error:[/] {exc}")
-        raise typer.Exit(2) from exc
+    except Exception as exc:
+        if describe(exc) is None:
+            raise
+        raise typer.Exit(report(exc)) from exc
+
+
+def text(value: object, *, enum: str | None = None, money: bool = False) -> str:
+    """A cell as an auditor reads it: labels for codes, thousands separators for numbers."""
+    from decimal import Decimal
+
+    if value is None:
+        return ""
+    if enum is not None and isinstance(value, str):
+        from huiyan.model import label
+
+        return label(enum, value)
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, Decimal | float):
+        return f"{value:,.2f}" if money or isinstance(value, Decimal) else f"{value:,.4g}"
+    return str(value)
+
+
+def table(
+    title: str, columns: list[str], numeric: tuple[str, ...] = (), codes: tuple[str, ...] = ()
+) -> Table:
+    """A Rich table whose text columns fold and whose numbers and codes never break.
+
+    Light borders (no outer edge) leave the width to the content: at 80 columns a table of
+    eight money columns still shows every figure whole.
+    """
+    from rich import box
+
+    t = Table(title=title, box=box.SIMPLE_HEAD, show_edge=False, collapse_padding=True)
+    for col in columns:
+        if col in numeric:
+            t.add_column(col, justify="right", no_wrap=True)
+        elif col in codes:
+            t.add_column(col, no_wrap=True)
+        else:
+            t.add_column(col, overflow="fold")
+    return t
+
+
+def is_code(column: str) -> bool:
+    """Identifier-like columns (codes, ids) that must be shown unbroken."""
+    return column.endswith(("code", "_id", "_no", "prefix")) or column in ("drg", "adrg", "mdc")
+
+
+def medins_names(store: object) -> dict[str, str]:
+    """Institution code -> name, from the store's ``medins`` table (empty when absent)."""
+    from huiyan.engine import Store
+
+    assert isinstance(store, Store)
+    if not store.has("medins"):
+        return {}
+    rows = store.con.sql("select medins_code, medins_name from medins").fetchall()
+    return {code: name or "" for code, name in rows}

@@ -8,8 +8,11 @@ from typing import Annotated
 import typer
 
 from huiyan.cli.console import console, progress, user_errors
+from huiyan.cli.errors import existing_store, input_file, output_file
 
 CHUNK = 50_000  # cases per batch call: keeps the progress bar moving on large files
+SCREEN_ROWS = 20  # without --out, results go to the screen: only for a few cases
+SCREEN_TRACES = 5
 
 
 def register(app: typer.Typer) -> None:
@@ -25,15 +28,24 @@ def register(app: typer.Typer) -> None:
         ctx: typer.Context,
         scheme: Annotated[str, typer.Option("--scheme", help="分组方案名称")] = "chs-drg-1.1",
         cases: Annotated[
-            Path | None, typer.Option("--cases", help="病例 CSV (sample_cases.csv 的前十列)")
+            Path | None,
+            typer.Option("--cases", help="病例 CSV: case_id,gender,age,...,procedures (见 README)"),
         ] = None,
-        out: Annotated[Path | None, typer.Option("--out", help="输出 CSV")] = None,
+        out: Annotated[
+            Path | None, typer.Option("--out", help="输出 CSV (省略时结果显示在屏幕上, 最多 20 例)")
+        ] = None,
         mode: Annotated[
             str, typer.Option("--mode", help="raw: 原始编码; mapped: 先做编码转换")
         ] = "raw",
         explain: Annotated[
-            bool, typer.Option("--explain", help="输出每例的中文分组路径 (trace 列)")
+            bool,
+            typer.Option(
+                "--explain", help="中文分组路径: 写入 trace 列, 并在屏幕上显示 (最多 5 例)"
+            ),
         ] = False,
+        case_id: Annotated[
+            str | None, typer.Option("--case", help="只分组这一例 (病例 case_id)")
+        ] = None,
         checked: Annotated[
             bool, typer.Option("--checked", help="增加输入校验状态 (无效编码、性别不符等)")
         ] = False,
@@ -42,29 +54,41 @@ def register(app: typer.Typer) -> None:
         if ctx.invoked_subcommand is not None:
             return
         import pyarrow as pa
+        import pyarrow.compute as pc
         import pyarrow.csv as pacsv
 
         from huiyan.errors import InputError
         from huiyan.grouping import Case, group_case, group_table, read_cases_csv
         from huiyan.grouping.batch import MODES
-        from huiyan.kb.schemes import load_scheme
+        from huiyan.grouping.compiled import compile_scheme
 
         with user_errors():
-            if cases is None or out is None:
-                raise InputError("请用 --cases 指定病例文件, 用 --out 指定输出文件")
+            if cases is None:
+                raise InputError("请用 --cases 指定病例文件 (--out 指定输出文件)")
+            input_file(cases, "病例文件")
+            if out is not None:
+                output_file(out)
             if mode not in MODES:
                 raise InputError(f"--mode 只能是 {' 或 '.join(MODES)}, 而不是 {mode!r}")
-            sch = load_scheme(scheme)
+            sch = compile_scheme(scheme).scheme  # from the disk cache after the first use
             if mode == "mapped" and not sch.mapped_mode_supported:
                 console.print(f"[yellow]注意: 参考分组器不支持 {scheme} 的编码转换模式[/]")
             table = read_cases_csv(cases)
+            if case_id is not None:
+                table = table.filter(pc.equal(table.column("case_id"), case_id))
+                if table.num_rows == 0:
+                    raise InputError(f"{cases}: 没有病例 {case_id!r}")
+            if out is None and table.num_rows > SCREEN_ROWS:
+                raise InputError(
+                    f"{cases} 有 {table.num_rows:,} 例: 请用 --out 指定输出文件, 或用 --case 选一例"
+                )
             parts = []
             with progress() as bar:
                 task = bar.add_task(f"{scheme} 分组", total=table.num_rows)
                 for start in range(0, table.num_rows, CHUNK):
                     chunk = table.slice(start, CHUNK)
                     res = group_table(chunk, scheme, mode=mode, checked=checked)
-                    res = res.select(["case_id", "status", "mdc", "adrg", "drg"])
+                    res = res.select(["case_id", "status", "mdc", "adrg", "drg", "drg_name"])
                     if explain:
                         traces = [
                             " | ".join(
@@ -80,8 +104,16 @@ def register(app: typer.Typer) -> None:
             result = pa.concat_tables(parts) if parts else None
             if result is None:
                 raise InputError(f"{cases}: 没有病例")
-            pacsv.write_csv(result, out)
-            _summary(result)
+            if out is not None:
+                pacsv.write_csv(result, out)
+                _summary(result)
+            else:
+                _show(result)
+            if explain:
+                for row in result.slice(0, SCREEN_TRACES).to_pylist():
+                    console.print(f"[bold]{row['case_id']}[/]")
+                    for line in row["trace"].split(" | "):
+                        console.print(f"  {line}")
 
     @group_app.command("diff")
     def diff(
@@ -96,15 +128,13 @@ def register(app: typer.Typer) -> None:
         import pyarrow.csv as pacsv
         from rich.table import Table
 
-        from huiyan.engine import Store
-        from huiyan.errors import InputError
         from huiyan.grouping import diff_schemes
         from huiyan.grouping.store_cases import cases_from_store
 
         with user_errors():
-            if not db.exists():
-                raise InputError(f"{db}: 数据库文件不存在")
-            with Store(db, read_only=True) as store:
+            if out is not None:
+                output_file(out)
+            with existing_store(db, need=("setl_list",), read_only=True) as store:
                 cases = cases_from_store(store)
             with console.status(f"对比 {from_scheme} → {to_scheme} ({cases.num_rows} 例)"):
                 changes = diff_schemes(cases, from_scheme, to_scheme, mode=mode)
@@ -126,6 +156,20 @@ def register(app: typer.Typer) -> None:
             console.print(t)
 
     app.add_typer(group_app, name="group")
+
+
+def _show(result: object) -> None:
+    from rich.table import Table
+
+    from huiyan.model.enums import label
+
+    t = Table(title="分组结果")
+    for col in ("病例", "状态", "MDC", "ADRG", "DRG", "DRG名称"):
+        t.add_column(col, overflow="fold")
+    for r in result.to_pylist():  # type: ignore[attr-defined]
+        status = f"{r['status']} {label('group_status', r['status'])}"
+        t.add_row(r["case_id"], status, r["mdc"], r["adrg"], r["drg"], r["drg_name"])
+    console.print(t)
 
 
 def _summary(result: object) -> None:

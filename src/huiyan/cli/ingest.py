@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from huiyan.cli.console import console, progress, user_errors
+from huiyan.cli.errors import fail, input_dir, output_file
 
 
 def register(app: typer.Typer) -> None:
@@ -22,6 +23,12 @@ def ingest(
     config: Annotated[
         Path | None, typer.Option("--config", help="地区参数文件 huiyan.yaml")
     ] = None,
+    wait: Annotated[
+        float,
+        typer.Option(
+            "--wait", help="数据库被占用时最多等待的秒数 (seconds to wait for a store in use)"
+        ),
+    ] = 0.0,
 ) -> None:
     """导入数据集: 校验、编码映射、隔离问题行 (ingest, validate, map codes, quarantine bad rows)."""
     from rich.table import Table
@@ -31,7 +38,11 @@ def ingest(
     from huiyan.kb import config as kb_config
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    with user_errors(), Store(db) as store, progress() as bar:
+    with user_errors():
+        input_dir(data_dir)
+        output_file(db)
+        cfg = kb_config.load(config)
+    with user_errors(), Store(db, wait=wait) as store, progress() as bar:
         task = bar.add_task("导入 ingest", total=None)
 
         def start(n: int) -> None:
@@ -41,7 +52,14 @@ def ingest(
             bar.update(task, description=f"导入 {what}")
             bar.advance(task)
 
-        report = run_ingest(data_dir, store, kb_config.load(config), tick=tick, on_start=start)
+        report = run_ingest(data_dir, store, cfg, tick=tick, on_start=start)
+    if not report.tables and not report.skipped_files:
+        with user_errors():
+            unknown = f"; 未识别的文件 unknown files: {', '.join(report.unknown_files[:5])}"
+            fail(
+                f"{data_dir}: 没有可识别的数据表文件 no table files "
+                f"(如 setl_list.csv, feedetail.parquet){unknown if report.unknown_files else ''}"
+            )
     table = Table(title=f"导入结果 ingest (批次 {report.batch_id})")
     for col in ("表 table", "读入 read", "接收 accepted", "隔离 quarantined", "替换 replaced"):
         table.add_column(col, justify="left" if col.startswith("表") else "right", overflow="fold")

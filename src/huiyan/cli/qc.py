@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-from huiyan.cli.console import console, progress, user_errors
+from huiyan.cli.console import console, medins_names, progress, table, text, user_errors
+from huiyan.cli.errors import existing_store, fail, output_dir
 
 
 def register(app: typer.Typer) -> None:
@@ -29,19 +30,22 @@ def register(app: typer.Typer) -> None:
         """结算清单质控：全部质控规则、四项指标（上传率/完整率/入组率/质控通过率）与机构工作簿。"""
         from rich.table import Table
 
-        from huiyan.engine import Store
-        from huiyan.errors import InputError
         from huiyan.kb import config
         from huiyan.quality.service import explain as explain_case
         from huiyan.quality.service import run_qc
         from huiyan.quality.spec import checks
 
         with user_errors():
-            if not db.exists():
-                raise InputError(f"{db}: 数据库文件不存在")
+            if out is not None:
+                output_dir(out)
             cfg = config.load(config_file)
-            with Store(db) as store:
-                if explain:
+            with existing_store(db, need=("setl_list",)) as store:
+                if explain is not None:
+                    ((known,),) = store.con.sql(
+                        "select count(*) from setl_list where setl_id = ?", params=[explain]
+                    ).fetchall()
+                    if not known:
+                        fail(f"结算ID {explain!r} 不在 {db} 的结算清单中 (setl_id not found)")
                     verdicts = explain_case(store, cfg, explain)
                     t = Table(title=f"结算ID {explain} 质控结论")
                     for col in ("规则编号", "规则名称", "严重程度", "结论", "问题描述"):
@@ -56,29 +60,28 @@ def register(app: typer.Typer) -> None:
                 with progress() as bar:
                     task = bar.add_task("质控规则", total=len(checks()))
                     result = run_qc(store, cfg, on_check=lambda s, n: bar.advance(task))
-                summary = Table(title="结算清单质控指标")
-                for col in ("机构", "期间", "指标", "分子", "分母", "比率"):
-                    summary.add_column(col, overflow="fold")
+                names = medins_names(store)
+                summary = table(
+                    "结算清单质控指标",
+                    ["机构", "机构名称", "期间", "指标", "分子", "分母", "比率"],
+                    numeric=("分子", "分母", "比率"),
+                    codes=("机构", "期间"),
+                )
                 for r in result.indicators.to_pylist():
                     rate = "-" if r["rate"] is None else f"{r['rate']:.2%}"
                     summary.add_row(
                         r["medins_code"],
+                        names.get(r["medins_code"], ""),
                         r["period"],
-                        r["indicator"],
-                        str(r["numerator"]),
-                        str(r["denominator"]),
+                        text(r["indicator"], enum="qc_indicator"),
+                        text(r["numerator"]),
+                        text(r["denominator"]),
                         rate,
                     )
                 console.print(summary)
-                console.print(f"质控问题 {result.issues.num_rows} 条")
+                console.print(f"质控问题 {result.issues.num_rows:,} 条")
                 if out is not None:
                     from huiyan.report.qc_workbook import write_all
 
-                    names = {}
-                    if store.has("medins"):
-                        names = {
-                            r["medins_code"]: r["medins_name"] or ""
-                            for r in store.read("medins").to_pylist()
-                        }
                     paths = write_all(out, result.issues, result.indicators, names)
                     console.print(f"已写出 {len(paths)} 个机构工作簿到 {out}")

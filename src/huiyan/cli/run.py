@@ -12,6 +12,7 @@ from huiyan.cli.console import console, user_errors
 
 if TYPE_CHECKING:
     from huiyan.engine import Store
+    from huiyan.pipeline.context import RunContext
 
 DbOption = Annotated[Path, typer.Option("--db", help="DuckDB 数据库文件 (database file)")]
 ConfigOption = Annotated[
@@ -25,20 +26,18 @@ def register(app: typer.Typer) -> None:
     app.command("demo")(demo)
 
 
-def _print_reports(reports: list) -> None:
-    from rich.table import Table
-
-    table = Table(title="流水线 pipeline", show_lines=False)
-    table.add_column("步骤 step", overflow="fold")
-    table.add_column("结果 rows written", overflow="fold")
-    table.add_column("秒 s", justify="right", overflow="fold")
-    table.add_column("说明 notes", overflow="fold")
+def _print_notes(reports: list) -> None:
+    """What each step noted (rows written were shown as the step finished)."""
     for r in reports:
-        rows = ", ".join(f"{k} {v:,}" for k, v in r.rows.items()) or (
-            "跳过 skipped" if r.skipped else ""
-        )
-        table.add_row(r.step, rows, f"{r.seconds:.1f}", "; ".join(r.notes))
-    console.print(table)
+        for note in r.notes[:_MAX_NOTES]:
+            console.print(f"  · {STEP_LABELS.get(r.step, r.step)}: {note}", highlight=False)
+        if len(r.notes) > _MAX_NOTES:
+            console.print(
+                f"  · {STEP_LABELS.get(r.step, r.step)}: … 另有 {len(r.notes) - _MAX_NOTES} 条"
+            )
+
+
+_MAX_NOTES = 8
 
 
 def print_summary(store: Store, *, labels: Path | None = None) -> None:
@@ -56,6 +55,52 @@ def print_summary(store: Store, *, labels: Path | None = None) -> None:
         console.print(table)
 
 
+STEP_LABELS = {
+    "ingest": "导入 ingest",
+    "group": "分组 group",
+    "qc": "质控 qc",
+    "price": "测算 price",
+    "audit": "审核 audit",
+    "monitor": "监测 monitor",
+}
+
+
+def _chosen_steps(steps: str | None) -> tuple[str, ...]:
+    from huiyan.cli.errors import fail
+    from huiyan.pipeline.runner import STEPS
+
+    if not steps:
+        return STEPS
+    chosen = tuple(s.strip() for s in steps.split(",") if s.strip())
+    unknown = [s for s in chosen if s not in STEPS]
+    if unknown or not chosen:
+        fail(
+            f"--steps: 未知步骤 unknown step {', '.join(unknown) or repr(steps)}; "
+            f"可选 known: {', '.join(STEPS)}"
+        )
+    return chosen
+
+
+def run_with_progress(ctx: RunContext, steps: tuple[str, ...], *, force: bool = False) -> list:
+    """Run ``steps`` one by one, showing which one is running and what each one wrote."""
+    from huiyan.pipeline.runner import STEPS, run_steps
+
+    reports = []
+    ordered = [s for s in STEPS if s in steps]
+    for i, step in enumerate(ordered, start=1):
+        label = STEP_LABELS.get(step, step)
+        with console.status(f"[{i}/{len(ordered)}] {label} …"):
+            (report,) = run_steps(ctx, (step,), force=force)
+        rows = ", ".join(f"{k} {v:,}" for k, v in report.rows.items())
+        if report.skipped:
+            done = "跳过 skipped (输入未变化 inputs unchanged)"
+        else:
+            done = rows or "无新数据 nothing new"
+        console.print(f"[green]✓[/] [{i}/{len(ordered)}] {label} {report.seconds:.1f} s · {done}")
+        reports.append(report)
+    return reports
+
+
 def run(
     data_dir: Annotated[Path, typer.Argument(help="数据集目录 (dataset folder)")],
     db: DbOption = Path("huiyan.duckdb"),
@@ -66,19 +111,60 @@ def run(
     force: Annotated[
         bool, typer.Option(help="即使输入未变化也重新运行 (re-run unchanged steps)")
     ] = False,
+    report: Annotated[
+        Path | None,
+        typer.Option(
+            help="HTML 汇总报告 (summary report; default: next to --db, <db>-report.html)"
+        ),
+    ] = None,
+    wait: Annotated[
+        float,
+        typer.Option(help="数据库被占用时最多等待的秒数 (seconds to wait for a store in use)"),
+    ] = 0.0,
 ) -> None:
-    """运行完整流程: 导入 → 质控 → 分组 → 测算 → 审核 (ingest → QC → group → price → audit)."""
+    """运行完整流程: 导入 → 分组 → 质控 → 测算 → 审核, 输出汇总与 HTML 报告 (the whole pipeline)."""
+    from huiyan.cli.errors import input_dir, output_file
     from huiyan.engine import Store
     from huiyan.kb import config as kb_config
     from huiyan.pipeline.context import RunContext
-    from huiyan.pipeline.runner import STEPS, run_steps
+    from huiyan.report.summary import write_summary_html
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    with user_errors(), Store(db) as store:
-        ctx = RunContext(store=store, config=kb_config.load(config), data_dir=data_dir)
-        chosen = tuple(s.strip() for s in steps.split(",")) if steps else STEPS
-        reports = run_steps(ctx, chosen, force=force)
-    _print_reports(reports)
+    with user_errors():
+        chosen = _chosen_steps(steps)
+        if "ingest" in chosen:
+            input_dir(data_dir)
+        html = report or db.with_name(f"{db.stem}-report.html")
+        output_file(db)
+        output_file(html, (".html",))
+        cfg = kb_config.load(config)
+        created = not db.exists()
+        try:
+            with Store(db, wait=wait) as store:
+                ctx = RunContext(store=store, config=cfg, data_dir=data_dir, force=force)
+                reports = run_with_progress(ctx, chosen, force=force)
+                _print_notes(reports)
+                print_summary(store)
+                write_summary_html(store, html)
+        except BaseException:
+            if created:
+                _drop_if_empty(db)
+            raise
+    console.print(f"[bold green]完成[/] 数据库 {db} · 报告 {html}")
+
+
+def _drop_if_empty(db: Path) -> None:
+    """A run that failed before writing anything leaves no empty store behind."""
+    import duckdb
+
+    try:
+        with duckdb.connect(str(db)) as con:
+            ((tables,),) = con.sql("select count(*) from information_schema.tables").fetchall()
+    except duckdb.Error:
+        return
+    if tables == 0:
+        db.unlink(missing_ok=True)
+        db.with_name(db.name + ".wal").unlink(missing_ok=True)
 
 
 def demo(
@@ -92,29 +178,39 @@ def demo(
     """演示: 生成一个模拟统筹区, 运行全部流程并输出汇总报告 (synthesise, run everything, report)."""
     import shutil
 
+    from huiyan.cli.errors import fail, output_dir
+    from huiyan.cli.synth import stamp_labels
     from huiyan.engine import Store
     from huiyan.kb import config as kb_config
     from huiyan.pipeline.context import RunContext
-    from huiyan.pipeline.runner import STEPS, run_steps
+    from huiyan.pipeline.runner import STEPS
     from huiyan.report.summary import write_summary_html
     from huiyan.synth import generate
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     data_dir, labels_dir, db = out / "region", out / "labels", out / "huiyan.duckdb"
-    # The demo always starts from scratch so its figures are those of this synthetic region.
-    for stale in (data_dir, labels_dir):
-        shutil.rmtree(stale, ignore_errors=True)
-    db.unlink(missing_ok=True)
-    out.mkdir(parents=True, exist_ok=True)
     with user_errors():
+        if cases <= 0:
+            fail(f"--cases 应为正整数 must be positive, 而不是 {cases}")
+        if not 0 <= violation_rate <= 1:
+            fail(
+                f"--violation-rate 应在 0 到 1 之间 must be within [0, 1], 而不是 {violation_rate}"
+            )
+        output_dir(out)
+        # The demo always starts from scratch so its figures are those of this synthetic region.
+        for stale in (data_dir, labels_dir):
+            shutil.rmtree(stale, ignore_errors=True)
+        db.unlink(missing_ok=True)
+        out.mkdir(parents=True, exist_ok=True)
         console.print(f"[bold]生成模拟统筹区[/] {cases:,} 例结算 → {data_dir}")
         generate(
             data_dir, cases=cases, seed=seed, violation_rate=violation_rate, labels_dir=labels_dir
         )
+        stamp_labels(data_dir, labels_dir)
         with Store(db) as store:
             ctx = RunContext(store=store, config=kb_config.load(None), data_dir=data_dir)
-            reports = run_steps(ctx, STEPS)
-            _print_reports(reports)
+            reports = run_with_progress(ctx, STEPS)
+            _print_notes(reports)
             print_summary(store, labels=labels_dir / "labels.csv")
             html = write_summary_html(store, out / "report.html", labels=labels_dir / "labels.csv")
     console.print(f"[bold green]完成[/] 数据库 {db} · 报告 {html}")

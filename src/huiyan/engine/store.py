@@ -32,6 +32,7 @@ _ARROW_TO_DUCK = {
     "timestamp[s]": "TIMESTAMP",
     "decimal128(16, 2)": "DECIMAL(16,2)",
     "decimal128(18, 4)": "DECIMAL(18,4)",
+    "decimal128(18, 6)": "DECIMAL(18,6)",
 }
 
 
@@ -176,11 +177,14 @@ class Store:
         self._depth = 1
         try:
             yield
-        except BaseException:
+        except BaseException as exc:
             self._depth = 0
             # The failure may have ended the transaction already.
             with suppress(duckdb.Error):
                 self.con.execute("ROLLBACK")
+            err = storage_error(self.path, exc) if isinstance(exc, duckdb.IOException) else exc
+            if err is not exc:
+                raise err from exc
             raise
         self._depth = 0
         try:

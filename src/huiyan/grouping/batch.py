@@ -11,12 +11,13 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from huiyan.errors import ConfigurationError
 from huiyan.grouping import checks
 from huiyan.grouping.compiled import CompiledScheme, compile_scheme
 from huiyan.grouping.conditions import evaluate_batch
-from huiyan.grouping.frame import Frame
+from huiyan.grouping.frame import TEXT_FIELDS, Frame
 from huiyan.grouping.mapping import translate_batch
-from huiyan.grouping.result import FAIL_CODE, classify
+from huiyan.grouping.result import FAIL_CODE, classify, rejected
 
 MODES = ("raw", "mapped")
 RESULT_SCHEMA = pa.schema(
@@ -26,6 +27,7 @@ RESULT_SCHEMA = pa.schema(
         ("mdc", pa.string()),
         ("adrg", pa.string()),
         ("drg", pa.string()),
+        ("drg_name", pa.string()),
         ("has_mcc", pa.bool_()),
         ("has_cc", pa.bool_()),
     ]
@@ -94,6 +96,11 @@ def prepare(
     frame_num = dict(num)
     # birth weight 0 counts as missing in conditions (it passed validation above)
     frame_num["birth_weight"] = np.where(num["birth_weight"] == 0, np.nan, num["birth_weight"])
+    text = {
+        k: table.column(k).combine_chunks().cast(pa.string()).to_numpy(zero_copy_only=False)
+        for k in TEXT_FIELDS
+        if k in table.column_names
+    }
     frame = Frame(
         cs=cs,
         dx=dx,
@@ -103,6 +110,7 @@ def prepare(
         gender_m=gender_np == gcodes["M"],
         gender_f=gender_np == gcodes["F"],
         num=frame_num,
+        text=text,
     )
     flags = checks.Flags(
         zd_not_mapping=zd_fail,
@@ -157,6 +165,32 @@ def run_logic(f: Frame) -> np.ndarray:
     return result
 
 
+def run_with_retry(f: Frame) -> np.ndarray:
+    """``run_logic``, then the scheme's ``retry_on_fail`` for the cases that got no code.
+
+    ``secondary_procedures_one_by_one`` (REGIONAL.md): a case with more than one procedure is
+    grouped again with each secondary procedure in turn as its only procedure; the first code
+    wins.
+    """
+    result = run_logic(f)
+    retry = f.cs.scheme.logic.get("retry_on_fail")
+    if not retry:
+        return result
+    if retry != "secondary_procedures_one_by_one":
+        raise ConfigurationError(f"分组方案 {f.cs.name} 的 retry_on_fail 未知: {retry!r}")
+    n_px = np.diff(f.px_off)
+    k = 1
+    while True:
+        todo = np.flatnonzero((result == -1) & (n_px > k))
+        if todo.size == 0:
+            return result
+        sub = f.take(todo)
+        only = sub.px[sub.px_off[:-1] + k]
+        one = sub.with_procedures(only, np.arange(todo.size + 1, dtype=np.int64))
+        result[todo] = run_logic(one)
+        k += 1
+
+
 def _run_steps(
     steps: list[dict], sub: Frame, idx: np.ndarray, result: np.ndarray, cs: CompiledScheme
 ) -> np.ndarray:
@@ -191,13 +225,14 @@ def group_table(
     ok = np.flatnonzero(status == "")
     codes = np.full(frame.n, -1, dtype=np.int32)
     if ok.size:
-        codes[ok] = run_logic(frame.take(ok))
+        codes[ok] = run_with_retry(frame.take(ok))
     names = cs.result_codes + [FAIL_CODE]
-    parts = np.array([classify(c) for c in names], dtype=object)  # (n_codes, 4)
+    results = cs.scheme.logic.get("results")
+    parts = np.array([classify(c, results) for c in names], dtype=object)  # (n_codes, 4)
     picked = parts[codes]  # -1 picks the FAIL row
     grouped = status == ""
     final_status = np.where(grouped, picked[:, 0], status)
-    cols = [np.where(grouped, picked[:, k], v) for k, v in ((1, "0000"), (2, "00"), (3, "0000"))]
+    cols = [np.where(grouped, picked[:, k + 1], v) for k, v in enumerate(rejected(results))]
     has_mcc = pa.array(frame.has_mcc, mask=~grouped)
     has_cc = pa.array(frame.has_cc, mask=~grouped)
     return pa.table(
@@ -205,6 +240,7 @@ def group_table(
             table.column("case_id").cast(pa.string()),
             pa.array(final_status, pa.string()),
             *(pa.array(c, pa.string()) for c in cols),
+            pa.array([cs.drg_name(c) for c in cols[2].tolist()], pa.string()),
             has_mcc,
             has_cc,
         ],

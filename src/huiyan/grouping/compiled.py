@@ -3,18 +3,34 @@
 Both paths share this: the batch path indexes the arrays with code ids, the single-case path
 uses the frozensets. Id ``unknown`` (the last) stands for any code the scheme does not know;
 it is in no list, so an unknown code simply matches nothing, as in the reference.
+
+Compiling a scheme (reading its tables, applying its deltas, checking the result against the
+digests of its manifest) takes a second or more, so the result is kept on disk in the user's
+cache folder (``$HUIYAN_CACHE_DIR``, else ``$XDG_CACHE_HOME/huiyan``, else ``~/.cache/huiyan``),
+one file per scheme named by the sha256 of the scheme's data files and of this module: a
+changed data file or compiler gives a new key, so a stale entry is never read.
 """
 
 from __future__ import annotations
 
+import hashlib
+import logging
+import os
+import pickle
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 
-from huiyan.kb.schemes import Scheme, load_scheme
+from huiyan.errors import ConfigurationError
+from huiyan.kb.schemes import Scheme, content_key, load_scheme, verify_resolved
+
+log = logging.getLogger(__name__)
+CACHE_ENV = "HUIYAN_CACHE_DIR"
 
 # Map targets that mean "drop this item" (README, Codes: "drop empty and `-` items").
 DROP_TARGETS = ("", "-")
@@ -37,6 +53,8 @@ class CompiledScheme:
     chain_dx: np.ndarray  # code is both a changing key and the target of a changing key
     chain_px: np.ndarray
     drop: np.ndarray
+    drg_names: dict[str, str] = field(default_factory=dict)  # drgs.tsv: DRG code -> name
+    or_codes: list[str] = field(default_factory=list)
     result_codes: list[str] = field(default_factory=list)
     _result_ids: dict[str, int] = field(default_factory=dict, repr=False)
     _members: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
@@ -87,7 +105,13 @@ class CompiledScheme:
         return rid
 
     def code_list(self, list_name: str) -> list[str]:
+        if list_name == "or_procedures":  # kept in the compiled form: no table read per run
+            return self.or_codes
         return self.scheme.code_list(list_name)
+
+    def drg_name(self, code: str) -> str:
+        """Chinese name of a DRG; empty for codes drgs.tsv does not name (bare ADRG, QY)."""
+        return self.drg_names.get(code, "")
 
     def code_set(self, list_name: str) -> frozenset[str]:
         s = self._sets.get(list_name)
@@ -151,9 +175,62 @@ def _map_arrays(
     return target, chain
 
 
+def cache_dir() -> Path:
+    """Where compiled schemes are kept (see the module docstring)."""
+    if os.environ.get(CACHE_ENV):
+        return Path(os.environ[CACHE_ENV])
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "huiyan"
+
+
+def cache_key(name: str) -> str:
+    """sha256 of the scheme's data files (its inheritance chain included) and of the compiler."""
+    h = hashlib.sha256(content_key(name).encode())
+    h.update(Path(__file__).read_bytes())
+    return h.hexdigest()
+
+
+def cache_path(name: str) -> Path:
+    return cache_dir() / "schemes" / f"{name}-{cache_key(name)[:32]}.pickle"
+
+
 @cache
 def compile_scheme(name: str) -> CompiledScheme:
-    """Compile (once per process) the scheme called ``name``."""
+    """The scheme called ``name``, compiled: from the disk cache when its key matches, else
+    compiled now (and stored for the next process)."""
+    path = cache_path(name)
+    try:
+        with path.open("rb") as fh:
+            compiled = pickle.load(fh)
+        if isinstance(compiled, CompiledScheme) and compiled.name == name:
+            return compiled
+    except FileNotFoundError:
+        pass
+    except Exception as exc:  # a damaged entry is rebuilt, never trusted
+        log.warning("compiled scheme cache %s unreadable (%s); rebuilding", path, exc)
+    compiled = _compile(name)
+    _store(path, compiled)
+    return compiled
+
+
+def _store(path: Path, compiled: CompiledScheme) -> None:
+    """Write atomically; a cache that cannot be written only costs time."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path.parent, delete=False, suffix=".tmp") as fh:
+            pickle.dump(compiled, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(fh.name, path)
+    except OSError as exc:
+        log.info("compiled scheme not cached at %s: %s", path, exc)
+
+
+def _compile(name: str) -> CompiledScheme:
+    bad = verify_resolved(name)
+    if bad:
+        raise ConfigurationError(
+            f"分组方案 {name} 应用差异后与核验过的完整数据不一致: {', '.join(bad)}"
+            "(请运行 huiyan kb verify)"
+        )
     scheme = load_scheme(name)
     tables = {role: scheme.table(role) for role in ("cc", "mcc", "cc_exclusion")}
     dmap, pmap = scheme.table("diagnosis_map"), scheme.table("procedure_map")
@@ -179,7 +256,7 @@ def compile_scheme(name: str) -> CompiledScheme:
     in_px = np.zeros(n + 1, dtype=bool)
     in_px[[vocab[c] for c in procedures]] = True
     codes = list(vocab)
-    return CompiledScheme(
+    compiled = CompiledScheme(
         scheme=scheme,
         codes=codes,
         ids=vocab,
@@ -194,4 +271,8 @@ def compile_scheme(name: str) -> CompiledScheme:
         chain_dx=chain_dx,
         chain_px=chain_px,
         drop=drop,
+        drg_names=scheme.table("drgs"),
+        or_codes=scheme.code_list("or_procedures"),
     )
+    compiled._maps.update(diagnosis_map=dmap, procedure_map=pmap)  # mapped mode, from the cache
+    return compiled

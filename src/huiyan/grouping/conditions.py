@@ -38,8 +38,26 @@ _FIELD_ZH = {
     "birth_weight": "出生体重(g)",
     "los": "住院天数",
 }
-_LIST_ATOMS = ("principal_dx_in", "any_dx_in", "principal_proc_in", "any_proc_in")
-_FLAG_ATOMS = ("always", "never", "has_mcc", "has_cc", "has_procedure", "has_secondary_dx")
+_LIST_ATOMS = (
+    "principal_dx_in",
+    "any_dx_in",
+    "any_secondary_dx_in",
+    "principal_proc_in",
+    "any_proc_in",
+    "any_secondary_proc_in",
+)
+_FLAG_ATOMS = (
+    "always",
+    "never",
+    "has_mcc",
+    "has_cc",
+    "has_procedure",
+    "has_secondary_dx",
+    "has_secondary_proc",
+)
+# atom -> case field compared as text with a list of values (REGIONAL.md)
+_TEXT_ATOMS = {"discharge_way_in": "discharge_way", "dept_in": "dept"}
+_TEXT_ZH = {"discharge_way": "离院方式", "dept": "科室"}
 
 
 def _numeric(key: str) -> tuple[str, str] | None:
@@ -67,6 +85,9 @@ def validate(cond: Condition, cs: CompiledScheme) -> None:
         cs.code_list(arg)
     elif key == "multi_trauma":
         cs.sites(arg["sites"])
+    elif key in _TEXT_ATOMS:
+        if not isinstance(arg, list):
+            raise ConfigurationError(f"分组方案 {cs.name} 的条件 {key} 需要取值列表: {arg!r}")
     elif key not in _FLAG_ATOMS and key != "gender" and _numeric(key) is None:
         raise ConfigurationError(f"分组方案 {cs.name} 使用了未知的条件 {key!r}")
 
@@ -75,6 +96,17 @@ def validate(cond: Condition, cs: CompiledScheme) -> None:
 def _any_item(member: np.ndarray, items: np.ndarray, owner: np.ndarray, n: int) -> np.ndarray:
     out = np.zeros(n, dtype=bool)
     out[owner[member[items]]] = True
+    return out
+
+
+def _any_secondary(
+    member: np.ndarray, items: np.ndarray, off: np.ndarray, owner: np.ndarray
+) -> np.ndarray:
+    """Some item after the first (a secondary diagnosis / procedure) is in ``member``."""
+    n = off.size - 1
+    secondary = np.arange(items.size) > off[:-1][owner]
+    out = np.zeros(n, dtype=bool)
+    out[owner[member[items] & secondary]] = True
     return out
 
 
@@ -102,6 +134,15 @@ def evaluate_batch(cond: Condition, f: Frame) -> np.ndarray:
         return cs.member(arg)[f.pdx]
     if key == "any_dx_in":
         return _any_item(cs.member(arg), f.dx, f.dx_owner, n)
+    if key == "any_secondary_dx_in":
+        return _any_secondary(cs.member(arg), f.dx, f.dx_off, f.dx_owner)
+    if key == "any_secondary_proc_in":
+        return _any_secondary(cs.member(arg), f.px, f.px_off, f.px_owner)
+    if key in _TEXT_ATOMS:
+        values = f.text.get(_TEXT_ATOMS[key])
+        if values is None:
+            return np.zeros(n, dtype=bool)
+        return np.isin(values, [str(v) for v in arg])
     if key == "principal_proc_in":
         return cs.member(arg)[f.ppx]
     if key == "any_proc_in":
@@ -116,6 +157,8 @@ def evaluate_batch(cond: Condition, f: Frame) -> np.ndarray:
         return np.diff(f.px_off) > 0
     if key == "has_secondary_dx":
         return np.diff(f.dx_off) > 1
+    if key == "has_secondary_proc":
+        return np.diff(f.px_off) > 1
     if key == "multi_trauma":
         bits, _ = cs.sites(arg["sites"])
         item_bits = bits[f.dx]
@@ -142,6 +185,7 @@ class CaseView:
     num: dict[str, float | None]
     has_mcc: bool
     has_cc: bool
+    text: dict[str, str | None] | None = None
 
 
 def evaluate_one(cond: Condition, c: CaseView, cs: CompiledScheme) -> bool:
@@ -161,6 +205,13 @@ def evaluate_one(cond: Condition, c: CaseView, cs: CompiledScheme) -> bool:
         return bool(c.dx) and c.dx[0] in cs.code_set(arg)
     if key == "any_dx_in":
         return not cs.code_set(arg).isdisjoint(c.dx)
+    if key == "any_secondary_dx_in":
+        return not cs.code_set(arg).isdisjoint(c.dx[1:])
+    if key == "any_secondary_proc_in":
+        return not cs.code_set(arg).isdisjoint(c.px[1:])
+    if key in _TEXT_ATOMS:
+        value = (c.text or {}).get(_TEXT_ATOMS[key])
+        return value is not None and value in [str(v) for v in arg]
     if key == "principal_proc_in":
         return bool(c.px) and c.px[0] in cs.code_set(arg)
     if key == "any_proc_in":
@@ -175,6 +226,8 @@ def evaluate_one(cond: Condition, c: CaseView, cs: CompiledScheme) -> bool:
         return bool(c.px)
     if key == "has_secondary_dx":
         return len(c.dx) > 1
+    if key == "has_secondary_proc":
+        return len(c.px) > 1
     if key == "multi_trauma":
         return len(trauma_sites(c.dx, arg["sites"], cs)) >= arg["min_sites"]
     numeric = _numeric(key)
@@ -205,6 +258,8 @@ def describe(cond: Condition) -> str:
     text = {
         "principal_dx_in": "主要诊断属于列表 {}",
         "any_dx_in": "任一诊断属于列表 {}",
+        "any_secondary_dx_in": "任一次要诊断属于列表 {}",
+        "any_secondary_proc_in": "任一次要手术操作属于列表 {}",
         "principal_proc_in": "主要手术操作属于列表 {}",
         "any_proc_in": "任一手术操作属于列表 {}",
     }.get(key)
@@ -220,6 +275,10 @@ def describe(cond: Condition) -> str:
         return "有手术操作"
     if key == "has_secondary_dx":
         return "有次要诊断"
+    if key == "has_secondary_proc":
+        return "有两个及以上手术操作"
+    if key in _TEXT_ATOMS:
+        return f"{_TEXT_ZH[_TEXT_ATOMS[key]]}为 {'、'.join(map(str, arg))}"
     if key == "multi_trauma":
         return f"多发创伤:损伤部位数 ≥ {arg['min_sites']}"
     numeric = _numeric(key)

@@ -14,6 +14,7 @@ import numpy as np
 from huiyan.grouping.compiled import CompiledScheme
 
 NUMERIC_FIELDS = ("age", "age_days", "birth_weight", "los")
+TEXT_FIELDS = ("dept", "discharge_way")  # compared as text (REGIONAL.md: dept_in, discharge_way_in)
 
 
 def owners(off: np.ndarray) -> np.ndarray:
@@ -44,6 +45,7 @@ class Frame:
     gender_m: np.ndarray
     gender_f: np.ndarray
     num: dict[str, np.ndarray]
+    text: dict[str, np.ndarray] = field(default_factory=dict)
     has_mcc: np.ndarray = field(init=False)
     has_cc: np.ndarray = field(init=False)
     _cache: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
@@ -106,6 +108,13 @@ class Frame:
         sub.cs, sub.dx, sub.dx_off, sub.px, sub.px_off = self.cs, dx, dx_off, px, px_off
         sub.gender_m, sub.gender_f = self.gender_m[idx], self.gender_f[idx]
         sub.num = {k: v[idx] for k, v in self.num.items()}
+        sub.text = {k: v[idx] for k, v in self.text.items()}
         sub.has_mcc, sub.has_cc = self.has_mcc[idx], self.has_cc[idx]
         sub._cache = {}
+        return sub
+
+    def with_procedures(self, px: np.ndarray, px_off: np.ndarray) -> Frame:
+        """The same cases with other procedures (diagnoses, hence MCC/CC, unchanged)."""
+        sub = self.take(np.arange(self.n))
+        sub.px, sub.px_off = px, px_off
         return sub

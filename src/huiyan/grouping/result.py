@@ -23,8 +23,11 @@ CHECKED_STATUSES = (
 )
 
 
-def classify(code: str) -> tuple[str, str, str, str]:
+def classify(code: str, results: dict | None = None) -> tuple[str, str, str, str]:
     """(status, mdc, adrg, drg) of a returned code.
+
+    ``results`` is the scheme's optional ``results`` key (REGIONAL.md): cells of the
+    ``fail`` (code ``0000``) and ``fail_in_mdc`` rows that a regional scheme writes otherwise.
 
     >>> classify("BB11")
     ('SUCCESS', 'MDCB', 'BB1', 'BB11')
@@ -34,13 +37,25 @@ def classify(code: str) -> tuple[str, str, str, str]:
     ('FAIL', '0000', '00', '0000')
     """
     if code == FAIL_CODE:
-        return ("FAIL", *EMPTY)
+        return ("FAIL", *_override(EMPTY, (results or {}).get("fail")))
     mdc = "MDC" + code[0]
     if code[1:3] == "QY":
         return "QY", mdc, "QY", code
     if code[1:3] == "00":
-        return "FAIL", mdc, "00", code
+        return ("FAIL", *_override((mdc, "00", code), (results or {}).get("fail_in_mdc")))
     return "SUCCESS", mdc, code[:3], code
+
+
+def rejected(results: dict | None = None) -> tuple[str, str, str]:
+    """(mdc, adrg, drg) of a case rejected by the input checks (scheme ``results.rejected``)."""
+    return _override(EMPTY, (results or {}).get("rejected"))
+
+
+def _override(cells: tuple[str, str, str], override: dict | None) -> tuple[str, str, str]:
+    if not override:
+        return cells
+    mdc, adrg, drg = cells
+    return override.get("mdc", mdc), override.get("adrg", adrg), override.get("drg", drg)
 
 
 @dataclass
@@ -55,6 +70,7 @@ class GroupResult:
     has_mcc: bool | None = None
     has_cc: bool | None = None
     trace: list[str] = field(default_factory=list)
+    drg_name: str = ""
 
     def key(self) -> tuple[str, str, str, str]:
         return self.status, self.mdc, self.adrg, self.drg

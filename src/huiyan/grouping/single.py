@@ -15,7 +15,7 @@ from huiyan.grouping.cases import Case
 from huiyan.grouping.compiled import CompiledScheme, compile_scheme
 from huiyan.grouping.conditions import CaseView, describe, evaluate_one
 from huiyan.grouping.mapping import finish, translate
-from huiyan.grouping.result import GroupResult, classify
+from huiyan.grouping.result import GroupResult, classify, rejected
 from huiyan.model.enums import label
 
 _NAN = float("nan")
@@ -113,7 +113,13 @@ def _prepare(
         "birth_weight": None if math.isnan(bw) or bw == 0 else bw,
         "los": case.los,
     }
-    view = CaseView(dx=dx, px=px, gender=gender, num=view_num, has_mcc=False, has_cc=False)
+    text = {
+        "dept": None if case.dept is None else str(case.dept),
+        "discharge_way": None if case.discharge_way is None else str(case.discharge_way),
+    }
+    view = CaseView(
+        dx=dx, px=px, gender=gender, num=view_num, has_mcc=False, has_cc=False, text=text
+    )
     view.has_mcc, view.has_cc = _complications(dx, cs, trace)
     return view, ""
 
@@ -123,13 +129,39 @@ def group_case(case: Case, scheme: str, *, mode: str = "raw", checked: bool = Fa
     cs = compile_scheme(scheme)
     trace: list[str] = [f"分组方案 {scheme},{'编码转换' if mode == 'mapped' else '原始编码'}模式"]
     view, status = _prepare(case, cs, mode, checked, trace)
+    results = cs.scheme.logic.get("results")
     if view is None:
         trace.append(f"输入校验未通过: {status}({label('group_status', status)})")
-        return GroupResult(case.case_id, status, trace=trace)
+        return GroupResult(case.case_id, status, *rejected(results), trace=trace)
     code = _walk(view, cs, trace)
-    st, mdc, adrg, drg = classify(code)
-    trace.append(f"结果: {st}({label('group_status', st)}) {mdc} / {adrg} / {drg}")
-    return GroupResult(case.case_id, st, mdc, adrg, drg, view.has_mcc, view.has_cc, trace)
+    if code == "0000" and cs.scheme.logic.get("retry_on_fail") and len(view.px) > 1:
+        code = _retry(view, cs, trace)
+    st, mdc, adrg, drg = classify(code, results)
+    name = cs.drg_name(drg)
+    trace.append(
+        f"结果: {st}({label('group_status', st)}) {mdc} / {adrg} / {drg}"
+        + (f" {name}" if name else "")
+    )
+    return GroupResult(case.case_id, st, mdc, adrg, drg, view.has_mcc, view.has_cc, trace, name)
+
+
+def _retry(c: CaseView, cs: CompiledScheme, trace: list[str]) -> str:
+    """``retry_on_fail``: each secondary procedure in turn as the only procedure."""
+    for code in c.px[1:]:
+        trace.append(f"未入组,以次要手术操作 {code} 作为唯一手术操作重新分组")
+        one = CaseView(
+            dx=c.dx,
+            px=[code],
+            gender=c.gender,
+            num=c.num,
+            has_mcc=c.has_mcc,
+            has_cc=c.has_cc,
+            text=c.text,
+        )
+        got = _walk(one, cs, trace)
+        if got != "0000":
+            return got
+    return "0000"
 
 
 def _walk(c: CaseView, cs: CompiledScheme, trace: list[str]) -> str:

@@ -179,7 +179,12 @@ def _plausible(t: Table, f: Field, value: str, limits: dict[str, Any]) -> tuple[
 
 
 def error_cases(
-    t: Table, columns: list[str], *, damaged: bool, limits: dict[str, Any] | None = None
+    t: Table,
+    columns: list[str],
+    *,
+    damaged: bool,
+    limits: dict[str, Any] | None = None,
+    shape: bool = False,
 ) -> list[str]:
     """``WHEN cond THEN {field, value, code, detail}`` branches in check order.
 
@@ -201,6 +206,8 @@ def error_cases(
 
     fields = [t[c] for c in columns]
     whens: list[str] = []
+    if shape:
+        whens.append(f"WHEN s.__shape IS NOT NULL THEN {_err('', 's.__shape', 'column_count')}")
     if damaged:
         joined = " || '|' || ".join(f"coalesce(s.{q(c)}, '')" for c in columns)
         whens.append(f"WHEN contains({joined}, '\ufffd') THEN {_err('', 'NULL', 'encoding')}")
@@ -286,6 +293,7 @@ def stage_sql(
     damaged: bool,
     numbered: bool,
     limits: dict[str, Any] | None = None,
+    shape: bool = False,
 ) -> str:
     """SELECT turning the text rows of ``raw_view`` into typed rows with their first error.
 
@@ -300,7 +308,7 @@ def stage_sql(
     ``scan_order_kept``), so the scan's order, the file's, is the order of insertion, which
     numbers the rows for free.
     """
-    whens = error_cases(t, columns, damaged=damaged, limits=limits)
+    whens = error_cases(t, columns, damaged=damaged, limits=limits, shape=shape)
     case = f"CASE {' '.join(whens)} END" if whens else f"CAST(NULL AS {_ERR_TYPE})"
     fields = [t[c] for c in columns]
     row = ", s.__row" if numbered else ""
@@ -313,6 +321,7 @@ def stage_sql(
         for f in fields
     )
     raw_cols = "".join(f", s.{q(c)} AS __raw_{i}" for i, c in enumerate(columns))
+    raw_cols += ", s.__shape" if shape else ""
     convert = f"SELECT {convert}{row}{raw_cols} FROM {raw_view} s"
     # Labels and aliases of enumeration codes become the codes, on the cleaned text.
     mapped = {f.name: enum_code(f, raw(f.name)) for f in fields if f.type == pa.string()}
@@ -332,6 +341,15 @@ def stage_sql(
     return (
         f"SELECT {out}{row.replace('s.', '')}, "
         f"CASE WHEN __e IS NOT NULL THEN {error_json('__e', record)} END AS __e FROM ({inner})"
+    )
+
+
+def truncated_sql(stage: str) -> str:
+    """UPDATE calling the last row ``truncated`` when it has fields missing (a cut file)."""
+    return (
+        f'UPDATE {stage} SET __e = CAST(json_merge_patch(__e, \'{{"code": "truncated"}}\') '
+        f"AS VARCHAR) WHERE rowid = (SELECT max(rowid) FROM {stage}) "
+        f"AND __e->>'code' = 'column_count' AND __e->>'value' = 'missing'"
     )
 
 

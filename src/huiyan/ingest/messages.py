@@ -16,6 +16,8 @@ from typing import Any
 
 import pyarrow as pa
 
+from huiyan.ingest import encoding
+
 CHILD_LISTS = {"diseinfo": "diseinfo", "oprninfo": "oprninfo", "icuinfo": "icuinfo"}
 SORT_NUMBER = {"diseinfo": "diag_srt_no", "oprninfo": "oprn_srt_no"}
 
@@ -30,22 +32,56 @@ def _text(value: Any) -> str | None:
     return str(value)
 
 
+def _read_text(path: Path) -> str:
+    """The file's text: UTF-8, else the encoding decided on the whole file (GBK, Big5...)."""
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    det = encoding.detect(path)
+    return data.decode(det.encoding, errors="replace").removeprefix("\ufeff")
+
+
+def _loads(text: str) -> Any:
+    """``json.loads``; a document nested too deep to parse is an error like any other."""
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise json.JSONDecodeError("nested too deeply", text[:100], 0) from None
+
+
 def _messages(path: Path) -> list[tuple[int, Any]]:
-    text = path.read_text(encoding="utf-8-sig", errors="replace")
+    text = _read_text(path)
     stripped = text.lstrip()
     if stripped.startswith("[") and path.suffix.lower() == ".json":
         try:
-            return [(i + 1, m) for i, m in enumerate(json.loads(stripped))]
+            whole = _loads(stripped)
         except json.JSONDecodeError:
-            pass
+            whole = None
+        if isinstance(whole, list):
+            return [(i + 1, m) for i, m in enumerate(whole)]
     out = []
-    for n, line in enumerate(text.splitlines(), start=1):
+    # Lines end at \n (and \r\n, \r) only: str.splitlines would also split at U+2028,
+    # U+0085 and other characters JSON strings may hold.
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    for n, line in enumerate(lines, start=1):
         if line.strip():
             try:
-                out.append((n, json.loads(line)))
+                out.append((n, _loads(line)))
             except json.JSONDecodeError as exc:
                 out.append((n, {"__bad": f"{exc.msg} (col {exc.colno})", "__line": line[:2000]}))
     return out
+
+
+def _items(body: dict[str, Any], key: str) -> list[dict[str, Any]] | None:
+    """The list ``key`` of a message body; None when it is not a list of objects."""
+    value = body.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        return None
+    return value
 
 
 def parse(path: Path) -> tuple[dict[str, list[dict[str, str | None]]], list[tuple[int, str, str]]]:
@@ -61,6 +97,13 @@ def parse(path: Path) -> tuple[dict[str, list[dict[str, str | None]]], list[tupl
             bad.append((line, "not a message object", json.dumps(msg, ensure_ascii=False)[:2000]))
             continue
         setl = body.get("setlinfo")
+        lists = {key: _items(body, key) for key in (*CHILD_LISTS, "feedetail")}
+        wrong = [k for k, v in lists.items() if v is None]
+        if wrong or not (setl is None or isinstance(setl, dict)):
+            names = ", ".join(wrong if wrong else ["setlinfo"])
+            shown = json.dumps(msg, ensure_ascii=False)[:2000]
+            bad.append((line, f"{names}: not a list of objects / object as required", shown))
+            continue
         if isinstance(setl, dict):
             rows["setl_list"].append({"__row": str(line)} | {k: _text(v) for k, v in setl.items()})
         parent = (
@@ -69,13 +112,13 @@ def parse(path: Path) -> tuple[dict[str, list[dict[str, str | None]]], list[tupl
             else {}
         )
         for key, table in CHILD_LISTS.items():
-            for i, item in enumerate(body.get(key) or [], start=1):
+            for i, item in enumerate(lists[key] or [], start=1):
                 row = {"__row": str(line), "setl_id": parent.get("setl_id")}
                 row |= {k: _text(v) for k, v in item.items() if v is not None}
                 if table in SORT_NUMBER:
                     row.setdefault(SORT_NUMBER[table], str(i))
                 rows[table].append(row)
-        for item in body.get("feedetail") or []:
+        for item in lists["feedetail"] or []:
             row = {
                 "__row": str(line),
                 "mdtrt_id": _text(body.get("mdtrt_id")) or parent.get("mdtrt_id"),

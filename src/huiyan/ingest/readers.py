@@ -15,7 +15,9 @@ for CSV and Parquet, read once by the stage; XLSX and JSON messages are parsed i
 from __future__ import annotations
 
 import datetime as dt
+import re
 import tempfile
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,6 +33,7 @@ RAW = "__ingest_raw"
 REJECTS = "__ingest_rejects"
 SHIFT = "__ingest_shift"  # ordinal -> file row offsets around rejected CSV lines
 ARROW = "__ingest_arrow"
+_END = "__end"  # a column after the header's, which only a row with a field too many fills
 
 # The CSV scan's buffer: up to 128 MiB instead of DuckDB's default (32 MiB). Each buffer is a
 # batch of the ordered insert that builds the stage, and every batch boundary leaves partly
@@ -71,6 +74,8 @@ class Staged:
     damaged_lines: int = 0
     csv_rejects: bool = False
     numbered: bool = True  # the view has ``__row``; else rows are numbered by stage order
+    shape: bool = False  # the view has ``__shape``: 'extra'/'missing' fields, else NULL
+    serial_view: str | None = None  # the view read on one thread, if the parallel read fails
     notes: list[str] = field(default_factory=list)
 
 
@@ -98,17 +103,26 @@ def _first_line(path: Path) -> str:
         return fh.readline().rstrip("\r\n")
 
 
-def stage_csv(con: duckdb.DuckDBPyConnection, path: Path, t: Table, tmp: Path) -> Staged:
-    """Stage a delimited text file (encoding and delimiter detected)."""
+def stage_csv(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    t: Table,
+    tmp: Path,
+    found: encoding.FileScan | None = None,
+) -> Staged:
+    """Stage a delimited text file (encoding, line ends and delimiter detected).
+
+    ``found`` is the file's ``encoding.scan`` when the caller made it already.
+    """
     staged = Staged()
     _empty_rejects(con)
     if path.stat().st_size == 0:
         staged.notes.append(f"{path.name}: 空文件 empty file, 0 rows")
         return _empty_stage(con, t, staged)
-    det = encoding.detect(path)
+    det = encoding.detect(path, found)
     staged.encoding = det.encoding
     source = path
-    if not det.is_utf8:
+    if not det.direct:
         source = tmp / (path.name + ".utf8")
         staged.damaged_lines = encoding.transcode(path, source, det.encoding)
     header_line = _first_line(source)
@@ -122,6 +136,22 @@ def stage_csv(con: duckdb.DuckDBPyConnection, path: Path, t: Table, tmp: Path) -
         return _empty_stage(con, t, staged)
     file_names = [tgt or f"__extra_{i}" for i, tgt in enumerate(hmap.targets)]
     select = ", ".join(_q(c) for c in hmap.present)
+    # DuckDB drops an empty field after the last column: a row with one delimiter too many
+    # and an empty last field would be read shifted. So one more column is declared, rows
+    # are padded instead of rejected, and empty fields read as '' (nullstr is a byte no
+    # text holds): a value in the extra column, or a NULL (padding) in the last one, is a
+    # row whose field count differs from the header's (``checks``: column_count).
+    shape = bool(names and names[-1].strip())
+    dialect = ""
+    if shape:
+        staged.shape = True
+        last = _q(file_names[-1])
+        file_names.append(_END)
+        dialect = ", null_padding = true, nullstr = '\x01'"
+        select += (
+            f", CASE WHEN {_q(_END)} IS NOT NULL THEN 'extra' "
+            f"WHEN {last} IS NULL THEN 'missing' END AS __shape"
+        )
     # No sniffing: the dialect is known, and the sniffer gives up on a stray quote in its
     # sample, where reading with rejects quarantines the malformed lines instead.
     columns = ", ".join(f"{_lit(n)}: 'VARCHAR'" for n in file_names)
@@ -129,12 +159,21 @@ def stage_csv(con: duckdb.DuckDBPyConnection, path: Path, t: Table, tmp: Path) -
     # Not numbered here: row_number() OVER () serialises the parallel CSV scan and doubled the
     # read time, while the stage's insertion keeps the file's order (preserve_insertion_order)
     # and numbers rows for free. Read once, by the stage.
-    con.execute(
+    view = (
         f"CREATE OR REPLACE TEMP VIEW {RAW} AS SELECT {select} "
         f"FROM read_csv({_lit(str(source))}, auto_detect = false, header = true, "
         f"delim = {_lit(delimiter)}, quote = '\"', escape = '\"', columns = {{{columns}}}, "
-        f"store_rejects = true, buffer_size = {csv_buffer_bytes(source.stat().st_size)})"
+        f"store_rejects = true{dialect}, buffer_size = {csv_buffer_bytes(source.stat().st_size)}"
     )
+    con.execute(view + ")")
+    if shape:
+        # DuckDB's parallel scan refuses null_padding with a newline inside a quoted value;
+        # such a file is read again on one thread (``serial_view``).
+        staged.serial_view = (
+            "DROP TABLE IF EXISTS reject_errors; DROP TABLE IF EXISTS reject_scans; "
+            + view
+            + ", parallel = false)"
+        )
     staged.csv_rejects = True
     staged.numbered = False
     return staged
@@ -205,7 +244,13 @@ def _empty_stage(con: duckdb.DuckDBPyConnection, t: Table, staged: Staged) -> St
     return staged
 
 
-def stage_parquet(con: duckdb.DuckDBPyConnection, path: Path, t: Table, tmp: Path) -> Staged:
+def stage_parquet(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    t: Table,
+    tmp: Path,
+    found: encoding.FileScan | None = None,
+) -> Staged:
     """Stage a Parquet file: its columns cast to text, then validated like any other."""
     _empty_rejects(con)
     src = f"read_parquet({_lit(str(path))})"
@@ -239,10 +284,58 @@ def _cell(value: object) -> str | None:
     return str(value)
 
 
-def stage_xlsx(con: duckdb.DuckDBPyConnection, path: Path, t: Table, tmp: Path) -> Staged:
+# Workbooks are read whole, as a dense grid of cells: the limits are checked on the zip before
+# reading, so that a small file naming a far cell (XFD1048576: a 512 GiB grid) or holding a
+# huge string is refused instead of exhausting memory. Larger tables belong in CSV files.
+XLSX_MAX_BYTES = 512 * 1024 * 1024  # uncompressed XML parts
+XLSX_MAX_CELLS = 50_000_000
+_CELL_REF = re.compile(rb'<c\b[^>]*?\br="([A-Z]{1,3})([0-9]{1,7})"')
+
+
+def _column_number(letters: bytes) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ch - 64
+    return n
+
+
+def _check_workbook_size(path: Path) -> None:
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+            size = sum(i.file_size for i in infos)
+            if size > XLSX_MAX_BYTES:
+                raise InputError(
+                    f"{path}: Excel 文件解压后 {size / 2**20:,.0f} MiB,超过上限 "
+                    f"{XLSX_MAX_BYTES // 2**20} MiB,请另存为 CSV / workbook too large "
+                    f"uncompressed ({size:,} bytes): save it as CSV"
+                )
+            rows = cols = 0
+            for info in infos:
+                if info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml"):
+                    for m in _CELL_REF.finditer(zf.read(info)):
+                        cols = max(cols, _column_number(m.group(1)))
+                        rows = max(rows, int(m.group(2)))
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise InputError(f"{path}: 无法读取 Excel 文件 cannot read workbook: {exc}") from exc
+    if rows * cols > XLSX_MAX_CELLS:
+        raise InputError(
+            f"{path}: 工作表范围 {rows:,} 行 × {cols:,} 列超过上限 {XLSX_MAX_CELLS:,} 个单元格"
+            f" / sheet range of {rows:,} rows x {cols:,} columns exceeds {XLSX_MAX_CELLS:,} cells"
+        )
+
+
+def stage_xlsx(
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    t: Table,
+    tmp: Path,
+    found: encoding.FileScan | None = None,
+) -> Staged:
     """Stage the first sheet of an Excel workbook (read with python-calamine)."""
     from python_calamine import CalamineWorkbook
 
+    _check_workbook_size(path)
     try:
         rows = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).to_python()
     except Exception as exc:  # calamine raises its own error types per format problem

@@ -15,9 +15,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pyarrow as pa
 
 from huiyan.engine import Store
+from huiyan.engine.store import storage_error
+from huiyan.errors import InputError
 from huiyan.ingest import messages
 from huiyan.ingest.checks import (
     duplicate_hashes_sql,
@@ -26,8 +29,10 @@ from huiyan.ingest.checks import (
     orphans_sql,
     scan_order_kept,
     stage_sql,
+    truncated_sql,
 )
 from huiyan.ingest.codemap import CODEMAP
+from huiyan.ingest.encoding import FileScan, scan
 from huiyan.ingest.header import map_header
 from huiyan.ingest.load import (
     HASHES,
@@ -74,6 +79,14 @@ def file_hash(path: Path) -> str:
     return h.hexdigest()
 
 
+def _scan(path: Path, fmt: str) -> FileScan:
+    # Text files are checked for their encoding and line ends in the same pass as the hash.
+    try:
+        return scan(path) if fmt == "csv" else FileScan(file_hash(path))
+    except OSError as exc:
+        raise InputError(f"{path}: 无法读取文件 / cannot read the file: {exc.strerror}") from exc
+
+
 @dataclass
 class _Unit:
     """One (table, file) to load, with the function that stages it.
@@ -85,18 +98,18 @@ class _Unit:
 
     table: str
     source: Source
-    digest: Future[str]
-    stage: Callable[[Path], Staged]
+    digest: Future[FileScan]
+    stage: Callable[[Path, FileScan], Staged]
     order: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def content_hash(self) -> str:
-        return self.digest.result()
+        return self.digest.result().sha256
 
 
-def _done(value: str) -> Future[str]:
-    f: Future[str] = Future()
+def _done(value: FileScan) -> Future[FileScan]:
+    f: Future[FileScan] = Future()
     f.set_result(value)
     return f
 
@@ -134,12 +147,15 @@ def _units(
                     src.table,
                     src,
                     Future(),
-                    lambda tmp, s=src, t=t, r=reader: r(store.con, s.path, t, tmp),
+                    lambda tmp, found, s=src, t=t, r=reader: r(store.con, s.path, t, tmp, found),
                 )
             )
             continue
-        digest = file_hash(src.path)
-        rows, bad = messages.parse(src.path)
+        try:
+            digest = file_hash(src.path)
+            rows, bad = messages.parse(src.path)
+        except OSError as exc:
+            raise InputError(f"{src.path}: 无法读取文件 / cannot read: {exc.strerror}") from exc
         if bad:
             rows.setdefault(SETL_LIST.name, [])
         tables = [n for n in rows if (n, digest) not in seen]
@@ -151,8 +167,8 @@ def _units(
                 _Unit(
                     name,
                     src,
-                    _done(digest),
-                    lambda tmp, s=src, n=name, r=rows[name], b=bad_here: _stage_message(
+                    _done(FileScan(digest)),
+                    lambda tmp, _found, s=src, n=name, r=rows[name], b=bad_here: _stage_message(
                         store, s, n, r, b
                     ),
                 )
@@ -162,7 +178,7 @@ def _units(
     units.sort(key=lambda u: (u.order, str(u.source.path)))
     for u in units:  # hashed in load order, so the first file's hash is needed first
         if u.source.table is not None:
-            u.digest = pool.submit(file_hash, u.source.path)
+            u.digest = pool.submit(_scan, u.source.path, u.source.fmt)
     return units
 
 
@@ -247,7 +263,7 @@ def _load_unit(
     phase = report.phase
     con = store.con
     with phase("detect+decode"):
-        staged = unit.stage(tmp)
+        staged = unit.stage(tmp, unit.digest.result())
     with phase("read+validate"):
         # The stage is a table of the store, not a temporary one: compressed and written out
         # as it fills, so memory stays bounded, and a first load keeps it as the table.
@@ -259,10 +275,20 @@ def _load_unit(
             damaged=staged.damaged_lines > 0,
             numbered=staged.numbered,
             limits=limits,
+            shape=staged.shape,
         )
         with scan_order_kept(con):
-            con.execute(f"CREATE TABLE {STAGE} AS {sql}")
+            try:
+                con.execute(f"CREATE TABLE {STAGE} AS {sql}")
+            except duckdb.Error as exc:
+                if not staged.serial_view or "quoted new lines" not in str(exc):
+                    raise
+                con.execute(staged.serial_view)
+                con.execute(f"DROP TABLE IF EXISTS {STAGE}")
+                con.execute(f"CREATE TABLE {STAGE} AS {sql}")
         finish(con, staged)
+        if staged.shape:
+            con.execute(truncated_sql(STAGE))
         con.unregister(ARROW)  # XLSX/JSON rows are in the stage now
         staged.rows = store.count(STAGE)
     # From here on one transaction per file, bookkeeping included: a killed ingest leaves no
@@ -351,8 +377,12 @@ def ingest(
     *,
     tick: Tick | None = None,
     on_start: Callable[[int], None] | None = None,
+    force: bool = False,
 ) -> IngestReport:
     """Load every table file of ``data_dir`` (and its ``knowledge/``) into ``store``.
+
+    ``force`` reads again the files whose content was already ingested (their rows replace
+    the stored ones by key, as for a changed file).
 
     Returns per-table counts (read = accepted + quarantined), the files skipped because their
     content was already ingested, unknown files and columns, the front-page match rate and the
@@ -367,12 +397,15 @@ def ingest(
     batch_id = dt.datetime.now().strftime("B%Y%m%dT%H%M%S-") + uuid.uuid4().hex[:6]
     sources, unknown = discover(data_dir)
     report = IngestReport(batch_id=batch_id, unknown_files=[str(p) for p in unknown])
-    seen = _seen_hashes(store)
+    seen = set() if force else _seen_hashes(store)
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-hash")
     try:
         units = _units(store, sources, report, seen, pool)
         limits = cfg.get("ingest") or kb_config.defaults("ingest")
-        _load_all(store, units, seen, report, batch_id, limits, tick=tick, on_start=on_start)
+        try:
+            _load_all(store, units, seen, report, batch_id, limits, tick=tick, on_start=on_start)
+        except duckdb.IOException as exc:  # disk full, store file lost: a clear message
+            raise storage_error(store.path, exc) from exc
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
     if tick:

@@ -1,13 +1,14 @@
 """DRG grouping schemes as data: ``kb/data/drg/<name>/`` with a ``manifest.yaml`` each.
 
-A folder holds ``scheme.json`` (the decision procedure in the condition vocabulary of
-``chs-drg-1.1/README.md``) and the code tables as TSV. A regional scheme is a delta on the
-national one: its manifest names ``inherits: <scheme>`` and the folder holds only the files
-that differ; every other table is read from the inherited folder. TSV cells are verbatim
-(never trimmed: one map target has a meaningful leading space, one MCC key a byte-order mark).
+The national scheme (``chs-drg-1.1``) is a full folder: ``scheme.json`` (the decision procedure
+in the condition vocabulary of ``chs-drg-1.1/README.md``) and the code tables as TSV. Every
+other scheme is a delta on the scheme its manifest ``inherits``: ``scheme.delta.json`` and
+``<table>.delta.tsv`` hold only the rows it adds, removes or changes (format:
+``kb/scheme_delta.py``); a table with no file is the parent's. TSV cells are verbatim (never
+trimmed: one map target has a meaningful leading space, one MCC key a byte-order mark).
 
-To add a scheme: create ``data/drg/<name>/`` with ``scheme.json``, the changed tables and a
-``manifest.yaml`` (name, version, source, effective dates, ``inherits``, sha256 of each file).
+To add a scheme: add it to ``kb/build/schemes.yaml`` and run
+``python -m huiyan.kb.build.schemes NAME`` on its full reference folder.
 """
 
 from __future__ import annotations
@@ -19,11 +20,13 @@ from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from importlib.resources.abc import Traversable
+from pathlib import Path
 from typing import Any
 
 import yaml
 
 from huiyan.errors import ConfigurationError
+from huiyan.kb import scheme_delta
 
 TABLE_ROLES: tuple[str, ...] = (
     "diagnoses",
@@ -36,6 +39,7 @@ TABLE_ROLES: tuple[str, ...] = (
     "or_procedures",
     "drgs",
 )
+LOGIC_FILE, LOGIC_DELTA = "scheme.json", "scheme.delta.json"
 
 
 def _root() -> Traversable:
@@ -57,20 +61,15 @@ class Scheme:
     manifest: dict[str, Any]
     logic: dict[str, Any] = field(repr=False)
 
-    def folder_of(self, filename: str) -> Traversable:
-        """The folder that holds ``filename``: this scheme's, else the nearest inherited one."""
-        name: str | None = self.name
-        while name is not None:
-            folder = _root().joinpath(name)
-            if folder.joinpath(filename).is_file():
-                return folder
-            name = _manifest(name).get("inherits")
-        raise ConfigurationError(f"分组方案 {self.name} 缺少数据文件 {filename}")
+    def table_file(self, role: str) -> str:
+        return str(self.logic.get("tables", {}).get(role, f"{role}.tsv"))
+
+    def header(self, role: str) -> list[str]:
+        return _read_table(self.name, self.table_file(role))[0]
 
     def rows(self, role: str) -> list[list[str]]:
-        """Rows (without header) of the table of ``role``, cells verbatim."""
-        filename = self.logic.get("tables", {}).get(role, f"{role}.tsv")
-        return _read_tsv(self.name, filename)
+        """Rows (without header) of the table of ``role``, cells verbatim, deltas applied."""
+        return _read_table(self.name, self.table_file(role))[1]
 
     def table(self, role: str) -> dict[str, str]:
         """A two-column table as a dict (first column -> second; keys are unique per README)."""
@@ -88,6 +87,10 @@ class Scheme:
             ) from None
 
     @property
+    def parent(self) -> str | None:
+        return self.manifest.get("inherits")
+
+    @property
     def mapped_mode_supported(self) -> bool:
         return bool(self.logic.get("input", {}).get("mapped_mode_supported", True))
 
@@ -98,27 +101,94 @@ def _manifest(name: str) -> dict[str, Any]:
     if not path.is_file():
         known = ", ".join(scheme_names())
         raise ConfigurationError(f"未知的分组方案 {name!r};可用方案:{known}")
-    data = yaml.safe_load(path.read_text("utf-8"))
+    # the C loader: manifests list a digest per file and are read on every grouping start
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    data = yaml.load(path.read_text("utf-8"), Loader=loader)  # noqa: S506 - a safe loader
     if not isinstance(data, dict) or data.get("name") != name:
         raise ConfigurationError(f"分组方案清单 {name}/manifest.yaml 格式错误(name 应为 {name})")
     return data
 
 
-@cache
-def _read_tsv(scheme: str, filename: str) -> list[list[str]]:
-    folder = load_scheme(scheme).folder_of(filename)
-    with folder.joinpath(filename).open(encoding="utf-8", newline="") as fh:
+def manifest(name: str) -> dict[str, Any]:
+    """The manifest of scheme ``name`` (region, year, effective dates, inherits, files)."""
+    return _manifest(name)
+
+
+def read_tsv_file(path: Path | Traversable) -> tuple[list[str], list[list[str]]]:
+    """(header, rows) of a TSV file, cells verbatim, blank lines skipped."""
+    with path.open(encoding="utf-8", newline="") as fh:
         reader = csv.reader(fh, delimiter="\t", quoting=csv.QUOTE_NONE)
-        next(reader)
-        return [row for row in reader if row]
+        header = next(reader)
+        return header, [row for row in reader if row]
+
+
+@cache
+def _read_table(scheme: str, filename: str) -> tuple[list[str], list[list[str]]]:
+    folder = _root().joinpath(scheme)
+    if folder.joinpath(filename).is_file():
+        return read_tsv_file(folder.joinpath(filename))
+    parent = _manifest(scheme).get("inherits")
+    if parent is None:
+        raise ConfigurationError(f"分组方案 {scheme} 缺少数据文件 {filename}")
+    header, rows = _read_table(parent, filename)
+    delta_file = folder.joinpath(delta_name(filename))
+    if not delta_file.is_file():
+        return header, rows
+    dheader, drows = read_tsv_file(delta_file)
+    try:
+        return dheader[1:], scheme_delta.apply_rows(rows, drows)
+    except ValueError as exc:
+        raise ConfigurationError(
+            f"分组方案 {scheme} 的 {delta_file.name} 无法应用: {exc}"
+        ) from None
+
+
+def delta_name(filename: str) -> str:
+    """``cc.tsv`` -> ``cc.delta.tsv``."""
+    stem, _, ext = filename.rpartition(".")
+    return f"{stem}.delta.{ext}"
+
+
+@cache
+def _logic(name: str) -> dict[str, Any]:
+    folder = _root().joinpath(name)
+    if folder.joinpath(LOGIC_FILE).is_file():
+        return json.loads(folder.joinpath(LOGIC_FILE).read_text("utf-8"))
+    parent = _manifest(name).get("inherits")
+    if parent is None or not folder.joinpath(LOGIC_DELTA).is_file():
+        raise ConfigurationError(f"分组方案 {name} 缺少 {LOGIC_FILE} 或 {LOGIC_DELTA}")
+    delta = json.loads(folder.joinpath(LOGIC_DELTA).read_text("utf-8"))
+    return scheme_delta.apply_logic(_logic(parent), delta)
 
 
 @cache
 def load_scheme(name: str) -> Scheme:
     """The scheme called ``name`` (raises ConfigurationError listing the known ones)."""
-    manifest = _manifest(name)
-    logic = json.loads(_root().joinpath(name, "scheme.json").read_text("utf-8"))
-    return Scheme(name=name, manifest=manifest, logic=logic)
+    return Scheme(name=name, manifest=_manifest(name), logic=_logic(name))
+
+
+def chain(name: str) -> list[str]:
+    """``name`` and the schemes it inherits from, nearest first."""
+    out: list[str] = []
+    current: str | None = name
+    while current is not None:
+        if current in out:
+            raise ConfigurationError(f"分组方案继承关系成环: {' → '.join([*out, current])}")
+        out.append(current)
+        current = _manifest(current).get("inherits")
+    return out
+
+
+def content_key(name: str) -> str:
+    """sha256 over the data files of ``name`` and everything it inherits (the cache key)."""
+    h = hashlib.sha256()
+    for scheme in chain(name):
+        folder = _root().joinpath(scheme)
+        for child in sorted(folder.iterdir(), key=lambda c: c.name):
+            if child.is_file() and child.name.endswith((".json", ".tsv", ".yaml")):
+                h.update(f"{scheme}/{child.name}\0".encode())
+                h.update(child.read_bytes())
+    return h.hexdigest()
 
 
 def verify(name: str) -> list[str]:
@@ -131,6 +201,25 @@ def verify(name: str) -> list[str]:
         if not path.is_file() or hashlib.sha256(path.read_bytes()).hexdigest() != digest:
             bad.append(filename)
     return bad
+
+
+def resolved_digests(name: str) -> dict[str, str]:
+    """Content digests of the full scheme (deltas applied): scheme.json and every table."""
+    s = load_scheme(name)
+    out = {LOGIC_FILE: scheme_delta.logic_digest(s.logic)}
+    for role in TABLE_ROLES:
+        out[s.table_file(role)] = scheme_delta.table_digest(s.header(role), s.rows(role))
+    return out
+
+
+def verify_resolved(name: str) -> list[str]:
+    """Files whose applied content differs from the digests the manifest records under
+    ``resolved`` (the full tables the scheme was verified with); empty when it reproduces them."""
+    expected = _manifest(name).get("resolved") or {}
+    if not expected:
+        return []
+    got = resolved_digests(name)
+    return sorted(f for f, digest in expected.items() if got.get(f) != digest)
 
 
 # The complication states a DRG of an ADRG step can be selected by: with an MCC, with a CC

@@ -17,6 +17,7 @@ DATE = pa.date32()
 TIME = pa.timestamp("s")
 MONEY = pa.decimal128(16, 2)
 QTY = pa.decimal128(18, 4)
+FACTOR = pa.decimal128(18, 6)  # payment factors (weights, rates, coefficients), exact
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,8 @@ class Field:
     ingest; completeness of the national settlement-list standard is a QC matter, not this.
     ``enum`` names an enumeration in ``data/enums.yaml`` whose codes the value must be one of.
     ``aliases`` are other names the same column has in national interface messages or exports.
+    ``privacy`` marks personal data, masked in reports and exports by default (see
+    ``PRIVACY``; ``huiyan.report.safe`` applies it).
     """
 
     name: str
@@ -36,6 +39,23 @@ class Field:
     enum: str | None = None
     aliases: tuple[str, ...] = ()
     doc: str = ""
+    privacy: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.privacy is not None and self.privacy not in PRIVACY:
+            raise ValueError(f"field {self.name}: unknown privacy kind {self.privacy!r}")
+
+
+# Kinds of personal data and how an export shows them when masked (desensitised by default).
+PRIVACY: dict[str, str] = {
+    "name": "a person's name: first character kept, 张**",
+    "id": "an identity document number: first 3 and last 4 characters kept",
+    "phone": "a telephone number: last 4 digits kept",
+    "address": "an address: first 6 characters (province, city) kept",
+    "birthdate": "a date of birth: year kept",
+    "person": "a person's insurance number: replaced by a keyed pseudonym (same person, same "
+    "pseudonym within one store)",
+}
 
 
 @dataclass(frozen=True)

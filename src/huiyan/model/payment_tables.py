@@ -8,7 +8,7 @@ year-end clearing ledgers, which reconcile to the fen.
 
 from __future__ import annotations
 
-from huiyan.model.fields import BIGINT, BOOL, FLOAT, MONEY, QTY, STR, Field, Table
+from huiyan.model.fields import BIGINT, BOOL, DATE, FACTOR, FLOAT, MONEY, STR, Field, Table
 
 F = Field
 
@@ -20,12 +20,16 @@ DRG_STANDARD = Table(
         F("scheme", STR, "分组方案", required=True),
         F("drg", STR, "DRG组", required=True),
         F("n_cases", BIGINT, "历史病例数", required=True),
+        F("n_window", BIGINT, "测算年度病例数", doc="cases in the complete calibration years"),
         F("n_used", BIGINT, "裁剪后病例数", required=True),
-        F("mean_cost", MONEY, "组均费用(裁剪后)"),
-        F("cv", FLOAT, "变异系数"),
+        F("mean_cost", MONEY, "组均费用(裁剪后, 年度加权)"),
+        F("cv", FACTOR, "变异系数"),
         F("stable", BOOL, "稳定病组", required=True),
-        F("weight", FLOAT, "相对权重", required=True),
+        F("raw_weight", FACTOR, "原始权重", doc="the group's own year-weighted mean / grand mean"),
+        F("weight", FACTOR, "相对权重", required=True),
         F("source", STR, "来源", required=True, doc="derived (from history) or published"),
+        F("basis", STR, "依据", doc="own, shrunk_adrg/mdc/published/all, +severity, published"),
+        F("note", STR, "说明"),
     ),
 )
 
@@ -36,9 +40,9 @@ PAYMENT_RATE = Table(
     fields=(
         F("method", STR, "支付方式", required=True, enum="payment_method"),
         F("kind", STR, "类别", required=True, doc="rate, point_value, perdiem"),
-        F("value", QTY, "费率/点值", required=True),
+        F("value", FACTOR, "费率/点值", required=True),
         F("budget", MONEY, "预算(总费用口径)"),
-        F("total_units", FLOAT, "总权重/总分值"),
+        F("total_units", FACTOR, "总权重/总分值"),
         F("note", STR, "说明"),
     ),
 )
@@ -62,11 +66,24 @@ DIP_CATALOG = Table(
         F("proc_type", STR, "治疗方式", required=True),
         F("n_cases", BIGINT, "病例数"),
         F("mean_cost", MONEY, "次均费用"),
-        F("score", FLOAT, "病种分值", required=True),
+        F(
+            "score",
+            FLOAT,
+            "病种分值",
+            required=True,
+            doc="six decimals; pricing reads it as DECIMAL(18,6)",
+        ),
         F("ref_cost_lv1", MONEY, "一级医院次均费用"),
         F("ref_cost_lv2", MONEY, "二级医院次均费用"),
         F("ref_cost_lv3", MONEY, "三级医院次均费用"),
         F("source", STR, "来源", doc="derived or published"),
+        F(
+            "primary_care",
+            BOOL,
+            "基层病种",
+            doc="same score and no level coefficient at every level",
+        ),
+        F("note", STR, "说明"),
     ),
 )
 
@@ -92,6 +109,7 @@ SETTLEMENT = Table(
         F("paid", MONEY, "本次拨付", required=True),
         F("withheld", MONEY, "暂扣(质量保证金)"),
         F("redistributed", MONEY, "再分配所得"),
+        F("overspend_cut", MONEY, "超预算分担", doc="the hospital's share of an overspend"),
     ),
 )
 
@@ -126,7 +144,75 @@ SETTLEMENT_POOL = Table(
         F("withheld", MONEY, "暂扣/结余", required=True),
         F("redistributed", MONEY, "再分配", required=True),
         F("deducted", MONEY, "违规扣减合计"),
-        F("reconciled", BOOL, "平衡", required=True),
+        F("budget", MONEY, "基金预算"),
+        F("provisional_value", FACTOR, "预结算费率/点值"),
+        F("final_value", FACTOR, "清算费率/点值", doc="fitted to the budget at year end"),
+        F("overspend", MONEY, "超预算金额", doc="payout above the budget before sharing"),
+        F("overspend_shared", MONEY, "超预算分担", doc="cut from hospitals as configured"),
+        F("within_budget", BOOL, "未超预算"),
+        F("reconciled", BOOL, "平衡", required=True, doc="identity holds and payout ≤ budget"),
+    ),
+)
+
+PRICING_WARNING = Table(
+    "pricing_warning",
+    "测算预警",
+    key=("method", "group", "kind"),
+    doc="Each adjustment or doubt of calibration, e.g. a weight inverted by severity.",
+    fields=(
+        F("method", STR, "支付方式", required=True),
+        F("group", STR, "DRG/DIP组", required=True),
+        F("parent", STR, "上级组(ADRG)"),
+        F("kind", STR, "类别", required=True, doc="severity_order"),
+        F("before", FACTOR, "调整前"),
+        F("after", FACTOR, "调整后"),
+        F("message", STR, "说明", required=True),
+    ),
+)
+
+DIP_REVIEW = Table(
+    "dip_review",
+    "DIP极端异常病例评审",
+    key=("setl_id",),
+    doc=(
+        "Extreme DIP cases (cost > extreme × A): paid at the packet score until the panel "
+        "decides; status approved: year-end clearing pays the proposed score."
+    ),
+    fields=(
+        F("setl_id", STR, "结算ID", required=True),
+        F("medins_code", STR, "定点医药机构编号"),
+        F("dip_group", STR, "DIP病种", required=True),
+        F("actual_cost", MONEY, "实际费用", required=True),
+        F("ref_cost", MONEY, "同级次均费用A", required=True),
+        F("ratio", FACTOR, "费用/A", required=True),
+        F(
+            "score",
+            FLOAT,
+            "病种分值",
+            required=True,
+            doc="six decimals; pricing reads it as DECIMAL(18,6)",
+        ),
+        F("proposed_score", FACTOR, "按超高公式分值", required=True),
+        F("status", STR, "状态", required=True, doc="pending until a review decision"),
+    ),
+)
+
+PRICE_FREEZE = Table(
+    "price_freeze",
+    "冻结的支付标准",
+    key=("version", "method", "kind", "key"),
+    doc=(
+        "A year's standards frozen under a version with effective dates: kind weight "
+        "(DRG), score (DIP packet), rate, point_value, perdiem, coefficient (key = level)."
+    ),
+    fields=(
+        F("version", STR, "版本", required=True),
+        F("effective_from", DATE, "生效日期", required=True),
+        F("effective_to", DATE, "失效日期"),
+        F("method", STR, "支付方式", required=True),
+        F("kind", STR, "类别", required=True),
+        F("key", STR, "组/级别", required=True),
+        F("value", FACTOR, "值", required=True),
     ),
 )
 
@@ -137,4 +223,7 @@ PAYMENT_TABLES: tuple[Table, ...] = (
     SETTLEMENT,
     SETTLEMENT_CASE,
     SETTLEMENT_POOL,
+    PRICING_WARNING,
+    DIP_REVIEW,
+    PRICE_FREEZE,
 )

@@ -8,8 +8,22 @@ Everything else in huiyan refers to these declarations; ``TABLES`` is the regist
 from __future__ import annotations
 
 from huiyan.model.audit_tables import AUDIT_TABLES
-from huiyan.model.fields import BIGINT, BOOL, DATE, FLOAT, INT, MONEY, QTY, STR, TIME, Field, Table
+from huiyan.model.fields import (
+    BIGINT,
+    BOOL,
+    DATE,
+    FACTOR,
+    FLOAT,
+    INT,
+    MONEY,
+    QTY,
+    STR,
+    TIME,
+    Field,
+    Table,
+)
 from huiyan.model.kb_tables import KB_TABLES
+from huiyan.model.monitor_tables import MONITOR_TABLES, OUTPATIENT_TABLES
 from huiyan.model.payment_tables import PAYMENT_TABLES
 from huiyan.model.qc_tables import QC_TABLES
 
@@ -51,7 +65,7 @@ SETL_LIST = Table(
     fields=(
         F("setl_id", STR, "结算ID", required=True),
         F("mdtrt_id", STR, "就诊ID", required=True),
-        F("psn_no", STR, "人员编号", required=True),
+        F("psn_no", STR, "人员编号", required=True, privacy="person"),
         F(
             "medins_code",
             STR,
@@ -60,9 +74,9 @@ SETL_LIST = Table(
             aliases=("fixmedins_code", "medins_id"),
         ),
         F("medcasno", STR, "病案号", aliases=("medrcdno",)),
-        F("psn_name", STR, "姓名"),
+        F("psn_name", STR, "姓名", privacy="name"),
         F("gend", STR, "性别", enum="gend"),
-        F("brdy", DATE, "出生日期"),
+        F("brdy", DATE, "出生日期", privacy="birthdate"),
         F("age", INT, "年龄(岁)"),
         F("nwb_age_days", INT, "新生儿年龄(天)", aliases=("nwb_age",)),
         F("nwb_bir_wt", INT, "新生儿出生体重(g)"),
@@ -71,18 +85,18 @@ SETL_LIST = Table(
         F("ntly", STR, "国籍"),
         F("naty", STR, "民族"),
         F("patn_cert_type", STR, "患者证件类别"),
-        F("certno", STR, "证件号码"),
+        F("certno", STR, "证件号码", privacy="id"),
         F("prfs", STR, "职业"),
-        F("curr_addr", STR, "现住址"),
+        F("curr_addr", STR, "现住址", privacy="address"),
         F("emp_name", STR, "工作单位名称"),
-        F("emp_addr", STR, "工作单位地址"),
-        F("emp_tel", STR, "单位电话"),
+        F("emp_addr", STR, "工作单位地址", privacy="address"),
+        F("emp_tel", STR, "单位电话", privacy="phone"),
         F("poscode", STR, "邮编", aliases=("emp_poscode",)),
-        F("coner_name", STR, "联系人姓名"),
+        F("coner_name", STR, "联系人姓名", privacy="name"),
         F("patn_rlts", STR, "与患者关系"),
-        F("coner_addr", STR, "联系人地址"),
-        F("coner_tel", STR, "联系人电话"),
-        F("hi_no", STR, "医保编号"),
+        F("coner_addr", STR, "联系人地址", privacy="address"),
+        F("coner_tel", STR, "联系人电话", privacy="phone"),
+        F("hi_no", STR, "医保编号", privacy="id"),
         F("insutype", STR, "险种类型", required=True, enum="insutype", aliases=("hi_type",)),
         F("insuplc", STR, "参保地", aliases=("insu_admdvs",)),
         F("sp_psn_type", STR, "特殊人员类型"),
@@ -509,9 +523,14 @@ PAYMENT = Table(
         F("medins_code", STR, "定点医药机构编号"),
         F("method", STR, "支付方式", required=True, enum="payment_method"),
         F("group", STR, "DRG/DIP组", required=True),
-        F("weight_or_score", FLOAT, "权重/分值"),
-        F("rate_or_point_value", MONEY, "费率/点值"),
-        F("coefficient", FLOAT, "系数"),
+        F("weight_or_score", FACTOR, "权重/分值", doc="empty when paid by item"),
+        F("rate_or_point_value", FACTOR, "费率/点值", doc="empty when paid by item"),
+        F(
+            "coefficient",
+            FACTOR,
+            "系数",
+            doc="level × auxiliary coefficient, or the by-item factor",
+        ),
         F("case_type", STR, "病例类型", required=True, enum="case_type"),
         F("standard_payment", MONEY, "支付标准", required=True),
         F("actual_cost", MONEY, "实际费用", required=True),
@@ -532,7 +551,7 @@ FINDING = Table(
         F("sev_deg", STR, "严重程度", required=True, enum="sev_deg"),
         F("setl_id", STR, "结算ID", required=True),
         F("mdtrt_id", STR, "就诊ID"),
-        F("psn_no", STR, "人员编号"),
+        F("psn_no", STR, "人员编号", privacy="person"),
         F("medins_code", STR, "定点医药机构编号"),
         F("vola_amt", MONEY, "违规金额", required=True),
         F("vola_cont", STR, "违规内容", required=True),
@@ -554,6 +573,14 @@ WARNING = Table(
         F("peer_value", FLOAT, "同级值"),
         F("deviation", FLOAT, "偏离度"),
         F("severity", STR, "预警等级", required=True, enum="warning_severity"),
+        F(
+            "method",
+            STR,
+            "预警方法",
+            doc="peer (同级偏离), history (自身历史) or anomaly (异常模型)",
+        ),
+        F("message", STR, "预警说明", required=True, doc="Chinese, with the numbers"),
+        F("evidence", STR, "证据", doc="the groups and cases that drive the deviation"),
     ),
 )
 
@@ -566,6 +593,7 @@ INPUT_TABLES: tuple[Table, ...] = (
     FEEDETAIL,
     MEDRCD,
     HILIST,
+    *OUTPATIENT_TABLES,  # optional: cost shifting in monitoring
 )
 KNOWLEDGE_TABLES: tuple[Table, ...] = (
     DX_EVIDENCE,
@@ -600,6 +628,7 @@ TABLES: dict[str, Table] = {
     + QC_TABLES
     + PAYMENT_TABLES
     + AUDIT_TABLES
+    + MONITOR_TABLES
 }
 
 

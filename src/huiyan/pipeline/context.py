@@ -18,6 +18,7 @@ class RunContext:
     data_dir: Path | None = None
     engine: str = "duckdb"
     show_progress: bool = True
+    force: bool = False  # re-run steps whose inputs did not change (ingest re-reads its files)
 
 
 @dataclass

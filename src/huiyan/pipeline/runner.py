@@ -15,7 +15,7 @@ from huiyan.pipeline.context import RunContext, StepReport
 log = logging.getLogger(__name__)
 
 # QC runs after grouping because its grouping rate (入组率) reads drg_result.
-STEPS: tuple[str, ...] = ("ingest", "group", "qc", "price", "audit")
+STEPS: tuple[str, ...] = ("ingest", "group", "qc", "price", "audit", "monitor")
 
 _RUN_TABLE = "pipeline_run"
 

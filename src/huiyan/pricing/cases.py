@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import ibis
 
 from huiyan.model.tables import CASE_SCOPE, MEDINS, SETL_LIST
+from huiyan.pricing.exact import lit
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -24,7 +25,8 @@ def case_base(store: Store) -> ir.Table:
     """Settlements joined to their institution level and scope decision.
 
     Columns: setl_id, medins_code, medins_lv (null when the institution is unknown), cost
-    (float, for statistics), cost_amt (decimal), patient_share, year, los (days, minimum 1),
+    (float, for trimming quantiles), cost_amt (decimal), patient_share, year, month,
+    dscg_date, los (days, minimum 1),
     in_scope (true when ``case_scope`` has no decision), adm_way, dscg_caty.
     """
     s = store.ibis_table(SETL_LIST.name)
@@ -43,6 +45,8 @@ def case_base(store: Store) -> ir.Table:
         cost=s.medfee_sumamt.cast("float64"),
         patient_share=(s.medfee_sumamt - fund).cast("decimal(16, 2)"),
         year=s.dscg_time.year().cast("int32"),
+        month=s.dscg_time.month().cast("int32"),
+        dscg_date=s.dscg_time.date(),
         los=ibis.greatest(los, 1).cast("int32"),
     )
     base = base.left_join(m, "medins_code").drop("medins_code_right")
@@ -67,14 +71,15 @@ def by_level(
     medins_code: ir.StringValue | None = None,
     default: Any = 1.0,
 ) -> ir.Value:
-    """A per-level parameter (``{"3": 3.0, "2": 2.0}``) as a column; medins-code keys win."""
+    """A per-level parameter (``{"3": 3.0, "2": 2.0}``) as an exact DECIMAL(18,6) column;
+    medins-code keys win over level keys."""
     branches = []
     if medins_code is not None:
-        branches += [(medins_code == k, float(v)) for k, v in values.items() if len(k) > 1]
-    branches += [(lv == k, float(v)) for k, v in values.items() if len(k) == 1]
+        branches += [(medins_code == k, lit(v)) for k, v in values.items() if len(k) > 1]
+    branches += [(lv == k, lit(v)) for k, v in values.items() if len(k) == 1]
     if not branches:
-        return ibis.literal(float(default))
-    return ibis.cases(*branches, else_=float(default))
+        return lit(default)
+    return ibis.cases(*branches, else_=lit(default))
 
 
 def latest_year(base: ir.Table) -> int | None:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import ibis
 
 from huiyan.quality.inputs import QcInputs
+from huiyan.quality.rejected import field_check_ids
 from huiyan.quality.spec import checks
 
 if TYPE_CHECKING:
@@ -36,15 +37,30 @@ def _flag(cond: ir.BooleanValue) -> ir.IntegerValue:
     return cond.cast("int64")
 
 
-def indicators(q: QcInputs, issues: ir.Table, *, inpatient_med_types: Sequence[str]) -> ir.Table:
-    """One row per institution, month and indicator with numerator, denominator and rate."""
+def indicators(
+    q: QcInputs,
+    issues: ir.Table,
+    *,
+    inpatient_med_types: Sequence[str],
+    rejected: ir.Table | None = None,
+) -> ir.Table:
+    """One row per institution, month and indicator with numerator, denominator and rate.
+
+    ``rejected``: settlement lists rejected at ingest (``rejected.rejected_lists``): each is a
+    list that was uploaded and failed (its issues are in ``issues``), never grouped.
+    """
     s = q.setl_list
     cases = s.filter(s.med_type.isnull() | s.med_type.isin(list(inpatient_med_types))).select(
         "setl_id", "medins_code", period=s.dscg_time.strftime("%Y-%m")
     )
     listed = q.principal.select(listed_id=q.principal.setl_id).distinct()
+    if rejected is not None:
+        bad = rejected.select("setl_id", "medins_code", "period").distinct()
+        cases = cases.union(bad)
+        listed = listed.union(bad.select(listed_id=bad.setl_id)).distinct()
     err = issues.filter(issues.severity == "error")
     field_checks = sorted(c.id for c in checks() if c.category in ("completeness", "validity"))
+    field_checks += field_check_ids()
     incomplete = err.filter(err.check_id.isin(field_checks)).select(inc_id=err.setl_id).distinct()
     failed = err.select(fail_id=err.setl_id).distinct()
     r = q.drg_result

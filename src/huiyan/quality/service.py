@@ -6,11 +6,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import ibis
 import pyarrow as pa
 
 from huiyan.engine import Store
 from huiyan.quality.indicators import indicators
 from huiyan.quality.inputs import QcInputs
+from huiyan.quality.rejected import rejected_issues, rejected_lists
 from huiyan.quality.runner import active_checks, check_expr, inputs, run_checks
 from huiyan.quality.spec import CheckSpec
 
@@ -40,9 +42,17 @@ def run_qc(
     """Run every active check, replace ``qc_issue`` and ``qc_indicator`` with the new results."""
     q = store_inputs(store, config)
     issues = run_checks(q, active_checks(config["qc"]), on_check=on_check)
+    # Lists rejected at ingest are QC findings too, and count in the indicators.
+    rejected = rejected_lists(store)
+    issues = pa.concat_tables([issues, rejected_issues(rejected).cast(issues.schema)])
     store.write("qc_issue", issues, mode="replace")
     med_types = config.get("scope", {}).get("inpatient_med_types", [])
-    ind = indicators(q, store.ibis_table("qc_issue"), inpatient_med_types=med_types).to_pyarrow()
+    ind = indicators(
+        q,
+        store.ibis_table("qc_issue"),
+        inpatient_med_types=med_types,
+        rejected=ibis.memtable(rejected) if rejected.num_rows else None,
+    ).to_pyarrow()
     store.write("qc_indicator", ind, mode="replace")
     return QcResult(issues=issues, indicators=ind)
 

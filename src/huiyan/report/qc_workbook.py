@@ -15,6 +15,8 @@ import xlsxwriter
 from huiyan.model.tables import QC_ISSUE
 from huiyan.quality.indicators import INDICATORS
 from huiyan.quality.spec import by_id
+from huiyan.report.safe import safe_filename
+from huiyan.report.tabular import SAFE_OPTIONS
 
 _SEVERITY = {"error": "错误", "warning": "提示"}
 
@@ -28,7 +30,8 @@ def write_workbook(
 ) -> Path:
     """Write the QC workbook of one institution to ``path``."""
     specs = by_id()
-    wb = xlsxwriter.Workbook(str(path))
+    # Cells hold data from the hospitals' files: never let one become a formula or a link.
+    wb = xlsxwriter.Workbook(str(path), SAFE_OPTIONS)
     head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
     pct = wb.add_format({"num_format": "0.00%"})
 
@@ -125,7 +128,8 @@ def _label(field: str) -> str:
 def write_all(
     out_dir: Path, issues: pa.Table, indicators: pa.Table, names: dict[str, str]
 ) -> list[Path]:
-    """One workbook per institution that has indicators or issues: ``质控报告_<code>.xlsx``."""
+    """One workbook per institution that has indicators or issues: ``质控报告_<code>.xlsx``
+    (the code made safe as a file name, so no code can write outside ``out_dir``)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     codes = set(indicators.column("medins_code").to_pylist()) | set(
         issues.column("medins_code").to_pylist()
@@ -133,6 +137,8 @@ def write_all(
     codes.discard(None)
     assert set(QC_ISSUE.columns) <= set(issues.column_names)
     return [
-        write_workbook(out_dir / f"质控报告_{c}.xlsx", c, names.get(c, ""), issues, indicators)
+        write_workbook(
+            out_dir / f"质控报告_{safe_filename(c)}.xlsx", c, names.get(c, ""), issues, indicators
+        )
         for c in sorted(codes)
     ]

@@ -172,11 +172,17 @@ def build_summary(store: Store, *, labels: Path | None = None) -> Summary:
 
 
 def fmt(value: object) -> str:
-    """A cell as text: thousands separators for integers, empty for missing."""
+    """A cell as text: thousands separators for numbers (money to the fen), empty for missing."""
+    from decimal import Decimal
+
     if value is None:
         return ""
+    if isinstance(value, bool):
+        return "是" if value else "否"
     if isinstance(value, int):
         return f"{value:,}"
+    if isinstance(value, Decimal | float):
+        return f"{value:,.2f}"
     return str(value)
 
 
@@ -186,6 +192,10 @@ def write_summary_html(store: Store, path: Path, *, labels: Path | None = None) 
 
     env = Environment(loader=PackageLoader("huiyan.report"), autoescape=select_autoescape())
     env.filters["fmt"] = fmt
-    html = env.get_template("summary.html.j2").render(summary=build_summary(store, labels=labels))
+    from huiyan.report.monitor_workbook import monitor_html
+
+    html = env.get_template("summary.html.j2").render(
+        summary=build_summary(store, labels=labels), monitor=monitor_html(store)
+    )
     path.write_text(html, encoding="utf-8")
     return path

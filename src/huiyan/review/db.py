@@ -209,6 +209,9 @@ def make_engine(url: str, **kw: Any) -> Engine:
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     if url.startswith("sqlite"):
+        # One connection per busy thread of a worker (reads run in parallel under WAL).
+        kw.setdefault("pool_size", 20)
+        kw.setdefault("max_overflow", 20)
         engine = create_engine(url, **kw)
         lock_path = _sqlite_lock_path(url)
 

@@ -6,6 +6,7 @@ from the published snapshot of the DuckDB store (see ``snapshot``).
 
 from __future__ import annotations
 
+import json
 import logging
 import secrets
 import threading
@@ -47,8 +48,23 @@ def load_policy(settings: Settings) -> WorkflowPolicy:
     )
 
 
-def _pseudonym_key(app: FastAPI) -> bytes:
-    """A per-installation key for ``psn_no`` pseudonyms, shared by every worker."""
+POLICY_KEY = "policy"
+
+
+def refresh_policy(app: FastAPI) -> WorkflowPolicy:
+    """The packaged/file policy with the admin's changes (``app_setting`` row ``policy``), so
+    every worker process applies a change (within one poll interval)."""
+    state = app.state
+    with state.read_session() as s:
+        row = s.get(Setting, POLICY_KEY)
+        overrides = json.loads(row.value) if row is not None else {}
+    state.policy = state.base_policy.model_copy(update=overrides)
+    return state.policy
+
+
+def _pseudonym_key(app: FastAPI) -> str:
+    """A per-installation key for ``psn_no`` pseudonyms, shared by every worker (used until a
+    snapshot carries the store's own key, ``report.safe``'s ``privacy_key``)."""
     with app.state.write_session() as s:
         row = s.get(Setting, "pseudonym_key")
         if row is None:
@@ -59,7 +75,7 @@ def _pseudonym_key(app: FastAPI) -> bytes:
                 s.rollback()
             row = s.get(Setting, "pseudonym_key")
         assert row is not None
-        return bytes.fromhex(row.value)
+        return row.value
 
 
 def sync_findings(app: FastAPI) -> workflow.ImportResult | None:
@@ -71,6 +87,11 @@ def sync_findings(app: FastAPI) -> workflow.ImportResult | None:
         # The dashboard reads the same published snapshot (and drops its cached reader).
         state.store_path = snap.path
         state.web_reader = None
+        if state.store.has("privacy_key"):
+            # The store's key: one person gets the same pseudonym here as in CLI exports.
+            state.pseudonym_key = str(
+                state.store.query("select secret from privacy_key limit 1")[0]["secret"]
+            )
     if snap is None or not state.store.has("finding"):
         return None
     if not switched and getattr(state, "synced_snapshot", None) == snap.name:
@@ -88,6 +109,7 @@ def sync_findings(app: FastAPI) -> workflow.ImportResult | None:
 def _poll(app: FastAPI, stop: threading.Event) -> None:
     while not stop.wait(app.state.settings.snapshot_poll_seconds):
         try:
+            refresh_policy(app)
             sync_findings(app)
         except Exception:  # keep serving the last snapshot; the next poll retries
             log.exception("snapshot refresh failed")
@@ -126,7 +148,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.read_session = session_factory(engine)
     app.state.write_session = session_factory(engine, write=True)
-    app.state.policy = load_policy(settings)
+    app.state.base_policy = load_policy(settings)
+    refresh_policy(app)
     app.state.token_cache = TokenCache(settings.token_cache_seconds)
     app.state.store = SnapshotStore(settings.db, settings.snapshots())
     app.state.store_path = None
@@ -195,4 +218,4 @@ def _web_viewer(request: Request):  # noqa: ANN202
             p = resolve(s, secret, state.token_cache)
     if p is None:
         return None
-    return Viewer(username=p.username, role=p.role, medins_code=p.medins_code)
+    return Viewer.from_principal(p)

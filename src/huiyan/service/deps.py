@@ -7,7 +7,7 @@ narrows it to roles. ``db`` gives a session on the workflow database (committed 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request, status
@@ -26,8 +26,11 @@ from huiyan.service.auth import (
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def get_db(request: Request) -> Iterator[Session]:
-    """A read session for safe methods, a write session (SQLite write lock up front) otherwise."""
+async def get_db(request: Request) -> AsyncIterator[Session]:
+    """A read session for safe methods, a write session (SQLite write lock up front) otherwise.
+
+    Async on purpose: a sync generator dependency costs two thread-pool hops per request;
+    creating and closing a session does no blocking work worth a thread."""
     state = request.app.state
     factory = state.read_session if request.method in SAFE_METHODS else state.write_session
     with factory() as session:

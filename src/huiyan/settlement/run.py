@@ -16,11 +16,12 @@ import numpy as np
 import pyarrow as pa
 
 from huiyan.errors import InputError
-from huiyan.model.payment_tables import SETTLEMENT, SETTLEMENT_CASE, SETTLEMENT_POOL
+from huiyan.model.payment_tables import DIP_REVIEW, SETTLEMENT, SETTLEMENT_CASE, SETTLEMENT_POOL
 from huiyan.model.tables import DRG_RESULT, FINDING, PAYMENT, SETL_LIST
 from huiyan.settlement.allocate import to_fen
+from huiyan.settlement.budget import close_year, units_of
 from huiyan.settlement.deductions import net_deductions
-from huiyan.settlement.ledger import Cases, Ledger, monthly, year_end, yuan
+from huiyan.settlement.ledger import Cases, Ledger, monthly, yuan
 
 if TYPE_CHECKING:
     from huiyan.engine import Store
@@ -39,6 +40,17 @@ _MONEY_COLS = (
     "paid",
     "withheld",
     "redistributed",
+    "overspend_cut",
+)
+_POOL_MONEY = (
+    "pool_in",
+    "paid_out",
+    "withheld",
+    "redistributed",
+    "deducted",
+    "budget",
+    "overspend",
+    "overspend_shared",
 )
 
 
@@ -78,6 +90,8 @@ def _cases(
     scheme = config["grouping"]["payment_scheme"]
     pay = store.ibis_table(PAYMENT.name)
     pay = pay.filter((pay.method == method) & (pay.case_type != "out_of_scope"))
+    if method == "DIP" and store.has(DIP_REVIEW.name):
+        pay = _reviewed(store, pay)
     s = store.ibis_table(SETL_LIST.name)
     when = s.dscg_time.year() == year
     if month is not None:
@@ -100,6 +114,10 @@ def _cases(
             "setl_id",
             "medins_code",
             "case_type",
+            "group",
+            "weight_or_score",
+            "coefficient",
+            "rate_or_point_value",
             standard=t.standard_payment,
             actual=t.actual_cost,
             patient=t.patient,
@@ -118,6 +136,23 @@ def _cases(
         fen = net_deductions(f.to_pyarrow())
     deduction = [yuan(fen.get(sid, 0)) for sid in cases.column("setl_id").to_pylist()]
     return cases.append_column("deduction", pa.array(deduction, pa.decimal128(16, 2)))
+
+
+def _reviewed(store: Store, pay: Any) -> Any:
+    """Extreme DIP cases the expert panel approved (``dip_review.status = approved``) are
+    paid at their proposed score, from the row's own point value and coefficient."""
+    import ibis
+
+    rv = store.ibis_table(DIP_REVIEW.name)
+    rv = rv.filter(rv.status == "approved").select(r_setl="setl_id", r_score="proposed_score")
+    j = pay.left_join(rv, pay.setl_id == rv.r_setl)
+    ok = j.r_score.notnull() & j.rate_or_point_value.notnull()
+    amount = (j.r_score * j.rate_or_point_value * j.coefficient).round(2)
+    amount = amount.cast("decimal(38, 2)").cast("decimal(16, 2)")
+    return j.mutate(
+        weight_or_score=ibis.ifelse(ok, j.r_score, j.weight_or_score),
+        standard_payment=ibis.ifelse(ok, amount, j.standard_payment),
+    ).drop("r_setl", "r_score")
 
 
 def _fen(col: pa.ChunkedArray) -> np.ndarray:
@@ -140,6 +175,8 @@ def settle(
 
     ``decided`` (``setl_id, vola_amt, detail``: the review workflow's final decisions, see
     ``huiyan.review.settle``) replaces the store's 明确违规 findings as the violation deductions.
+    Year-end clearing fits the rate / point value to ``settlement.fund_budget``
+    (``budget.close_year``).
     """
     m = _PERIOD.match(period)
     if not m:
@@ -167,17 +204,42 @@ def settle(
     )
     if year_end_clearing:
         kind = "year_end"
-        ledger = year_end(
+        units, provisional = _units(t)
+        ledger = close_year(
             cases,
+            units,
+            provisional,
             settlement=config["settlement"],
             method=config["payment"]["method"],
             prepaid=_prepaid(store, year),
-        )
+        ).ledger
     else:
         kind = "monthly"
         ledger = monthly(cases, prepay_share=str(config["settlement"]["prepay_share"]))
     _write(store, ledger, period=str(year) if year_end_clearing else period, kind=kind)
     return ledger
+
+
+def _units(t: pa.Table) -> tuple[list[int | None], Decimal | None]:
+    """Per case weight × coefficient (re-priced at year end) and the provisional value.
+
+    Cases paid by item or per bed-day keep their amount (None).
+    """
+    units: list[int | None] = []
+    provisional: Decimal | None = None
+    for g, w, c, r in zip(
+        t.column("group").to_pylist(),
+        t.column("weight_or_score").to_pylist(),
+        t.column("coefficient").to_pylist(),
+        t.column("rate_or_point_value").to_pylist(),
+        strict=True,
+    ):
+        if g == "PERDIEM" or w is None or r is None:
+            units.append(None)
+            continue
+        units.append(units_of(w, c))
+        provisional = r if provisional is None else max(provisional, r)
+    return units, provisional
 
 
 def _prepaid(store: Store, year: int) -> dict[str, int]:
@@ -191,6 +253,20 @@ def _prepaid(store: Store, year: int) -> dict[str, int]:
     return {code: to_fen(v) for code, v in rows}
 
 
+def _drop_if_stale(store: Store, spec: Any) -> None:
+    """A ledger table stored by an older huiyan (other columns) is rebuilt, not appended to."""
+    have = [
+        r[0]
+        for r in store.con.sql(
+            "select column_name from information_schema.columns where table_name = ? "
+            "order by ordinal_position",
+            params=[spec.name],
+        ).fetchall()
+    ]
+    if have and have != list(spec.columns):
+        store.con.execute(f'DROP TABLE "{spec.name}"')
+
+
 def _write(store: Store, ledger: Ledger, *, period: str, kind: str) -> None:
     def table(rows: list[dict[str, Any]], spec: Any, money: tuple[str, ...]) -> pa.Table:
         rows = [
@@ -198,23 +274,22 @@ def _write(store: Store, ledger: Ledger, *, period: str, kind: str) -> None:
                 **r,
                 "period": period,
                 "kind": kind,
-                **{k: yuan(v) for k, v in r.items() if k in money},
+                **{k: yuan(v) for k, v in r.items() if k in money and v is not None},
             }
             for r in rows
         ]
         cols = {c: pa.array([r.get(c) for r in rows], spec[c].type) for c in spec.columns}
         return pa.table(cols)
 
-    pool = {
-        **ledger.pool,
-        "reconciled": ledger.pool["pool_in"]
-        == ledger.pool["paid_out"] + ledger.pool["withheld"] + ledger.pool["redistributed"],
-    }
+    p = ledger.pool
+    identity = p["pool_in"] == p["paid_out"] + p["withheld"] + p["redistributed"]
+    pool = {**p, "reconciled": bool(p.get("reconciled", True)) and identity}
     for spec, rows, money in (
         (SETTLEMENT, ledger.hospitals, _MONEY_COLS),
         (SETTLEMENT_CASE, ledger.cases, ("fund_due", "deduction", "redistributed")),
-        (SETTLEMENT_POOL, [pool], ("pool_in", "paid_out", "withheld", "redistributed", "deducted")),
+        (SETTLEMENT_POOL, [pool], _POOL_MONEY),
     ):
+        _drop_if_stale(store, spec)
         store.ensure(spec.name)
         with store.transaction():
             store.con.execute(

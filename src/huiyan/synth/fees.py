@@ -12,7 +12,7 @@ import numpy as np
 
 from huiyan.synth.catalog import Catalog
 from huiyan.synth.profiles import comorbidities, profiles
-from huiyan.synth.region import DAY, dscg_s, profile_arrays
+from huiyan.synth.region import DAY, dscg_s, profile_arrays, region_params
 from huiyan.synth.world import world
 
 Lines = dict[str, np.ndarray]
@@ -110,6 +110,7 @@ def clean_lines(
     price_lv = {1: 0.55, 2: 0.75, 3: 1.0}
     budget = pa_["daily"][prof] * np.vectorize(price_lv.get)(level) * rng.uniform(0.6, 1.4, n) - 200
     budget *= los / iv_days  # the same cost in fewer billing days
+    budget *= severity_factor(cases["cm"])
     main = np.where(pa_["surgical"][prof], cat["drug_lmwh"], cat["drug_ppc"])
     unit = cat.price_fen[main, level] / 100
     cnt = np.clip(np.rint(budget / unit), 1, 40).astype(np.int64)
@@ -155,6 +156,21 @@ def _exams(b: LineBuilder, cases: dict[str, np.ndarray], level: np.ndarray, cat:
     for k, role in enumerate(("tm_cea", "tm_afp", "tm_ca199", "tm_ca724", "tm_nse")):
         m = all_[cancer | (gh & (k < 2))]
         b.emit(m, cat[role], b.at(m, one[m], 7 * 3600 + 120 + k), 1)
+
+
+def severity_factor(cm: np.ndarray) -> np.ndarray:
+    """Per case the main-drug spend multiplier of its worst comorbidity (``severity_cost``).
+
+    Real costs grow with severity (MCC > CC > none within an ADRG); without this the
+    generator's MCC groups could weigh less than their plain groups. No random draw.
+    """
+    factor = region_params().get("severity_cost") or {}
+    roles = np.array([c["role"] for c in comorbidities()], dtype=object)
+    mcc = cm[:, roles == "mcc"].any(axis=1)
+    cc = cm[:, roles == "cc"].any(axis=1) & ~mcc
+    return np.where(
+        mcc, float(factor.get("mcc", 1.0)), np.where(cc, float(factor.get("cc", 1.0)), 1.0)
+    )
 
 
 def _once(b: LineBuilder, m: np.ndarray, cat: Catalog, item: int, offset: int) -> None:

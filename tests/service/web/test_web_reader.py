@@ -51,3 +51,29 @@ def test_cube_totals_match_the_tables(web_region) -> None:
     assert tot["cost"] == cost
     assert abs(tot["cmi"] - cmi) < 1e-9
     reader.close()
+
+
+def test_background_reader_serves_the_old_snapshot_until_the_new_one_is_ready(
+    web_region, tmp_path
+) -> None:
+    import time
+
+    import duckdb
+
+    old, new = tmp_path / "snap-1.duckdb", tmp_path / "snap-2.duckdb"
+    shutil.copy(web_region, old)
+    shutil.copy(web_region, new)
+    con = duckdb.connect(str(new))
+    con.execute("delete from setl_list where setl_id in (select setl_id from setl_list limit 7)")
+    con.close()
+    current = {"path": old}
+    reader = Reader(lambda: current["path"], background=True)
+    before = reader.get(Q.totals, None)["cases"]
+    current["path"] = new  # the service published a new snapshot
+    assert reader.get(Q.totals, None)["cases"] == before  # served from the old one meanwhile
+    deadline = time.monotonic() + 60
+    while reader.get(Q.totals, None)["cases"] == before:
+        assert time.monotonic() < deadline, "new snapshot never swapped in"
+        time.sleep(0.05)
+    assert reader.get(Q.totals, None)["cases"] == before - 7
+    reader.close()

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import ibis
 import pyarrow as pa
 
+from huiyan.kb.schemes import load_scheme
 from huiyan.model.tables import DISEINFO, OPRNINFO
 
 if TYPE_CHECKING:
@@ -31,9 +32,8 @@ def _prefix_types() -> dict[str, str]:
 
 @cache
 def _or_codes(scheme: str) -> pa.Table:
-    path = resources.files("huiyan.kb").joinpath(f"data/drg/{scheme}/or_procedures.tsv")
-    with path.open(encoding="utf-8") as f:
-        codes = [line.split("\t", 1)[0].strip() for line in f.readlines()[1:]]
+    # through the scheme loader: a regional scheme stores its OR list as a delta on its parent
+    codes = [c.strip() for c in load_scheme(scheme).code_list("or_procedures")]
     return pa.table({"oprn_oprt_code": sorted({c for c in codes if c})})
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -9,7 +10,7 @@ from pydantic import BaseModel
 from sqlalchemy import select
 
 from huiyan.review import auditlog, users, workflow
-from huiyan.review.db import AuditEntry, User
+from huiyan.review.db import AuditEntry, Setting, User
 from huiyan.service.auth import Principal
 from huiyan.service.deps import Db, require_role
 
@@ -85,15 +86,23 @@ def get_policy(request: Request, user: Admin) -> dict[str, Any]:
 
 @router.patch("/policy")
 def patch_policy(body: PolicyPatch, request: Request, db: Db, user: Admin) -> dict[str, Any]:
-    """Change the workflow policy of this process (logged; persistent policy: policy_file)."""
+    """Change the workflow policy (stored in the workflow database, applied by every worker
+    within one poll interval; logged)."""
+    from huiyan.service.app import POLICY_KEY, refresh_policy
+
     change = body.model_dump(exclude_none=True)
-    state = request.app.state
-    state.policy = state.policy.model_copy(update=change)
+    row = db.get(Setting, POLICY_KEY)
+    current = json.loads(row.value) if row is not None else {}
+    current.update(change)
+    if row is None:
+        db.add(Setting(key=POLICY_KEY, value=json.dumps(current)))
+    else:
+        row.value = json.dumps(current)
     auditlog.append(
         db, actor=user.username, action="config_change", object_type="policy", detail=change
     )
     db.commit()
-    return state.policy.model_dump(mode="json")
+    return refresh_policy(request.app).model_dump(mode="json")
 
 
 @router.get("/audit-log")

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 
+from huiyan.report.safe import neutralise
 from huiyan.review import auditlog, workflow
 from huiyan.review.db import ReviewItem
 from huiyan.service.api.common import item_json, sees_personal
@@ -80,7 +81,10 @@ def case(setl_id: str, request: Request, user: CurrentUser) -> dict[str, Any]:
     data = {"settlement": rows[0], "findings": findings}
     if not sees_personal(user):
         key = request.app.state.pseudonym_key
-        data = {"settlement": mask_rows([rows[0]], key)[0], "findings": mask_rows(findings, key)}
+        data = {
+            "settlement": mask_rows([rows[0]], key, "setl_list")[0],
+            "findings": mask_rows(findings, key, "finding"),
+        }
     return data
 
 
@@ -108,7 +112,10 @@ def export(
     if rows:
         w = csv.DictWriter(buf, fieldnames=list(rows[0]))
         w.writeheader()
-        w.writerows(rows)
+        # A cell starting with = + - @ would run as a formula in Excel (CSV injection).
+        w.writerows(
+            {k: neutralise(v) if isinstance(v, str) else v for k, v in r.items()} for r in rows
+        )
     with request.app.state.write_session() as log_db:
         auditlog.append(
             log_db,

@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy import func, select
 
@@ -72,7 +73,7 @@ def list_items(
     overdue: bool = False,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     after_id: Annotated[int, Query(ge=0)] = 0,
-) -> dict[str, Any]:
+) -> JSONResponse:
     """Review items visible to the user (a hospital sees only its own), in id order."""
     q = workflow.visible(select(ReviewItem), user)
     if state:
@@ -86,10 +87,12 @@ def list_items(
     if overdue:
         q = q.where(ReviewItem.state == "notified", ReviewItem.appeal_deadline < dt.date.today())
     rows = db.scalars(q.where(ReviewItem.id > after_id).order_by(ReviewItem.id).limit(limit)).all()
-    return {
-        "items": [item_json(i, user, request) for i in rows],
-        "next_after_id": rows[-1].id if len(rows) == limit else None,
-    }
+    return JSONResponse(
+        {
+            "items": [item_json(i, user, request) for i in rows],
+            "next_after_id": rows[-1].id if len(rows) == limit else None,
+        }
+    )
 
 
 @router.get("/reasons")
@@ -111,14 +114,12 @@ def workload(db: Db, user: Reviewer) -> list[dict[str, Any]]:
 
 
 @router.get("/{item_id}")
-def get_item(item_id: int, request: Request, db: Db, user: CurrentUser) -> dict[str, Any]:
-    return item_json(workflow.get_item(db, user, item_id), user, request)
+def get_item(item_id: int, request: Request, db: Db, user: CurrentUser) -> JSONResponse:
+    return JSONResponse(item_json(workflow.get_item(db, user, item_id), user, request))
 
 
 @router.post("/{item_id}/initial")
-def initial(
-    item_id: int, body: Decision, request: Request, db: Db, user: Reviewer
-) -> dict[str, Any]:
+def initial(item_id: int, body: Decision, request: Request, db: Db, user: Reviewer) -> JSONResponse:
     item = workflow.initial_review(
         db,
         user,
@@ -130,7 +131,7 @@ def initial(
         version=body.version,
     )
     db.commit()
-    return item_json(item, user, request)
+    return JSONResponse(item_json(item, user, request))
 
 
 @router.post("/bulk")

@@ -8,8 +8,14 @@ callable from the request to the signed-in :class:`Viewer`, or ``None``).
 
 from __future__ import annotations
 
+from fastapi import APIRouter
+
+from huiyan.service.web import review, routes
 from huiyan.service.web.deps import Viewer
 from huiyan.service.web.reader import Reader
-from huiyan.service.web.routes import router
+
+router = APIRouter()
+router.include_router(routes.router)
+router.include_router(review.router)
 
 __all__ = ["Reader", "Viewer", "router"]

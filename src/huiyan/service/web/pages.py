@@ -10,11 +10,17 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlencode
 
+from huiyan.audit.api import catalog
+from huiyan.kb import config as kb_config
 from huiyan.model import label
 from huiyan.service.web import queries as Q
 from huiyan.service.web.deps import Viewer
 from huiyan.service.web.reader import Reader
 from huiyan.service.web.tables import Col, TableData
+
+# The rule library (every rule pack, and pandas under Arrow's row conversion) is loaded with
+# the dashboard, not on the first view of the rules page: about a second.
+catalog(kb_config.load(None)).to_pylist()
 
 BLUE, ORANGE, GREEN, RED, GREY = "#2f6fb3", "#e8833a", "#3a9a5b", "#c8403a", "#8a96a3"
 
@@ -38,6 +44,16 @@ def _f(v: Any) -> float | None:
 
 def _lbl(enum: str, code: Any) -> str:
     return label(enum, code) if code not in (None, "") else "—"
+
+
+def _text(viewer: Viewer, v: Any) -> Any:
+    """Free text (违规内容) as this viewer may read it: phone and ID numbers masked unless the
+    viewer may see personal data."""
+    if viewer.personal or not isinstance(v, str):
+        return v
+    from huiyan.service.masking import mask_text
+
+    return mask_text(v)
 
 
 def inst_link(r: dict[str, Any]) -> str | None:
@@ -76,7 +92,7 @@ def _trend(months: list[str], series: list[tuple[str, list[Any], str, int]]) -> 
         "xAxis": {"type": "category", "data": months},
         "yAxis": [{"type": "value"}] + ([{"type": "value", "scale": True}] if two_axes else []),
         "series": [
-            {"name": n, "type": "line", "data": d, "color": c, "yAxisIndex": axis, "smooth": True}
+            {"name": n, "type": "line", "data": d, "color": c, "yAxisIndex": axis, "smooth": False}
             for n, d, c, axis in series
         ],
     }
@@ -259,7 +275,7 @@ def institutions(reader: Reader, viewer: Viewer) -> Page:
 
 
 GROUP_COLS = (
-    Col("grp", "DRG/DIP组"),
+    Col("grp", "DRG/DIP组", "code"),
     Col("cases", "病例数", "int"),
     Col("weight", "权重/分值", "num"),
     Col("avg_cost", "例均费用(元)", "money"),
@@ -281,19 +297,25 @@ def institution(reader: Reader, viewer: Viewer, code: str) -> Page | None:
         return None
     me = rows[0]
     months = reader.get(Q.monthly, code)
-    groups = reader.get(Q.institution_groups, code)
+    groups = reader.get(Q.institution_groups, code, 5000)
     classes = _class_rows(reader.get(Q.findings_by_class, code))
     qc = [{**r, "name": _lbl("qc_indicator", r["indicator"])} for r in reader.get(Q.qc_rates, code)]
     warns = reader.get(Q.warnings, code)
     page = Page("institution.html.j2", me["medins_name"], "institutions", ctx={"me": me, "qc": qc})
+    region = reader.get(Q.totals, None)
     page.charts["peers"] = _bar(
         ["CMI", "费用消耗指数", "时间消耗指数"],
         [
             ("本院", [_f(me["cmi"]), _f(me["cost_index"]), _f(me["time_index"])], BLUE),
             (
-                f"同级({me['lv_name']})",
+                f"同级({me['lv_name']}, {me['peer_n']}家)",
                 [_f(me["peer_cmi"]), _f(me["peer_cost_index"]), _f(me["peer_time_index"])],
                 GREY,
+            ),
+            (
+                "全区",
+                [_f(region["cmi"]), _f(region["cost_index"]), _f(region["time_index"])],
+                ORANGE,
             ),
         ],
     )
@@ -327,7 +349,7 @@ def institution(reader: Reader, viewer: Viewer, code: str) -> Page | None:
 
 
 def groups(reader: Reader, viewer: Viewer, grp: str = "") -> Page:
-    rows = reader.get(Q.institution_groups, viewer.scope, 2000)
+    rows = reader.get(Q.institution_groups, viewer.scope, 5000)
     if grp:
         rows = [r for r in rows if r["grp"] == grp]
     page = Page("groups.html.j2", "病组", "groups", ctx={"grp": grp})
@@ -348,13 +370,13 @@ def groups(reader: Reader, viewer: Viewer, grp: str = "") -> Page:
 
 # ---------------------------------------------------------------------------- findings
 FINDING_COLS = (
-    Col("jr_id", "违规标识", link=finding_link),
-    Col("rule_id", "规则"),
+    Col("jr_id", "违规标识", "code", link=finding_link),
+    Col("rule_id", "规则", "code"),
     Col("rule_name", "规则名称"),
     Col("cls_name", "违规行为分类"),
     Col("sev_name", "严重程度"),
     Col("medins_name", "机构"),
-    Col("setl_id", "结算ID", link=case_link),
+    Col("setl_id", "结算ID", "code", link=case_link),
     Col("vola_amt", "金额(元)", "money"),
     Col("vola_cont", "违规内容"),
 )
@@ -390,6 +412,7 @@ def findings(
             "cls_name": _lbl("vola_bhvr_type", r["vola_bhvr_type"]),
             "sev_name": _lbl("sev_deg", r["sev_deg"]),
             "medins_name": names.get(r["medins_code"], r["medins_code"]),
+            "vola_cont": _text(viewer, r["vola_cont"]),
         }
         for r in rows
     ]
@@ -456,7 +479,7 @@ def case_page(
             "s": s,
             "medins_name": names.get(s.get("medins_code"), s.get("medins_code")),
             "gend": _lbl("gend", s.get("gend")),
-            "drg": data["drg"],
+            "drg": [{**g, "status_name": _lbl("group_status", g["status"])} for g in data["drg"]],
             "dip": data["dip"],
             "related": sorted(k for k in ev if k.startswith("S")),
         },
@@ -474,12 +497,19 @@ def case_page(
             "诊断",
             (
                 Col("diag_srt_no", "序号"),
-                Col("diag_code", "诊断编码"),
+                Col("diag_code", "诊断编码", "code"),
                 Col("diag_name", "诊断名称"),
                 Col("maindiag_flag", "主诊断"),
                 Col("adm_cond_type", "入院病情"),
             ),
-            data["diseinfo"],
+            [
+                {
+                    **r,
+                    "maindiag_flag": _lbl("flag", r.get("maindiag_flag")),
+                    "adm_cond_type": _lbl("adm_cond_type", r.get("adm_cond_type")),
+                }
+                for r in data["diseinfo"]
+            ],
         )
     )
     page.tables.append(
@@ -487,12 +517,39 @@ def case_page(
             "procedures",
             "手术操作",
             (
-                Col("oprn_oprt_code", "手术操作编码"),
+                Col("oprn_oprt_code", "手术操作编码", "code"),
                 Col("oprn_oprt_name", "名称"),
                 Col("main_oprn_flag", "主手术"),
                 Col("oprn_oprt_date", "日期", "date"),
             ),
-            data["oprninfo"],
+            [
+                {**r, "main_oprn_flag": _lbl("flag", r.get("main_oprn_flag"))}
+                for r in data["oprninfo"]
+            ],
+        )
+    )
+    page.tables.append(
+        TableData(
+            "medrcd",
+            "病案首页 (诊断与手术操作)",
+            (
+                Col("rec_type_name", "类别"),
+                Col("srt_no", "序号"),
+                Col("code", "编码", "code"),
+                Col("name", "名称"),
+                Col("main_flag", "主诊断/主手术"),
+                Col("adm_cond_type", "入院病情"),
+            ),
+            [
+                {
+                    **r,
+                    "rec_type_name": _lbl("medrcd_rec_type", r.get("rec_type")),
+                    "main_flag": _lbl("flag", r.get("main_flag")),
+                    "adm_cond_type": _lbl("adm_cond_type", r.get("adm_cond_type")),
+                }
+                for r in data["medrcd"]
+            ],
+            note="与结算清单不一致的编码是编码质量与高套分组的线索。",
         )
     )
     page.tables.append(
@@ -515,7 +572,7 @@ def case_page(
         TableData(
             "qc",
             "质控问题",
-            (Col("check_id", "规则"), Col("field", "字段"), Col("message", "问题描述")),
+            (Col("check_id", "规则", "code"), Col("field", "字段"), Col("message", "问题描述")),
             data["qc"],
         )
     )
@@ -524,27 +581,31 @@ def case_page(
             "case_findings",
             "审核疑点",
             (
-                Col("jr_id", "违规标识", link=finding_link),
+                Col("jr_id", "违规标识", "code", link=finding_link),
                 Col("rule_name", "规则"),
                 Col("vola_amt", "金额(元)", "money"),
                 Col("vola_cont", "违规内容"),
             ),
-            data["findings"],
+            [{**r, "vola_cont": _text(viewer, r["vola_cont"])} for r in data["findings"]],
         )
     )
+    fee_cols = (
+        Col("day", "日期"),
+        Col("feedetl_sn", "流水号", "code"),
+        Col("med_list_codg", "医保目录编码", "code"),
+        Col("med_list_name", "名称"),
+        Col("cnt", "数量", "num"),
+        Col("pric", "单价", "money"),
+        Col("det_item_fee_sumamt", "金额(元)", "money"),
+    )
+    evidence = [r for r in fees if r["evidence"]]
+    if evidence:
+        page.tables.insert(0, TableData("evidence", "疑点涉及的费用明细", fee_cols, evidence))
     page.tables.append(
         TableData(
             "fees",
             "费用明细 (红色: 疑点涉及的明细)",
-            (
-                Col("day", "日期"),
-                Col("feedetl_sn", "流水号"),
-                Col("med_list_codg", "医保目录编码"),
-                Col("med_list_name", "名称"),
-                Col("cnt", "数量", "num"),
-                Col("pric", "单价", "money"),
-                Col("det_item_fee_sumamt", "金额(元)", "money"),
-            ),
+            fee_cols,
             fees,
             highlight=lambda r: bool(r.get("evidence")),
         )
@@ -566,14 +627,13 @@ def finding_page(reader: Reader, viewer: Viewer, jr_id: str) -> Page | None:
         "cls_name": _lbl("vola_bhvr_type", f["vola_bhvr_type"]),
         "sev_name": _lbl("sev_deg", f["sev_deg"]),
         "stage_name": _lbl("stage", f["stage"]),
+        "vola_cont": _text(viewer, f["vola_cont"]),
     }
     return page
 
 
 # ---------------------------------------------------------------------------- rules
 def rules(reader: Reader, viewer: Viewer, config: dict[str, Any]) -> Page:
-    from huiyan.audit.api import catalog
-
     hits = reader.get(Q.rule_hits, viewer.scope)
     rows = []
     for r in catalog(config).to_pylist():
@@ -593,7 +653,10 @@ def rules(reader: Reader, viewer: Viewer, config: dict[str, Any]) -> Page:
             "审核规则库",
             (
                 Col(
-                    "rule_id", "规则编号", link=lambda r: f"/findings?rule_id={quote(r['rule_id'])}"
+                    "rule_id",
+                    "规则编号",
+                    "code",
+                    link=lambda r: f"/findings?rule_id={quote(r['rule_id'])}",
                 ),
                 Col("rule_name", "规则名称"),
                 Col("class_name", "违规行为分类"),
@@ -636,13 +699,24 @@ def settlement(reader: Reader, viewer: Viewer, period: str = "", kind: str = "")
             "pool": pool,
         },
     )
-    rows = [{**r, "medins_name": r.get("medins_name") or r["medins_code"]} for r in rows]
+    rows = [
+        {**r, "medins_name": r.get("medins_name") or r["medins_code"], "notice": "打印"}
+        for r in rows
+    ]
     page.tables.append(
         TableData(
             "settlement",
             f"{period} {KIND_NAMES.get(kind, kind)} 机构结算",
             (
                 Col("medins_name", "机构", link=inst_link),
+                Col(
+                    "notice",
+                    "通知单",
+                    link=lambda r: (
+                        f"/settlement/notice?period={quote(period)}&kind={quote(kind)}"
+                        f"&medins_code={quote(r['medins_code'])}"
+                    ),
+                ),
                 Col("cases", "病例数", "int"),
                 Col("standard_amt", "支付标准合计(元)", "money"),
                 Col("actual_cost", "实际医疗费用(元)", "money"),
@@ -666,5 +740,53 @@ def settlement(reader: Reader, viewer: Viewer, period: str = "", kind: str = "")
             ("违规扣减(万元)", [_f((r["deduction"] or 0) / 10_000) for r in rows], RED),
         ],
         links={r["medins_name"]: inst_link(r) for r in rows},
+    )
+    return page
+
+
+# ---------------------------------------------------------------------------- warnings
+def warnings(reader: Reader, viewer: Viewer) -> Page:
+    rows = reader.get(Q.warnings, viewer.scope, 5000)
+    counts = reader.get(Q.warning_counts, viewer.scope)
+    page = Page("warnings.html.j2", "监测预警", "warnings")
+    page.tables.append(warnings_table(rows))
+    indicators = sorted({r["indicator"] for r in counts})
+    by = {(r["indicator"], r["severity"]): r["n"] for r in counts}
+    page.charts["counts"] = _bar(
+        indicators,
+        [
+            (_lbl("warning_severity", sev), [by.get((i, sev), 0) for i in indicators], color)
+            for sev, color in (("high", RED), ("medium", ORANGE), ("low", GREY))
+        ],
+    )
+    return page
+
+
+def notice(reader: Reader, viewer: Viewer, period: str, kind: str, code: str) -> Page | None:
+    """A printable settlement notice (结算通知单) for one institution."""
+    if not viewer.may_see(code):
+        return None
+    data = reader.get(Q.settlement_notice, period, kind, code)
+    if not data:
+        return None
+    row = {**data["row"], "medins_name": data["row"].get("medins_name") or code}
+    page = Page(
+        "notice.html.j2",
+        f"{row['medins_name']} {period} {KIND_NAMES.get(kind, kind)}通知单",
+        "settlement",
+        ctx={"r": row, "kind_name": KIND_NAMES.get(kind, kind), "period": period},
+    )
+    page.tables.append(
+        TableData(
+            "deductions",
+            "违规扣减病例",
+            (
+                Col("setl_id", "结算ID", "code", link=case_link),
+                Col("case_type_name", "病例类型"),
+                Col("fund_due", "基金应付(元)", "money"),
+                Col("deduction", "违规扣减(元)", "money"),
+            ),
+            [{**c, "case_type_name": _lbl("case_type", c["case_type"])} for c in data["cases"]],
+        )
     )
     return page

@@ -38,7 +38,11 @@ def totals(q: Query, scope: str | None) -> dict[str, Any]:
     )
     row["budget"] = None
     if q.has("payment_rate") and not scope:
-        b = q.one("select budget from s.payment_rate where method = ? limit 1", [q.method])
+        b = q.one(
+            "select budget from s.payment_rate where method = ?"
+            " and kind in ('rate', 'point_value') limit 1",
+            [q.method],
+        )
         row["budget"] = b.get("budget")
     f = findings_by_class(q, scope)
     row["findings"] = sum(r["n"] for r in f)
@@ -283,6 +287,12 @@ def case(q: Query, setl_id: str) -> dict[str, Any]:
     out["drg"] = rows("drg_result", "select * from s.drg_result where setl_id = ? order by scheme")
     out["dip"] = rows("dip_result", "select * from s.dip_result where setl_id = ?")
     out["payment"] = rows("payment", "select * from s.payment where setl_id = ? order by method")
+    out["medrcd"] = rows(
+        "medrcd",
+        """select * from s.medrcd where medcasno = ? and (medins_code = ? or medins_code is null)
+           order by rec_type, srt_no""",
+        [head.get("medcasno"), head.get("medins_code")],
+    )
     out["qc"] = rows("qc_issue", "select * from s.qc_issue where setl_id = ? order by check_id")
     out["findings"] = rows(
         "finding", "select * from s.finding where setl_id = ? order by vola_amt desc"
@@ -317,3 +327,31 @@ def settlement_pool(q: Query, period: str, kind: str) -> dict[str, Any]:
     if not q.has("settlement_pool"):
         return {}
     return q.one("select * from s.settlement_pool where period = ? and kind = ?", [period, kind])
+
+
+def warning_counts(q: Query, scope: str | None) -> Rows:
+    """Warnings by indicator and severity (for the chart of the warnings page)."""
+    if not q.has("warning"):
+        return []
+    w, p = _scope(scope, "subject")
+    return q.rows(
+        f"""select indicator, severity, count(*) as n from s.warning where true {w}
+            group by all order by indicator, severity""",
+        p,
+    )
+
+
+def settlement_notice(q: Query, period: str, kind: str, medins_code: str) -> dict[str, Any]:
+    """One institution's settlement row and its deducted cases (for the printable notice)."""
+    rows = settlement(q, period, kind, medins_code)
+    if not rows:
+        return {}
+    cases: Rows = []
+    if q.has("settlement_case"):
+        cases = q.rows(
+            """select setl_id, case_type, fund_due, deduction from s.settlement_case
+               where period = ? and kind = ? and medins_code = ? and deduction > 0
+               order by deduction desc, setl_id""",
+            [period, kind, medins_code],
+        )
+    return {"row": rows[0], "cases": cases}

@@ -40,80 +40,142 @@ class StoreMissing(RuntimeError):
     """The store file does not exist (the pipeline has not run yet)."""
 
 
-class Reader:
-    """Cached, thread-safe queries over one store file (see module docstring)."""
+@dataclass(frozen=True)
+class _Open:
+    snapshot: Snapshot
+    con: duckdb.DuckDBPyConnection
+    tables: frozenset[str]
 
-    def __init__(self, path: str | Path, *, method: str = "DRG", max_entries: int = 1024) -> None:
-        self.path = Path(path)
+
+class Reader:
+    """Cached, thread-safe queries over one store file (see module docstring).
+
+    With ``background=True`` a new snapshot is prepared in a thread while pages keep being
+    served from the previous one, so no viewer waits for the aggregates of a new store.
+    """
+
+    def __init__(
+        self,
+        source: str | Path | Callable[[], Path | None],
+        *,
+        method: str = "DRG",
+        max_entries: int = 1024,
+        background: bool = False,
+    ) -> None:
+        # A path, or a callable giving the current snapshot's path (the service publishes
+        # copies of the store; the dashboard follows whichever is current).
+        self._source = source
         self.method = method
         self.max_entries = max_entries
+        self.background = background
         self._lock = threading.RLock()
-        self._snapshot: Snapshot | None = None
-        self._con: duckdb.DuckDBPyConnection | None = None
+        self._open: _Open | None = None
+        self._building: Snapshot | None = None
+        self._retired: list[tuple[threading.Timer, duckdb.DuckDBPyConnection]] = []
         self._cache: OrderedDict[tuple, Any] = OrderedDict()
-        self._tables: frozenset[str] = frozenset()
 
     # ------------------------------------------------------------------ snapshot
-    def _current(self) -> tuple[Snapshot, duckdb.DuckDBPyConnection]:
-        if not self.path.exists():
-            raise StoreMissing(f"结果库 {self.path} 不存在, 请先运行 huiyan run")
-        snap = Snapshot.of(self.path)
-        with self._lock:
-            if snap != self._snapshot or self._con is None:
-                self._open(snap)
-            assert self._con is not None
-            return snap, self._con
+    @property
+    def path(self) -> Path | None:
+        src = self._source
+        return Path(src) if isinstance(src, str | Path) else src()
 
-    def _open(self, snap: Snapshot) -> None:
-        if self._con is not None:
-            self._con.close()
-        con = duckdb.connect()
-        con.execute("SET enable_progress_bar = false")
-        con.execute(f"ATTACH '{snap.path.as_posix()}' AS s (READ_ONLY)")
-        self._tables = frozenset(
-            r[0]
-            for r in con.sql(
-                "select table_name from information_schema.tables where table_catalog = 's'"
-            ).fetchall()
-        )
-        _build_cube(con, self._tables, self.method)
-        self._con, self._snapshot = con, snap
-        self._cache.clear()
+    def _current(self) -> _Open:
+        path = self.path
+        if path is None or not path.exists():
+            if self._open is not None:
+                return self._open  # keep serving the last snapshot
+            raise StoreMissing("结果库尚未发布, 请先运行 huiyan run")
+        snap = Snapshot.of(path)
+        with self._lock:
+            cur = self._open
+            if cur is not None and cur.snapshot == snap:
+                return cur
+            # DuckDB attaches a path once per process: a file replaced in place is reopened
+            # synchronously; a new snapshot file can be prepared beside the current one.
+            if cur is not None and self.background and cur.snapshot.path != snap.path:
+                if self._building != snap:
+                    self._building = snap
+                    threading.Thread(target=self._swap, args=(snap,), daemon=True).start()
+                return cur
+            self._swap(snap)
+            assert self._open is not None
+            return self._open
+
+    def _swap(self, snap: Snapshot) -> None:
+        if self._open is not None and self._open.snapshot.path == snap.path:
+            with self._lock:
+                self._open.con.close()
+                self._open = None
+        new = _prepare(snap, self.method)
+        with self._lock:
+            old, self._open = self._open, new
+            if self._building == snap:
+                self._building = None
+            self._cache.clear()
+        if old is not None:
+            # A request may still be reading through a cursor of the old connection.
+            t = threading.Timer(60.0, old.con.close)
+            t.daemon = True
+            t.start()
+            with self._lock:
+                self._retired = [(x, c) for x, c in self._retired if x.is_alive()]
+                self._retired.append((t, old.con))
+
+    def warm(self) -> None:
+        """Open the current snapshot and build its aggregates now (e.g. right after publishing)."""
+        self._current()
 
     @property
     def snapshot(self) -> Snapshot:
-        return self._current()[0]
+        return self._current().snapshot
 
     def has(self, table: str) -> bool:
-        self._current()
-        return table in self._tables
+        return table in self._current().tables
 
     # ------------------------------------------------------------------ queries
     def get(self, fn: Callable[..., Any], *args: Any) -> Any:
         """``fn(con, *args)`` for the current snapshot, computed once per snapshot and args."""
-        snap, con = self._current()
-        key = (snap, fn.__module__, fn.__qualname__, args)
+        cur = self._current()
+        key = (cur.snapshot, fn.__module__, fn.__qualname__, args)
         with self._lock:
             if key in self._cache:
                 self._cache.move_to_end(key)
                 return self._cache[key]
-        value = fn(Query(con.cursor(), self._tables, self.method), *args)
+        value = fn(Query(cur.con.cursor(), cur.tables, self.method), *args)
         with self._lock:
             self._cache[key] = value
             while len(self._cache) > self.max_entries:
                 self._cache.popitem(last=False)
         return value
 
+    def memo(self, key: tuple, compute: Callable[[], Any]) -> Any:
+        """``compute()`` kept for the current snapshot under ``key`` (e.g. a built workbook)."""
+        full = (self._current().snapshot, "memo", key)
+        with self._lock:
+            if full in self._cache:
+                self._cache.move_to_end(full)
+                return self._cache[full]
+        value = compute()
+        with self._lock:
+            self._cache[full] = value
+            while len(self._cache) > self.max_entries:
+                self._cache.popitem(last=False)
+        return value
+
     def fresh(self, fn: Callable[..., Any], *args: Any) -> Any:
         """``fn(con, *args)`` without the cache (for rows that change between snapshots)."""
-        _snap, con = self._current()
-        return fn(Query(con.cursor(), self._tables, self.method), *args)
+        cur = self._current()
+        return fn(Query(cur.con.cursor(), cur.tables, self.method), *args)
 
     def close(self) -> None:
         with self._lock:
-            if self._con is not None:
-                self._con.close()
-            self._con, self._snapshot = None, None
+            if self._open is not None:
+                self._open.con.close()
+            for timer, con in self._retired:
+                timer.cancel()
+                con.close()
+            self._open, self._retired = None, []
             self._cache.clear()
 
 
@@ -136,6 +198,20 @@ class Query:
 
     def has(self, *tables: str) -> bool:
         return all(t in self.tables for t in tables)
+
+
+def _prepare(snap: Snapshot, method: str) -> _Open:
+    con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
+    con.execute(f"ATTACH '{snap.path.as_posix()}' AS s (READ_ONLY)")
+    tables = frozenset(
+        r[0]
+        for r in con.sql(
+            "select table_name from information_schema.tables where table_catalog = 's'"
+        ).fetchall()
+    )
+    _build_cube(con, tables, method)
+    return _Open(snap, con, tables)
 
 
 def _build_cube(con: duckdb.DuckDBPyConnection, tables: frozenset[str], method: str) -> None:

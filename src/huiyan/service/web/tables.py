@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-Fmt = str  # text | int | money | wan | pct | num | date
+from huiyan.report.tabular import SAFE_OPTIONS
+
+Fmt = str  # text | code (never wrapped) | int | money | wan | pct | num | date | time
 
 
 @dataclass(frozen=True)
@@ -60,34 +63,43 @@ def xlsx_bytes(table: TableData, *, sheet: str | None = None) -> bytes:
     import xlsxwriter
 
     buf = io.BytesIO()
-    book = xlsxwriter.Workbook(buf, {"in_memory": True, "remove_timezone": True})
-    ws = book.add_worksheet((sheet or table.title)[:31])
+    # Data never becomes a formula or a link in the auditor's Excel (OWASP CSV injection).
+    book = xlsxwriter.Workbook(
+        buf,
+        {"in_memory": True, "remove_timezone": True, "constant_memory": True, **SAFE_OPTIONS},
+    )
+    ws = book.add_worksheet(sheet_name(sheet or table.title))
     head = book.add_format({"bold": True, "bg_color": "#E8EEF7", "border": 1})
-    money = book.add_format({"num_format": "#,##0.00"})
-    pct = book.add_format({"num_format": "0.0%"})
-    num = book.add_format({"num_format": "#,##0.00"})
+    # Number formats set per column: rows are then written in one call each.
+    formats = {
+        "money": book.add_format({"num_format": "#,##0.00"}),
+        "wan": book.add_format({"num_format": "#,##0.00"}),
+        "num": book.add_format({"num_format": "#,##0.00"}),
+        "pct": book.add_format({"num_format": "0.0%"}),
+    }
+    numeric = {"money", "wan", "num", "pct", "int"}
     for j, c in enumerate(table.cols):
-        ws.write(0, j, c.label, head)
-        ws.set_column(j, j, max(10, min(40, len(c.label) * 2 + 2)))
-    for i, row in enumerate(table.rows, start=1):
-        for j, c in enumerate(table.cols):
-            v = row.get(c.key)
-            if v is None:
-                continue
-            if isinstance(v, Decimal):
-                v = float(v)
-            if c.fmt in ("money", "wan") and isinstance(v, int | float):
-                ws.write_number(i, j, float(v), money)
-            elif c.fmt == "pct" and isinstance(v, int | float):
-                ws.write_number(i, j, float(v), pct)
-            elif c.fmt == "num" and isinstance(v, int | float):
-                ws.write_number(i, j, float(v), num)
-            elif c.fmt == "int" and isinstance(v, int | float):
-                ws.write_number(i, j, v)
-            elif isinstance(v, bool):
-                ws.write_string(i, j, "是" if v else "否")
-            else:
-                ws.write_string(i, j, str(v))
+        ws.set_column(j, j, max(10, min(40, len(c.label) * 2 + 2)), formats.get(c.fmt))
+    ws.write_row(0, 0, [c.label for c in table.cols], head)
     ws.freeze_panes(1, 0)
+    kinds = [(c.key, c.fmt in numeric) for c in table.cols]
+    for i, row in enumerate(table.rows, start=1):
+        ws.write_row(i, 0, [_cell(row.get(k), num) for k, num in kinds])
     book.close()
     return buf.getvalue()
+
+
+def sheet_name(title: str) -> str:
+    """An Excel sheet name: at most 31 characters, none of ``[]:*?/\\``."""
+    clean = re.sub(r"[\[\]:*?/\\]", "_", title).strip("'")[:31]
+    return clean or "Sheet1"
+
+
+def _cell(v: Any, numeric: bool) -> Any:
+    if v is None:
+        return None
+    if isinstance(v, bool):
+        return "是" if v else "否"
+    if numeric and isinstance(v, Decimal | int | float):
+        return float(v)
+    return v if isinstance(v, int | float) else str(v)

@@ -56,10 +56,18 @@ def untreated_secondary(t: RuleInputs, p: Params) -> ir.Table:
     Policy: domain-reference §4.6 5 (secondary diagnoses with no evidence); ``dx_evidence``.
     Flags: secondary codes with evidence rows and no matching net line on which the case's DRG
     does not depend (those are UPCODE-001); amount 0 (a coding finding).
+    Does not flag (legitimate look-alikes): stays of at most ``max_cut_short_los`` days ended
+    by death, transfer or discharge against advice (``cut_short_dscg_ways``): a comorbidity
+    recorded on admission is real even when the stay ended before it could be treated.
     """
     bad = unsupported_secondary_dx(t)
     lifts = decisive_unsupported_cc(t).select("setl_id", "diag_code")
     j = bad.anti_join(lifts, ["setl_id", "diag_code"])
+    c = t.case
+    short = c.filter(
+        (c.los <= int(p["max_cut_short_los"])) & c.dscg_way.isin(tuple(p["cut_short_dscg_ways"]))
+    ).select(x_setl="setl_id")
+    j = j.anti_join(short, j.setl_id == short.x_setl)
     return _zero(j, j.diag_code, "其他诊断" + j.diag_code + "无相应治疗或检查证据")
 
 

@@ -71,8 +71,9 @@ def unperformed_principal_procedure(t: RuleInputs) -> ir.Table:
     33 手术治疗 / 3301 麻醉) had an operation, whatever the procedure → item map says. So a
     principal procedure is unperformed when (``basis`` = ``item``) it has evidence rows, none
     matches a net line and the stay has no surgery/anaesthesia line; or (``category``) it has
-    no evidence rows, was done under anaesthesia (``anst_way`` filled: an operation, not a
-    diagnostic or bedside procedure) and the stay has no surgery/anaesthesia line.
+    no evidence rows, is an operating-room procedure of the scheme (an operation, not a
+    diagnostic, bedside or drug procedure such as chemotherapy) and the stay has no
+    surgery/anaesthesia line.
     """
     import ibis
 
@@ -80,8 +81,6 @@ def unperformed_principal_procedure(t: RuleInputs) -> ir.Table:
 
     o = t.oprn
     main = o.filter((o.oprn_srt_no == 1) | (o.main_oprn_flag == "1"))
-    anst = main.anst_way.fill_null("").strip()
-    main = main.select("setl_id", "oprn_oprt_code", anst=(anst != "") & (anst != "0"))
     keys = main.select("setl_id", "oprn_oprt_code").distinct()
     judged = longest_prefix_match(keys, "oprn_oprt_code", t.kb["oprn_evidence"], "oprn_prefix")
     proved = matching_lines(t, judged, "oprn_oprt_code")
@@ -89,8 +88,11 @@ def unperformed_principal_procedure(t: RuleInputs) -> ir.Table:
     by_item = with_rows.anti_join(proved, ["setl_id", "oprn_oprt_code"]).mutate(
         basis=ibis.literal("item")
     )
-    under_anst = main.filter(main.anst).select("setl_id", "oprn_oprt_code").distinct()
-    by_category = under_anst.anti_join(with_rows, ["setl_id", "oprn_oprt_code"]).mutate(
+    orp = t.kb["or_procedure"]
+    operations = keys.join(orp, keys.oprn_oprt_code == orp.or_code).select(
+        "setl_id", "oprn_oprt_code"
+    )
+    by_category = operations.anti_join(with_rows, ["setl_id", "oprn_oprt_code"]).mutate(
         basis=ibis.literal("category")
     )
     bad = by_item.union(by_category)

@@ -69,7 +69,7 @@ def unperformed_procedure_paid(t: RuleInputs, p: Params) -> ir.Table:
     charges: suspicious, strong); ``oprn_evidence`` names the fee lines of a procedure.
     Flags: cases whose principal procedure was coded but never charged
     (``unperformed_principal_procedure``: no matching ``oprn_evidence`` line, or no evidence
-    rows and done under anaesthesia, and no surgery/anaesthesia fee line at all), unless
+    rows and an operating-room procedure, and no surgery/anaesthesia fee line at all), unless
     the stay is an early discharge (``early_discharge``: that is UNDERSVC-001); amount = the
     payment difference when the case is re-priced on the group it reaches without that
     procedure (``drg_regroup``, §4.6 1): its payment − that DRG's weight × rate × the case's
@@ -77,8 +77,8 @@ def unperformed_procedure_paid(t: RuleInputs, p: Params) -> ir.Table:
     of it in the region and no published weight), as the text then says.
     Does not flag (legitimate look-alikes): a stay with any line of the national surgery or
     anaesthesia fee categories / chapter 33 items, even when the bureau's procedure → item map
-    does not list them (sparse knowledge); bedside or diagnostic procedures without
-    anaesthesia and without evidence rows (not judged); early discharges (UNDERSVC-001).
+    does not list them (sparse knowledge); non-operating-room procedures without evidence
+    rows (chemotherapy, catheters, endoscopy: not judged); early discharges (UNDERSVC-001).
     """
     import ibis
 
@@ -116,10 +116,11 @@ def unsupported_principal_dx(t: RuleInputs, p: Params) -> ir.Table:
     of which a net line matches, while a secondary diagnosis has evidence that does match, and
     the case is paid more than the region's cases whose principal diagnosis is in that
     secondary's ICD-10 category (at least ``min_peer_cases`` of them; their average standard
-    payment); amount = the case's standard payment − that average, at least 0.
+    payment) and pays cases of the claimed principal's category more than those (the heavier
+    group); amount = the case's standard payment − the treated category's average, at least 0.
     Does not flag (legitimate look-alikes): principal codes without evidence rows (not
-    judged); a treated secondary condition whose own cases are paid as much or more (no
-    heavier group gained); stays where nothing was proven at all (DXCODE/other rules).
+    judged); a treated secondary condition whose own cases are paid as much or more than the
+    principal's (no heavier group gained); stays where nothing was proven at all (DXCODE/other rules).
     """
     import ibis
 
@@ -154,10 +155,14 @@ def unsupported_principal_dx(t: RuleInputs, p: Params) -> ir.Table:
     peer = peer.filter(peer.p_n >= int(p["min_peer_cases"]))
     j = unproven.join(treated, unproven.setl_id == treated.s_setl)
     j = j.join(peer, j.s_cat == peer.p_cat)
+    claimed = peer.select(k_cat="p_cat", k_std="p_std")
+    j = j.join(claimed, j.diag_code.substr(0, 3) == claimed.k_cat)
     cs = c.select(c_setl="setl_id", drg="drg", std="std")
     j = j.join(cs, j.setl_id == cs.c_setl)
-    j = j.mutate(diff=j.std.fill_null(0.0) - j.p_std)
-    j = j.filter(j.diff > 0)
+    # Heavier: the region pays cases of the claimed principal's category more than those of the
+    # treated condition's (categories, not DRGs: a DRG filled by upcoded cases is priced by them).
+    j = j.filter(j.k_std > j.p_std)
+    j = j.mutate(diff=ibis.greatest(j.std.fill_null(0.0) - j.p_std, 0.0))
     # One finding per case: the treated condition whose cases are paid least.
     w = ibis.window(group_by=j.setl_id, order_by=[j.p_std, j.s_code])
     j = j.mutate(rank=ibis.row_number().over(w))
@@ -169,8 +174,10 @@ def unsupported_principal_dx(t: RuleInputs, p: Params) -> ir.Table:
         + j.s_code
         + "有诊疗证据; 入组"
         + j.drg
-        + ", 高于以"
+        + ", 本地区以"
+        + j.diag_code.substr(0, 3)
+        + "为主诊断的病例平均支付高于以"
         + j.s_cat
-        + "为主诊断病例的平均支付"
+        + "为主诊断的病例"
     )
     return j.select("setl_id", unit=j.diag_code, amount=j.diff, text=text)

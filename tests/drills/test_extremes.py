@@ -85,11 +85,5 @@ def test_steps_but_pricing_complete_on_values_at_the_bounds(tmp_path: Path) -> N
     _run(tmp_path, tuple(s for s in STEPS if s != "price"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="pricing overflows (DECIMAL(18) multiplication of the per-diem rate, held with "
-    "12 decimals, by the 9,000-day stay); helper 'payment' makes pricing exact with DECIMAL "
-    "- remove this xfail then",
-)
 def test_whole_pipeline_completes_on_values_at_the_bounds(tmp_path: Path) -> None:
     _run(tmp_path, STEPS)

@@ -21,11 +21,9 @@ from huiyan.synth import generate
 
 pytestmark = pytest.mark.slow
 
-# Pricing sums DOUBLE DIP scores and costs (pricing/): their last bits differ between runs
-# with the order of a parallel sum, now and then by a fen once rounded to money. These
-# tables are compared in ``test_priced_tables_are_identical`` (xfail until pricing is
-# exact); every other table must be identical in every drill.
-PRICED = frozenset({"dip_catalog", "dip_result", "payment", "payment_rate"})
+# Every table, priced ones included: pricing stores DECIMAL factors and rounds once at the fen,
+# so no parallel-sum order can change a result.
+PRICED: frozenset[str] = frozenset()
 
 
 @pytest.fixture(scope="module")
@@ -52,12 +50,6 @@ def test_two_runs_give_the_same_tables(two_runs: tuple[Path, Path, float]) -> No
     assert differences(ta, tables(b, skip=PRICED)) == {}
 
 
-@pytest.mark.xfail(
-    strict=False,  # the sums differ only now and then: a strict xfail would fail at random
-    reason="DOUBLE DIP scores and costs (dip_catalog, dip_result, payment, payment_rate) "
-    "differ in their last bits, now and then by a fen, between runs; helper 'payment' makes "
-    "pricing exact (DECIMAL) - remove this xfail then",
-)
 def test_priced_tables_are_identical(two_runs: tuple[Path, Path, float]) -> None:
     a, b, _ = two_runs
     assert differences(tables(a), tables(b)) == {}

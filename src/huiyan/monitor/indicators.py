@@ -29,19 +29,26 @@ def _peer(c: ir.Table, level: str) -> ir.StringValue:
     return c.medins_lv
 
 
+def _exact_sum(x: ir.NumericValue) -> ir.FloatingValue:
+    """A sum that does not depend on the order rows arrive in: each value as DECIMAL(38, 12),
+    summed exactly. A parallel DOUBLE sum differs in its last bits from run to run, and the
+    same data must give the same indicator table."""
+    return x.cast("decimal(38, 12)").sum().cast("float64")
+
+
 def _sums(c: ir.Table, outpatient: bool) -> dict[str, ir.Value]:
     paid = c.standard_payment > 0
     sums = {
         "n": c.count(),
         "n_grouped": c.grouped.sum(),
         "n_weighted": c.weight.count(),
-        "sum_weight": c.weight.sum(),
+        "sum_weight": _exact_sum(c.weight),
         "groups": c.drg.nunique(),
-        "sum_cost": c.cost.sum(),
+        "sum_cost": _exact_sum(c.cost),
         "sum_los": c.los.sum().cast("float64"),
-        "sum_cost_ratio": c.cost_ratio.sum(),
+        "sum_cost_ratio": _exact_sum(c.cost_ratio),
         "n_cost_ratio": c.cost_ratio.count(),
-        "sum_los_ratio": c.los_ratio.sum(),
+        "sum_los_ratio": _exact_sum(c.los_ratio),
         "n_los_ratio": c.los_ratio.count(),
         "low_risk_cases": c.low_risk.sum(),
         "low_risk_deaths": c.low_risk_death.sum(),
@@ -56,20 +63,20 @@ def _sums(c: ir.Table, outpatient: bool) -> dict[str, ir.Value]:
         "surgical": c.surgical.sum(),
         "qy": c.qy.sum(),
         "transfer": c.transfer.sum(),
-        "ownpay": c.ownpay.sum(),
-        "fund": c.fund.sum(),
-        "drug": c.drug_amt.sum(),
-        "consumable": c.consumable_amt.sum(),
-        "fee_amt": c.fee_amt.sum(),
-        "paid_standard": ibis.ifelse(paid, c.standard_payment, 0.0).sum(),
-        "paid_cost": ibis.ifelse(paid, c.cost, 0.0).sum(),
+        "ownpay": _exact_sum(c.ownpay),
+        "fund": _exact_sum(c.fund),
+        "drug": _exact_sum(c.drug_amt),
+        "consumable": _exact_sum(c.consumable_amt),
+        "fee_amt": _exact_sum(c.fee_amt),
+        "paid_standard": _exact_sum(ibis.ifelse(paid, c.standard_payment, 0.0)),
+        "paid_cost": _exact_sum(ibis.ifelse(paid, c.cost, 0.0)),
         "findings": c.findings.sum(),
-        "finding_amt": c.finding_amt.sum(),
-        "confirmed_amt": c.confirmed_amt.sum(),
+        "finding_amt": _exact_sum(c.finding_amt),
+        "confirmed_amt": _exact_sum(c.confirmed_amt),
     }
     if outpatient:
-        sums["pre_op"] = c.pre_op.sum()
-        sums["post_op"] = c.post_op.sum()
+        sums["pre_op"] = _exact_sum(c.pre_op)
+        sums["post_op"] = _exact_sum(c.post_op)
     return sums
 
 

@@ -19,7 +19,7 @@ from huiyan.model.payment_tables import DIP_CATALOG
 from huiyan.model.tables import DIP_RESULT
 from huiyan.pricing.cases import by_level, case_base
 from huiyan.pricing.dip_catalog import severity_state
-from huiyan.pricing.exact import FACTOR, lit, money, q6
+from huiyan.pricing.exact import FACTOR, lit, money, product, q6
 from huiyan.pricing.standards import Window
 
 if TYPE_CHECKING:
@@ -143,7 +143,7 @@ def price_dip(
         _r=rate.cast("decimal(38, 6)").cast(FACTOR),
         _c=c.cast("decimal(38, 6)").cast(FACTOR),
     )
-    std = money(ibis.ifelse(t._w.isnull(), t.cost_amt * t._c, t._w * t._r * t._c))
+    std = money(ibis.ifelse(t._w.isnull(), product(t.cost_amt, t._c), product(t._w, t._r, t._c)))
     payment = t.select(
         "setl_id",
         "medins_code",

@@ -18,7 +18,7 @@ import pyarrow as pa
 from huiyan.errors import InputError
 from huiyan.model.tables import DRG_RESULT
 from huiyan.pricing.cases import by_level, case_base
-from huiyan.pricing.exact import FACTOR, lit, money, q6
+from huiyan.pricing.exact import FACTOR, lit, money, product, q6
 from huiyan.pricing.standards import (
     DrgStandards,
     Window,
@@ -204,7 +204,7 @@ def _case_payments(
         _r=rate_out.cast("decimal(38, 6)").cast(FACTOR),
         _c=coef_out.cast("decimal(38, 6)").cast(FACTOR),
     )
-    amount = ibis.ifelse(t._w.isnull(), t.cost_amt * t._c, t._w * t._r * t._c)
+    amount = ibis.ifelse(t._w.isnull(), product(t.cost_amt, t._c), product(t._w, t._r, t._c))
     standard_amt = money(amount)
     group = ibis.cases((t.case_type == "perdiem", "PERDIEM"), else_=t.drg)
     return t.select(

@@ -76,6 +76,16 @@ def lit(x: Decimal | float | str) -> ir.DecimalValue:
     return ibis.literal(q6(x), type=FACTOR)
 
 
+def product(*factors: ir.NumericValue) -> ir.DecimalValue:
+    """The exact product of factors (and amounts), widened to DECIMAL(38) first: DuckDB keeps
+    a product of DECIMAL(18) operands in DECIMAL(18), which a long per-diem stay (days × rate ×
+    coefficient, twelve and more decimals) overflows."""
+    out = factors[0].cast("decimal(38, 6)")
+    for f in factors[1:]:
+        out = out * f.cast("decimal(38, 6)")
+    return out
+
+
 def money(x: ir.NumericValue) -> ir.DecimalValue:
     """Round once at the fen (cast through DECIMAL(38,2), see ``factor``)."""
     return x.round(2).cast("decimal(38, 2)").cast(MONEY)

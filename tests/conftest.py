@@ -15,7 +15,6 @@ REPO = Path(__file__).resolve().parents[1]
 # A verbatim subset of the project's external reference collection, kept in the repository
 # (tests/data/README.md states source and licence) so that a fresh clone tests on its own.
 REFERENCE = REPO / "tests" / "data" / "reference"
-SHARED = REPO.parent / "shared"
 
 
 @pytest.fixture
@@ -33,16 +32,6 @@ def shared_reference() -> Path:
     if not REFERENCE.is_dir():
         pytest.fail(f"reference data not found at {REFERENCE}")
     return REFERENCE
-
-
-@pytest.fixture(scope="session")
-def full_reference() -> Path:
-    """The whole external collection ``../shared/reference``, for extra checks only: tests
-    using it are skipped on a clone without it (everything required is in tests/data)."""
-    path = SHARED / "reference"
-    if not path.is_dir():
-        pytest.skip(f"optional external reference collection not found at {path}")
-    return path
 
 
 @pytest.fixture(scope="session")

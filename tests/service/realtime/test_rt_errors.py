@@ -82,3 +82,14 @@ def test_repeated_continue_reported(client) -> None:  # noqa: ANN001
     seen = client.get("/api/v1/3103", headers=client.as_("aud1")).json()["result"]
     assert [r["repeated"] for r in seen] == [False, True]
     assert client.get("/api/v1/3103", headers=client.as_("hosp2")).json()["result"] == []
+
+
+@pytest.mark.parametrize("state_url", ["sqlite"], indirect=True)
+def test_unknown_codes_named(client) -> None:  # noqa: ANN001
+    h = client.as_("hosp1")
+    enc = {**GOOD_ENC, "fsi_diagnose_dtos": [{"dise_codg": "ZZ9.999", "maindise_flag": "1"}]}
+    r = client.post("/api/v1/3101", json=body(enc), headers=h)
+    _check(r, 422, "dise_codg")
+    msgs = {e["path"]: e["msg"] for e in r.json()["errors"]}
+    assert "未知的诊断编码: ZZ9.999" in msgs.values()
+    assert "未知的医保目录编码: X" in msgs.values()

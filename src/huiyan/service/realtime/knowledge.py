@@ -42,6 +42,9 @@ class Loaded:
     config: dict[str, dict[str, Any]]
     auditor: SingleAuditor
     tables: dict[str, pa.Table] = field(default_factory=dict)
+    # Codes a message may use: the payment scheme's diagnosis and procedure dictionaries and
+    # the effective medical-insurance catalog (shipped, overridden by the store's ``hilist``).
+    codes: dict[str, frozenset[str]] = field(default_factory=dict)
 
 
 class Knowledge:
@@ -114,7 +117,22 @@ class Knowledge:
                 con.close()
         else:
             auditor = SingleAuditor(cfg, stage="in")
-        return Loaded(fp, cfg, auditor, tables)
+        return Loaded(fp, cfg, auditor, tables, _codes(cfg, tables.get("hilist")))
+
+
+def _codes(
+    cfg: dict[str, dict[str, Any]], stored_hilist: pa.Table | None
+) -> dict[str, frozenset[str]]:
+    from huiyan.kb import catalog
+    from huiyan.kb.schemes import load_scheme
+
+    scheme = load_scheme(str(cfg.get("grouping", {}).get("payment_scheme", "chs-drg-1.1")))
+    hilist = catalog.effective_hilist(stored_hilist)
+    return {
+        "diag": frozenset(r[0] for r in scheme.rows("diagnoses")),
+        "oprn": frozenset(r[0] for r in scheme.rows("procedures")),
+        "hilist": frozenset(hilist.column("hilist_code").to_pylist()),
+    }
 
 
 def _history_reader(snap: Path) -> Any:

@@ -363,3 +363,32 @@ def to_message(
             "patient_dtos": [{"patn_id": setl["psn_no"], "fsi_encounter_dtos": [enc]}],
         }
     }
+
+
+def unknown_codes(encounters: list[Encounter], codes: dict[str, frozenset[str]]) -> list[Problem]:
+    """Codes absent from the dictionaries (``Knowledge`` codes): one problem per code and path."""
+    checks = (
+        ("diseinfo", "diag_code", "diag", "fsi_diagnose_dtos", "dise_codg", "诊断编码"),
+        (
+            "oprninfo",
+            "oprn_oprt_code",
+            "oprn",
+            "fsi_operation_dtos",
+            "oprn_oprt_code",
+            "手术操作编码",
+        ),
+        ("feedetail", "med_list_codg", "hilist", "fsi_order_dtos", "hilist_code", "医保目录编码"),
+    )
+    problems = []
+    for i, enc in enumerate(encounters):
+        for name, col, kind, dto, field_name, what in checks:
+            known = codes.get(kind)
+            if not known:
+                continue
+            for k, row in enumerate(enc.tables.get(name, [])):
+                code = row.get(col)
+                if code is not None and code not in known:
+                    problems.append(
+                        Problem(f"encounter[{i}].{dto}[{k}].{field_name}", f"未知的{what}: {code}")
+                    )
+    return problems

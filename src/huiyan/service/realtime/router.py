@@ -15,7 +15,13 @@ from fastapi.responses import JSONResponse
 
 from huiyan.service.auth import Principal
 from huiyan.service.deps import CurrentUser
-from huiyan.service.realtime.mapping import MessageError, Problem, parse, to_arrow
+from huiyan.service.realtime.mapping import (
+    MessageError,
+    Problem,
+    parse,
+    to_arrow,
+    unknown_codes,
+)
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["realtime"])
@@ -104,6 +110,9 @@ async def _audit(request: Request, user: Principal) -> JSONResponse:
         req = parse(body)
         _own(user, [e.medins_code for e in req.encounters])
         kb = request.app.state.realtime
+        unknown = unknown_codes(req.encounters, kb.current().codes)
+        if unknown:
+            raise MessageError(unknown, status=422)
         tables = to_arrow(req.encounters)
         findings = await kb.batcher.submit(tables)
     except MessageError as exc:

@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: setup demo test test-spark test-slow test-wheel test-browser lint bench lock
+.PHONY: setup demo test test-spark test-slow test-drills test-wheel test-browser lint bench lock
 
 $(VENV)/.installed: requirements.lock pyproject.toml
 	command -v uv >/dev/null 2>&1 || $(PYTHON) -m pip install -q uv
@@ -28,9 +28,16 @@ test: setup
 test-spark: setup
 	$(VENV)/bin/python -m pytest -q -m spark
 
-# End-to-end detection quality on generated regions (a few minutes).
+# Every slow suite: the drills below, detection quality on three seeds of both generators,
+# the 1,000-encounter real-time parity, the monitor's drift table, the batch = single check of
+# every regional scheme (about an hour on 2 cores; not in CI, run before a release).
 test-slow: setup
 	$(VENV)/bin/python -m pytest -q -m slow
+
+# The reliability drills (CI): 1,200 malformed files, extreme values, reruns, shuffled rows,
+# kill -9 and rerun; every table must come out identical.
+test-drills: setup
+	$(VENV)/bin/python -m pytest -q -m slow tests/drills
 
 # The review loop in headless Chromium (/usr/bin/chromium, Debian package chromium);
 # screenshots go to $$HUIYAN_SCREENSHOTS (default test-artifacts/screenshots).

@@ -67,6 +67,16 @@ def _money(col: ir.Value) -> ir.FloatingValue:
     return col.cast("float64").fill_null(0.0)
 
 
+def _money_sum(col: ir.Value, where: ir.BooleanValue | None = None) -> ir.FloatingValue:
+    """Sum of amounts in exact DECIMAL, then a float: a DOUBLE sum depends on the order the rows
+    arrive in (its last bits differ between runs and with shuffled input), and the same data
+    must give the same indicator table."""
+    x = col.cast("decimal(38, 2)")
+    if where is not None:
+        x = ibis.ifelse(where, x, ibis.null("decimal(38, 2)"))
+    return x.sum().cast("float64").fill_null(0.0)
+
+
 def confirmed_amounts(inp: MonitorInputs) -> tuple[ir.Table, str]:
     """Per settlement: the amount confirmed as a violation, and where it was read from.
 
@@ -76,11 +86,9 @@ def confirmed_amounts(inp: MonitorInputs) -> tuple[ir.Table, str]:
     f = inp.finding
     if inp.review is not None:
         r = inp.review
-        per = r.group_by("setl_id").aggregate(confirmed_amt=_money(r.vola_amt).sum())
+        per = r.group_by("setl_id").aggregate(confirmed_amt=_money_sum(r.vola_amt))
         return per, "review"
-    per = f.group_by("setl_id").aggregate(
-        confirmed_amt=ibis.ifelse(f.sev_deg == "1", _money(f.vola_amt), 0.0).sum()
-    )
+    per = f.group_by("setl_id").aggregate(confirmed_amt=_money_sum(f.vola_amt, f.sev_deg == "1"))
     return per, "findings"
 
 
@@ -109,17 +117,15 @@ def case_base(inp: MonitorInputs, cfg: dict[str, Any]) -> ir.Table:
     )
     fee = inp.feedetail
     lines = fee.group_by(fee_mdtrt=fee.mdtrt_id).aggregate(
-        drug_amt=ibis.ifelse(
-            fee.med_chrgitm_type.isin(DRUG_TYPES), _money(fee.det_item_fee_sumamt), 0.0
-        ).sum(),
-        consumable_amt=ibis.ifelse(
-            fee.med_chrgitm_type.isin(CONSUMABLE_TYPES), _money(fee.det_item_fee_sumamt), 0.0
-        ).sum(),
-        fee_amt=_money(fee.det_item_fee_sumamt).sum(),
+        drug_amt=_money_sum(fee.det_item_fee_sumamt, fee.med_chrgitm_type.isin(DRUG_TYPES)),
+        consumable_amt=_money_sum(
+            fee.det_item_fee_sumamt, fee.med_chrgitm_type.isin(CONSUMABLE_TYPES)
+        ),
+        fee_amt=_money_sum(fee.det_item_fee_sumamt),
     )
     f = inp.finding
     found = f.group_by(f_id=f.setl_id).aggregate(
-        findings=f.count(), finding_amt=_money(f.vola_amt).sum()
+        findings=f.count(), finding_amt=_money_sum(f.vola_amt)
     )
     conf, _ = confirmed_amounts(inp)
     conf = conf.select(c_id=conf.setl_id, confirmed_amt=conf.confirmed_amt)
@@ -186,9 +192,7 @@ def case_base(inp: MonitorInputs, cfg: dict[str, Any]) -> ir.Table:
 def _with_outpatient(c: ir.Table, mz: ir.Table, cfg: dict[str, Any]) -> ir.Table:
     """Outpatient spending of the same person in the days before admission and after discharge."""
     before, after = cfg["cost_shift"]["days_before"], cfg["cost_shift"]["days_after"]
-    o = mz.select(
-        o_psn=mz.psn_no, o_day=mz.setl_time.date().epoch_days(), o_amt=_money(mz.medfee_sumamt)
-    )
+    o = mz.select(o_psn=mz.psn_no, o_day=mz.setl_time.date().epoch_days(), o_amt=mz.medfee_sumamt)
     k = c.select(
         k_id=c.setl_id, k_psn=c.psn_no, a=c.adm_day.epoch_days(), d=c.dscg_day.epoch_days()
     )
@@ -201,8 +205,8 @@ def _with_outpatient(c: ir.Table, mz: ir.Table, cfg: dict[str, Any]) -> ir.Table
         ],
     )
     per = j.group_by("k_id").aggregate(
-        pre_op=ibis.ifelse(j.o_day < j.a, j.o_amt, 0.0).sum(),
-        post_op=ibis.ifelse(j.o_day > j.d, j.o_amt, 0.0).sum(),
+        pre_op=_money_sum(j.o_amt, j.o_day < j.a),
+        post_op=_money_sum(j.o_amt, j.o_day > j.d),
     )
     out = c.left_join(per, c.setl_id == per.k_id).drop("k_id")
     return out.mutate(pre_op=out.pre_op.fill_null(0.0), post_op=out.post_op.fill_null(0.0))
@@ -227,7 +231,8 @@ def _with_norms(c: ir.Table, cfg: dict[str, Any]) -> ir.Table:
     g = c.filter(c.grouped == 1)
     norms = g.group_by(n_drg="drg").aggregate(
         n_cases=g.count(),
-        norm_cost=g.cost.mean(),
+        # Mean of exact DECIMAL amounts: a DOUBLE mean depends on the order of the rows.
+        norm_cost=g.cost.cast("decimal(38, 2)").mean().cast("float64"),
         norm_los=g.los.cast("float64").mean(),
         deaths=g.dead.sum(),
     )

@@ -171,7 +171,7 @@ def _legacy(path: Path) -> Detected:
     return Detected(guess, note, normalise=True)
 
 
-# Common characters: GB2312 symbols (with kana) and level-1 hanzi, and Big5 symbols and
+# Common characters: GB2312 symbols (without kana) and level-1 hanzi, and Big5 symbols and
 # frequent hanzi, whatever the encoding being judged. Text decoded in its true encoding is
 # nearly all common characters (simplified or traditional); the same bytes decoded in another
 # encoding land on rare characters or half-width katakana about half of the time.
@@ -182,6 +182,10 @@ _MARGIN = 0.1
 
 @lru_cache(maxsize=65536)
 def _is_common(ch: str) -> bool:
+    # Kana sit in GB2312's symbol rows but not in Chinese claims data; Big5's most frequent
+    # hanzi (rows A4-A5) decoded as GBK land exactly there (趙六 → 化せ).
+    if "\u3040" <= ch <= "\u30ff":
+        return False
     for codec, lo, hi in _COMMON_RANGES:
         try:
             code = ch.encode(codec)

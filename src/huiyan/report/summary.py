@@ -11,7 +11,7 @@ from datetime import datetime
 from pathlib import Path
 
 from huiyan.engine import Store
-from huiyan.model import label
+from huiyan.model import TABLES, label
 
 
 @dataclass
@@ -43,6 +43,9 @@ def _ingest(store: Store) -> Section | None:
                   sum(rows_quarantined)::bigint
            from ingest_batch group by 1 order by 1""",
     )
+    for r in rows:  # the table's Chinese label beside its interface name
+        t = TABLES.get(str(r[0]))
+        r[0] = f"{t.label} {r[0]}" if t is not None else r[0]
     return Section("数据导入 (读入 = 接收 + 隔离)", ["表", "读入", "接收", "隔离"], rows)
 
 

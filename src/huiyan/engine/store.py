@@ -158,6 +158,24 @@ class Store:
             self.con.unregister("_huiyan_keys")
 
     @contextmanager
+    def memory_limit(self, limit: str) -> Iterator[None]:
+        """Cap DuckDB's working memory (it spills to disk beyond) for a heavy step, then
+        restore the setting."""
+
+        def current() -> str:
+            return str(self.con.sql("SELECT current_setting('memory_limit')").fetchall()[0][0])
+
+        before = current()
+        self.con.execute("RESET memory_limit")
+        # The setting reads back rounded ("18.8 GiB"): restore by RESET when it was the default.
+        restore = "RESET memory_limit" if current() == before else f"SET memory_limit = '{before}'"
+        self.con.execute(f"SET memory_limit = '{limit}'")
+        try:
+            yield
+        finally:
+            self.con.execute(restore)
+
+    @contextmanager
     def transaction(self) -> Iterator[None]:
         """All writes inside are one transaction: committed together or not at all.
 

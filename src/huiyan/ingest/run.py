@@ -219,24 +219,6 @@ def _stage_message(
 
 
 @contextmanager
-def _memory_limit(store: Store, limit: str) -> Iterator[None]:
-    con = store.con
-
-    def current() -> str:
-        return str(con.sql("SELECT current_setting('memory_limit')").fetchall()[0][0])
-
-    before = current()
-    con.execute("RESET memory_limit")
-    # The setting reads back rounded ("18.8 GiB"): restore by RESET when it was the default.
-    restore = "RESET memory_limit" if current() == before else f"SET memory_limit = '{before}'"
-    con.execute(f"SET memory_limit = '{limit}'")
-    try:
-        yield
-    finally:
-        con.execute(restore)
-
-
-@contextmanager
 def _cleanup(store: Store) -> Iterator[None]:
     try:
         yield
@@ -435,7 +417,7 @@ def _load_all(
 ) -> None:
     if on_start:
         on_start(len(units) + 1)
-    with temp_dir() as tmp, _memory_limit(store, MEMORY_LIMIT), _cleanup(store):
+    with temp_dir() as tmp, store.memory_limit(MEMORY_LIMIT), _cleanup(store):
         for unit in units:
             if tick:
                 tick(f"{unit.table} ← {unit.source.path.name}")

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -55,26 +53,8 @@ def monitor_store(
     """Compute everything the monitor step writes (nothing is written here). ``decided``: the
     review workflow's final deductions (setl_id, vola_amt), read as confirmed amounts."""
     cfg = config["monitor"]
-    with _memory_limit(store, cfg["engine_memory_limit"]):
+    with store.memory_limit(cfg["engine_memory_limit"]):
         return _monitor(store, config, decided)
-
-
-@contextmanager
-def _memory_limit(store: Store, limit: str) -> Iterator[None]:
-    """Cap DuckDB's working memory (it spills to disk beyond), then restore the setting."""
-    con = store.con
-
-    def current() -> str:
-        return str(con.sql("SELECT current_setting('memory_limit')").fetchall()[0][0])
-
-    before = current()
-    con.execute("RESET memory_limit")
-    restore = "RESET memory_limit" if current() == before else f"SET memory_limit = '{before}'"
-    con.execute(f"SET memory_limit = '{limit}'")
-    try:
-        yield
-    finally:
-        con.execute(restore)
 
 
 def _monitor(

@@ -112,6 +112,17 @@ def _state(item: ReviewItem, *states: str) -> None:
         raise Conflict(f"复核事项 {item.id} 当前状态为「{STATES[item.state]}」, 不能执行此操作")
 
 
+def _decidable(
+    session: Session, user: Actor, item_id: int, version: int | None, state: str
+) -> ReviewItem:
+    """The item a reviewer decides on: as they saw it (``version``) and in ``state``."""
+    item = get_item(session, user, item_id)
+    if version is not None and version != item.version:
+        raise Conflict(f"复核事项 {item_id} 已被他人修改, 请刷新后重试")
+    _state(item, state)
+    return item
+
+
 def _check_decision(
     item: ReviewItem, outcome: str, amount: Decimal | str | None, reason: str | None
 ) -> int:
@@ -270,10 +281,7 @@ def initial_review(
     version: int | None = None,
 ) -> ReviewItem:
     _need(user, "auditor", "admin")
-    item = get_item(session, user, item_id)
-    if version is not None and version != item.version:
-        raise Conflict(f"复核事项 {item_id} 已被他人修改, 请刷新后重试")
-    _state(item, "pending")
+    item = _decidable(session, user, item_id, version, "pending")
     _apply_initial(item, user, outcome, amount, reason, note)
     _log(
         session,
@@ -626,10 +634,7 @@ def final_decision(
     version: int | None = None,
 ) -> ReviewItem:
     _need(user, "auditor", "admin")
-    item = get_item(session, user, item_id)
-    if version is not None and version != item.version:
-        raise Conflict(f"复核事项 {item_id} 已被他人修改, 请刷新后重试")
-    _state(item, "second_review")
+    item = _decidable(session, user, item_id, version, "second_review")
     if user.id == item.initial_by:
         raise Forbidden("复审须由初审以外的审核员进行")
     if (

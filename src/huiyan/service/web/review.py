@@ -8,6 +8,8 @@ Forms post with the session's CSRF token, checked by the service's ``current_use
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
@@ -378,6 +380,42 @@ def _act(item_id: int, db: Session, fn: Any, ok: str) -> Response:
 Opt = Annotated[str, Form()]
 
 
+@dataclass(frozen=True)
+class _Decision:
+    """A decision form (initial or final review); empty fields mean "not given"."""
+
+    outcome: str
+    amount: str
+    reason: str
+    note: str
+    version: int | None
+
+
+def _decide(
+    step: Callable[..., object],
+    item_id: int,
+    db: Session,
+    user: Principal,
+    form: _Decision,
+    what: str,
+) -> Response:
+    return _act(
+        item_id,
+        db,
+        lambda: step(
+            db,
+            user,
+            item_id,
+            outcome=form.outcome,
+            amount=form.amount or None,
+            reason=form.reason or None,
+            note=form.note or None,
+            version=form.version,
+        ),
+        f"{what}已保存: {workflow.OUTCOMES.get(form.outcome, form.outcome)}",
+    )
+
+
 @router.post("/reviews/{item_id}/initial", name="web_review_initial")
 def initial(
     item_id: int,
@@ -389,21 +427,8 @@ def initial(
     note: Opt = "",
     version: Annotated[int | None, Form()] = None,
 ) -> Response:
-    return _act(
-        item_id,
-        db,
-        lambda: workflow.initial_review(
-            db,
-            user,
-            item_id,
-            outcome=outcome,
-            amount=amount or None,
-            reason=reason or None,
-            note=note or None,
-            version=version,
-        ),
-        f"初审结论已保存: {workflow.OUTCOMES.get(outcome, outcome)}",
-    )
+    form = _Decision(outcome, amount, reason, note, version)
+    return _decide(workflow.initial_review, item_id, db, user, form, "初审结论")
 
 
 @router.post("/reviews/{item_id}/notify", name="web_review_notify")
@@ -528,21 +553,8 @@ def final(
     note: Opt = "",
     version: Annotated[int | None, Form()] = None,
 ) -> Response:
-    return _act(
-        item_id,
-        db,
-        lambda: workflow.final_decision(
-            db,
-            user,
-            item_id,
-            outcome=outcome,
-            amount=amount or None,
-            reason=reason or None,
-            note=note or None,
-            version=version,
-        ),
-        f"终审结论已保存: {workflow.OUTCOMES.get(outcome, outcome)}",
-    )
+    form = _Decision(outcome, amount, reason, note, version)
+    return _decide(workflow.final_decision, item_id, db, user, form, "终审结论")
 
 
 # ---------------------------------------------------------------------------- settlement

@@ -28,7 +28,8 @@ def store(tmp_path: Path) -> Iterator[Store]:
 @pytest.fixture(scope="session")
 def shared_reference() -> Path:
     """Reference data in the repository (``tests/data/reference``, same layout as
-    ``../shared/reference``; the product never reads either)."""
+    the project's external reference collection; the product never reads it). Part of the
+    checkout: missing means a broken clone, not an optional extra."""
     if not REFERENCE.is_dir():
         pytest.fail(f"reference data not found at {REFERENCE}")
     return REFERENCE

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from huiyan.review import workflow
 from huiyan.review.config import reasons
@@ -118,9 +120,11 @@ def get_item(item_id: int, request: Request, db: Db, user: CurrentUser) -> JSONR
     return JSONResponse(item_json(workflow.get_item(db, user, item_id), user, request))
 
 
-@router.post("/{item_id}/initial")
-def initial(item_id: int, body: Decision, request: Request, db: Db, user: Reviewer) -> JSONResponse:
-    item = workflow.initial_review(
+def _decide(
+    step: Callable[..., ReviewItem], item_id: int, body: Decision, db: Session, user: Principal
+) -> ReviewItem:
+    """An initial or final decision from its request body, committed."""
+    item = step(
         db,
         user,
         item_id,
@@ -131,6 +135,12 @@ def initial(item_id: int, body: Decision, request: Request, db: Db, user: Review
         version=body.version,
     )
     db.commit()
+    return item
+
+
+@router.post("/{item_id}/initial")
+def initial(item_id: int, body: Decision, request: Request, db: Db, user: Reviewer) -> JSONResponse:
+    item = _decide(workflow.initial_review, item_id, body, db, user)
     return JSONResponse(item_json(item, user, request))
 
 
@@ -204,15 +214,5 @@ def vote(item_id: int, body: Vote, request: Request, db: Db, user: Expert) -> di
 
 @router.post("/{item_id}/final")
 def final(item_id: int, body: Decision, request: Request, db: Db, user: Reviewer) -> dict[str, Any]:
-    item = workflow.final_decision(
-        db,
-        user,
-        item_id,
-        outcome=body.outcome,
-        amount=body.amount,
-        reason=body.reason,
-        note=body.note,
-        version=body.version,
-    )
-    db.commit()
+    item = _decide(workflow.final_decision, item_id, body, db, user)
     return item_json(item, user, request)

@@ -319,6 +319,8 @@ def initial_review(
     transaction (which then holds SQLite's write lock for one UPDATE and the audit entry)."""
     _need(user, "auditor", "admin")
     item = _decidable(read or session, user, item_id, version, "pending")
+    if read is not None:
+        read.commit()  # ends the read transaction (attributes stay loaded): no connection held
     _write_decision(session, item, _initial_values(item, user, outcome, amount, reason, note))
     _log(
         session,
@@ -684,6 +686,8 @@ def final_decision(
     """``read``: as for ``initial_review``."""
     _need(user, "auditor", "admin")
     item = _decidable(read or session, user, item_id, version, "second_review")
+    if read is not None:
+        read.commit()  # ends the read transaction (attributes stay loaded): no connection held
     if user.id == item.initial_by:
         raise Forbidden("复审须由初审以外的审核员进行")
     if (

@@ -1,4 +1,11 @@
-"""``/reviews``: list, initial review, bulk review, assignment, notification, re-review, votes."""
+"""``/reviews``: list, initial review, bulk review, assignment, notification, re-review, votes.
+
+The reviewer's hot reads (list, open) run on the event loop (``async def`` with short blocking
+reads: a few indexed statements, never waiting for a lock); a thread-pool hop per request cost
+more CPU than the read itself and made the write-lock holder wait for the GIL behind every other
+request thread of its worker. Everything that writes runs in the thread pool (``def``): waiting
+for the write lock there stalls one request, not the worker's event loop.
+"""
 
 from __future__ import annotations
 
@@ -64,7 +71,7 @@ class Vote(BaseModel):
 
 
 @router.get("")
-def list_items(
+async def list_items(
     request: Request,
     db: Db,
     user: CurrentUser,
@@ -116,7 +123,7 @@ def workload(db: Db, user: Reviewer) -> list[dict[str, Any]]:
 
 
 @router.get("/{item_id}")
-def get_item(item_id: int, request: Request, db: Db, user: CurrentUser) -> JSONResponse:
+async def get_item(item_id: int, request: Request, db: Db, user: CurrentUser) -> JSONResponse:
     return JSONResponse(item_json(workflow.get_item(db, user, item_id), user, request))
 
 

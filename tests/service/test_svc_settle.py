@@ -132,6 +132,18 @@ def test_settle_deducts_exactly_the_final_decisions(client, app, settings, store
     assert rows["jA"][8] == 600 and rows["jA"][10] == "已申诉, 复审部分确认"
     assert rows["jB"][8] == 500 and rows["jB"][7] == "确认(自动)"
     assert "尚在复核中: 1" in ws["A2"].value  # jD
+    # the printable PDF: Chinese text and amounts read back from the file itself
+    pdf = client.get(f"{API}/outputs/notices/H1", params={"format": "pdf"}, headers=hosp1)
+    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
+    from pypdf import PdfReader
+
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.content)).pages)
+    text = text.replace("\n", "")  # table cells wrap their text over lines
+    assert "审核结果通知书" in text and "定点医疗机构: H1" in text
+    assert "确认扣减合计 1100.00 元" in text and "另有 1 条尚在复核中" in text
+    assert "600.00" in text and "500.00" in text
+    assert "已申诉, 复审部分确认" in text and "确认(自动)" in text
+    assert "jA" in text and "jB" in text and "jD" not in text
 
     # without the workflow only the 明确违规 finding is deducted, at its full amount
     _settle(store_path, None, "--year-end")

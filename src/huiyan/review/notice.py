@@ -1,6 +1,8 @@
 """审核结果通知书: the per-hospital notice of confirmed items, amounts, policy basis and appeal outcome.
 
-Written as an Excel workbook and as a printable HTML page (print to PDF from the browser).
+Written as an Excel workbook, a printable HTML page and a PDF. The PDF uses reportlab's
+built-in Adobe CID font STSong-Light: Chinese text without shipping a font file (the reader
+supplies the glyphs; the text stays searchable and extractable).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any
 
 import xlsxwriter
 from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import escape
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -127,3 +130,83 @@ _ENV = Environment(
 
 def to_html(notice: Notice) -> str:
     return _ENV.get_template("notice.html.j2").render(notice=notice, columns=COLUMNS, states=STATES)
+
+
+_PDF_FONT = "STSong-Light"
+# Relative widths of COLUMNS in the PDF table (the two long texts get most of the page).
+_PDF_WIDTHS = (7, 7, 6, 9, 18, 14, 6, 6, 6, 7, 10)
+
+
+def to_pdf(notice: Notice) -> bytes:
+    """The notice as an A4 landscape PDF (title, summary, one table row per item, seal line)."""
+    from reportlab.lib import colors
+    from reportlab.lib.pagesizes import A4, landscape
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.lib.units import mm
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+    if _PDF_FONT not in pdfmetrics.getRegisteredFontNames():
+        pdfmetrics.registerFont(UnicodeCIDFont(_PDF_FONT))
+    body = ParagraphStyle("body", fontName=_PDF_FONT, fontSize=10, leading=14, wordWrap="CJK")
+    cell = ParagraphStyle("cell", parent=body, fontSize=7.5, leading=9.5)
+    num = ParagraphStyle("num", parent=cell, alignment=2)
+    title = ParagraphStyle("title", parent=body, fontSize=18, leading=24, alignment=1)
+    sign = ParagraphStyle("sign", parent=body, alignment=2)
+
+    def p(text: object, style: ParagraphStyle = cell) -> Paragraph:
+        return Paragraph(escape(str(text)), style)
+
+    buf = io.BytesIO()
+    page = landscape(A4)
+    doc = SimpleDocTemplate(
+        buf,
+        pagesize=page,
+        leftMargin=12 * mm,
+        rightMargin=12 * mm,
+        topMargin=12 * mm,
+        bottomMargin=12 * mm,
+        title=f"审核结果通知书 {notice.medins_code}",
+    )
+    summary = (
+        f"经审核及复核, 贵机构以下费用确认违规, 将在结算中扣减。确认扣减合计 {notice.total} 元, "
+        f"共 {len(notice.rows)} 条"
+    )
+    if notice.pending:
+        summary += f"; 另有 {notice.pending} 条尚在复核中, 结论另行通知"
+    data: list[list[Paragraph]] = [[p(label) for label in COLUMNS.values()]]
+    for row in notice.rows:
+        data.append([p(row[k], num if k in ("vola_amt", "amount") else cell) for k in COLUMNS])
+    if not notice.rows:
+        data.append([p("无确认扣减项目")] + [p("") for _ in range(len(COLUMNS) - 1)])
+    width = page[0] - 24 * mm
+    table = Table(
+        data,
+        colWidths=[width * w / sum(_PDF_WIDTHS) for w in _PDF_WIDTHS],
+        repeatRows=1,
+    )
+    table.setStyle(
+        TableStyle(
+            [
+                ("GRID", (0, 0), (-1, -1), 0.5, colors.black),
+                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eeeeee")),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ]
+            + ([("SPAN", (0, 1), (-1, 1))] if not notice.rows else [])
+        )
+    )
+    doc.build(
+        [
+            p("审核结果通知书", title),
+            Spacer(1, 4 * mm),
+            p(f"定点医疗机构: {notice.medins_code}", body),
+            p(summary + "。", body),
+            Spacer(1, 3 * mm),
+            table,
+            Spacer(1, 10 * mm),
+            p("医疗保障局 (盖章)", sign),
+            p(notice.issued.isoformat(), sign),
+        ]
+    )
+    return buf.getvalue()

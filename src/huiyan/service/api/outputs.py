@@ -137,15 +137,15 @@ def export(
 def notice(
     medins_code: str, request: Request, db: Db, user: CurrentUser, format: str = "html"
 ) -> Response:
-    """审核结果通知书 of one hospital: ``format=html`` (printable) or ``xlsx``; logged."""
+    """审核结果通知书 of one hospital: ``format=html`` (printable), ``pdf`` or ``xlsx``; logged."""
     from huiyan.review import notice as notices
 
     if user.role == "expert":
         raise workflow.Forbidden("当前角色无权访问")
     if user.role == "hospital" and medins_code != user.medins_code:
         raise workflow.NotFound(f"机构 {medins_code} 不存在")
-    if format not in ("html", "xlsx"):
-        raise workflow.Invalid("format 应为 html 或 xlsx")
+    if format not in ("html", "pdf", "xlsx"):
+        raise workflow.Invalid("format 应为 html、pdf 或 xlsx")
     n = notices.build(db, medins_code)
     with request.app.state.write_session() as log_db:
         auditlog.append(
@@ -162,5 +162,11 @@ def notice(
             notices.to_xlsx(n),
             media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             headers={"Content-Disposition": f'attachment; filename="notice_{medins_code}.xlsx"'},
+        )
+    if format == "pdf":
+        return Response(
+            notices.to_pdf(n),
+            media_type="application/pdf",
+            headers={"Content-Disposition": f'attachment; filename="notice_{medins_code}.pdf"'},
         )
     return Response(notices.to_html(n), media_type="text/html; charset=utf-8")

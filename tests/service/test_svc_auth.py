@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from sqlalchemy import select
 from tests.service.conftest import PASSWORD, item_ids
 
@@ -135,3 +137,34 @@ def test_admin_adds_users_and_changes_policy_logged(client, app) -> None:
     with app.state.read_session() as s:
         e = s.scalars(select(AuditEntry).where(AuditEntry.action == "config_change")).one()
     assert '"appeal_working_days": 5' in e.detail and e.actor == "admin"
+
+
+def test_throttling_per_client_address_across_user_names(app, client) -> None:
+    """One address guessing many accounts, each below the per-name limit, is throttled too;
+    the same user from another address is not."""
+    from fastapi.testclient import TestClient
+
+    app.state.settings.login_max_failures_per_ip = 6
+    names = ["aud1", "aud2", "exp1", "hosp1", "hosp2", "boss"]
+    with TestClient(app, client=("203.0.113.7", 40000)) as attacker:
+        for name in names:  # one wrong guess per account: no name reaches its limit of 5
+            r = attacker.post(
+                f"{API}/auth/token", json={"username": name, "password": "wrong-password"}
+            )
+            assert r.status_code == 401
+        # the address is throttled, even with a right password
+        r = attacker.post(f"{API}/auth/token", json={"username": "aud1", "password": PASSWORD})
+        assert r.status_code == 429
+        r = attacker.post(f"{API}/auth/login", json={"username": "admin", "password": PASSWORD})
+        assert r.status_code == 429
+    with TestClient(app, client=("198.51.100.2", 40000)) as office:
+        r = office.post(f"{API}/auth/token", json={"username": "aud1", "password": PASSWORD})
+        assert r.status_code == 200
+    with app.state.read_session() as s:
+        throttled = s.scalars(
+            select(AuditEntry).where(AuditEntry.action == "login_throttled")
+        ).all()
+    assert [(e.actor, json.loads(e.detail)) for e in throttled] == [
+        ("aud1", {"ip": "203.0.113.7", "by": "ip"}),
+        ("admin", {"ip": "203.0.113.7", "by": "ip"}),
+    ]

@@ -80,7 +80,11 @@ class LoginAttempt(Base):
     username: Mapped[str] = mapped_column(String(64))
     ok: Mapped[bool] = mapped_column(Boolean)
     at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
-    __table_args__ = (Index("ix_login_attempt_user_at", "username", "at"),)
+    ip: Mapped[str | None] = mapped_column(String(64))  # the client's address, when known
+    __table_args__ = (
+        Index("ix_login_attempt_user_at", "username", "at"),
+        Index("ix_login_attempt_ip_at", "ip", "at"),
+    )
 
 
 class ReviewItem(Base):

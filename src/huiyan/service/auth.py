@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+from starlette.requests import HTTPConnection
 
 from huiyan.review import auditlog
 from huiyan.review.db import LoginAttempt, Token, User, utcnow
@@ -49,38 +51,66 @@ class Principal:
     token_hash: str
 
 
+def client_ip(request: HTTPConnection) -> str | None:
+    """The request's client address (uvicorn's proxy-headers handling applies)."""
+    return request.client.host if request.client else None
+
+
 def hash_secret(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def login(
-    db: Session, settings: Settings, username: str, password: str, *, kind: str = "bearer"
-) -> tuple[str, Token, User]:
-    """Check the password (throttled per user name) and issue a token. Caller commits."""
-    since = utcnow() - dt.timedelta(minutes=settings.login_window_minutes)
-    failures = db.scalar(
-        select(func.count())
-        .select_from(LoginAttempt)
-        .where(
-            LoginAttempt.username == username, LoginAttempt.ok.is_(False), LoginAttempt.at >= since
+def _failures(db: Session, since: dt.datetime, where: ColumnElement[bool]) -> int:
+    return (
+        db.scalar(
+            select(func.count())
+            .select_from(LoginAttempt)
+            .where(where, LoginAttempt.ok.is_(False), LoginAttempt.at >= since)
         )
+        or 0
     )
-    if failures >= settings.login_max_failures:
+
+
+def login(
+    db: Session,
+    settings: Settings,
+    username: str,
+    password: str,
+    *,
+    kind: str = "bearer",
+    client_ip: str | None = None,
+) -> tuple[str, Token, User]:
+    """Check the password and issue a token. Caller commits.
+
+    Throttled per user name (guessing one account's password) and per client address
+    (``client_ip``: one address trying many accounts, each below the per-name limit)."""
+    since = utcnow() - dt.timedelta(minutes=settings.login_window_minutes)
+    by_name = _failures(db, since, LoginAttempt.username == username)
+    by_ip = _failures(db, since, LoginAttempt.ip == client_ip) if client_ip else 0
+    if by_name >= settings.login_max_failures or by_ip >= settings.login_max_failures_per_ip:
         auditlog.append(
-            db, actor=username, action="login_throttled", object_type="user", object_id=username
+            db,
+            actor=username,
+            action="login_throttled",
+            object_type="user",
+            object_id=username,
+            detail={
+                "ip": client_ip,
+                "by": "user" if by_name >= settings.login_max_failures else "ip",
+            },
         )
         raise Throttled(f"登录失败次数过多, 请 {settings.login_window_minutes} 分钟后再试")
     user = db.scalars(select(User).where(User.username == username)).first()
     ok = verify_password(user.password_hash if user else DUMMY_HASH, password)
     ok = ok and user is not None and user.active
-    db.add(LoginAttempt(username=username, ok=ok))
+    db.add(LoginAttempt(username=username, ok=ok, ip=client_ip))
     auditlog.append(
         db,
         actor=username,
         action="login" if ok else "login_failed",
         object_type="user",
         object_id=user.id if user else "",
-        detail={"kind": kind},
+        detail={"kind": kind, "ip": client_ip},
     )
     if not ok:
         raise LoginFailed("用户名或密码错误")

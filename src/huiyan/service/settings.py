@@ -22,7 +22,9 @@ class Settings(BaseSettings):
     policy_file: Path | None = None  # a workflow.yaml overriding the packaged policy
     token_hours: float = 12.0
     cookie_secure: bool = False
-    login_max_failures: int = 5
+    login_max_failures: int = 5  # per user name within the window
+    # per client address within the window: one address guessing across many user names
+    login_max_failures_per_ip: int = 20
     login_window_minutes: int = 15
     token_cache_seconds: float = 30.0
     migrate: bool = True  # run Alembic migrations at start-up

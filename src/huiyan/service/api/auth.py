@@ -22,7 +22,12 @@ class Credentials(BaseModel):
 def _login(request: Request, db: Db, body: Credentials, kind: str) -> tuple[str, Any, Any]:
     try:
         secret, token, user = auth.login(
-            db, request.app.state.settings, body.username, body.password, kind=kind
+            db,
+            request.app.state.settings,
+            body.username,
+            body.password,
+            kind=kind,
+            client_ip=auth.client_ip(request),
         )
     except auth.Throttled as exc:
         db.commit()

@@ -82,7 +82,9 @@ def login_post(
 ) -> Response:
     settings = request.app.state.settings
     try:
-        secret, _token, _user = auth.login(db, settings, username, password, kind="session")
+        secret, _token, _user = auth.login(
+            db, settings, username, password, kind="session", client_ip=auth.client_ip(request)
+        )
     except (auth.LoginFailed, auth.Throttled) as exc:
         db.commit()  # the failed attempt counts towards throttling
         return templates.TemplateResponse(

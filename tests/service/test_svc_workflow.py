@@ -340,3 +340,75 @@ def test_decision_read_outside_the_write_lock_loses_to_an_earlier_writer(client,
         headers=client.as_("aud1"),
     )
     assert r.status_code == 409
+
+
+def test_appeal_deadlines_take_effect_without_a_manual_call(client, app) -> None:
+    """With the service's clock moved past the deadline, the background task's round closes
+    the items, and reading one closes it even before that; up to the deadline nothing closes."""
+    from huiyan.service.app import poll_once
+
+    ids = item_ids(client)
+    aud1 = client.as_("aud1")
+    for j in ("J1", "J2", "J4"):
+        client.post(f"{API}/reviews/{ids[j]}/initial", json={"outcome": "confirmed"}, headers=aud1)
+
+    def deadline(j: str) -> dt.date:
+        item = client.get(f"{API}/reviews/{ids[j]}", headers=aud1).json()
+        return dt.date.fromisoformat(item["appeal_deadline"])
+
+    # H2 is notified; nobody reads its item: the background task closes it
+    client.post(f"{API}/reviews/notify", json={"medins_code": "H2"}, headers=aud1)
+    d2 = deadline("J4")
+    app.state.today = lambda: d2  # the last day to appeal: still open
+    poll_once(app)
+    with app.state.read_session() as s:
+        assert s.get(ReviewItem, ids["J4"]).state == "notified"
+    app.state.today = lambda: d2 + dt.timedelta(days=1)
+    poll_once(app)
+    with app.state.read_session() as s:
+        j4 = s.get(ReviewItem, ids["J4"])
+        assert (j4.state, j4.final_amount_fen, j4.final_outcome) == ("final", 8000, "confirmed")
+    r = client.post(
+        f"{API}/reviews/{ids['J4']}/appeal", json={"text": "迟到"}, headers=client.as_("hosp2")
+    )
+    assert r.status_code == 409
+
+    # H1 is notified on the service's (moved) day; its deadline passes before any poll
+    client.post(f"{API}/reviews/notify", json={"medins_code": "H1"}, headers=aud1)
+    d1 = deadline("J1")
+    assert d1 > d2
+    app.state.today = lambda: d1
+    listed = client.get(f"{API}/reviews", params={"medins_code": "H1"}, headers=aud1).json()
+    assert {r["state"] for r in listed["items"]} == {"notified"}
+    app.state.today = lambda: d1 + dt.timedelta(days=1)
+    # reading one expired item closes it (here the hospital's own read)
+    j1 = client.get(f"{API}/reviews/{ids['J1']}", headers=client.as_("hosp1")).json()
+    assert (j1["state"], j1["final_amount"]) == ("final", "300.00")
+    listed = client.get(f"{API}/reviews", params={"medins_code": "H1"}, headers=aud1).json()
+    assert {r["jr_id"]: r["state"] for r in listed["items"]} == {
+        "J1": "final",
+        "J2": "final",
+        "J3": "final",
+    }
+    with app.state.read_session() as s:
+        closed = s.scalars(
+            select(AuditEntry.object_id).where(AuditEntry.action == "appeal_deadline_passed")
+        ).all()
+    assert sorted(closed) == sorted(str(ids[j]) for j in ("J1", "J2", "J3", "J4"))
+    assert client.post(f"{API}/reviews/close-expired", headers=aud1).json() == {"closed": 0}
+
+
+def test_settlement_applies_passed_appeal_deadlines_itself(client, app, settings) -> None:
+    """``huiyan settle --state`` does not rely on the service having closed expired items."""
+    from huiyan.review.settle import decided_table
+
+    ids = item_ids(client)
+    aud1 = client.as_("aud1")
+    client.post(f"{API}/reviews/{ids['J4']}/initial", json={"outcome": "confirmed"}, headers=aud1)
+    client.post(f"{API}/reviews/notify", json={"medins_code": "H2"}, headers=aud1)
+    with app.state.read_session() as s:
+        deadline = s.get(ReviewItem, ids["J4"]).appeal_deadline
+    assert decided_table(settings.state, today=deadline).num_rows == 0
+    t = decided_table(settings.state, today=deadline + dt.timedelta(days=1))
+    assert t.column("setl_id").to_pylist() == ["S4"]
+    assert str(t.column("vola_amt")[0]) == "80.00"

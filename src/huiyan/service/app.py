@@ -6,6 +6,7 @@ from the published snapshot of the DuckDB store (see ``snapshot``).
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import secrets
@@ -106,13 +107,29 @@ def sync_findings(app: FastAPI) -> workflow.ImportResult | None:
     return result
 
 
+def expire_appeals(app: FastAPI) -> int:
+    """Close items whose appeal deadline (by the service's clock) has passed: the initial
+    decision becomes final. Run by the background poll and lazily when such an item is read."""
+    state = app.state
+    with state.write_session() as s:
+        n = workflow.close_expired(s, today=state.today())
+        s.commit()
+    return n
+
+
+def poll_once(app: FastAPI) -> None:
+    """One round of the background task: policy, new snapshot, appeal deadlines."""
+    refresh_policy(app)
+    sync_findings(app)
+    expire_appeals(app)
+
+
 def _poll(app: FastAPI, stop: threading.Event) -> None:
     while not stop.wait(app.state.settings.snapshot_poll_seconds):
         try:
-            refresh_policy(app)
-            sync_findings(app)
+            poll_once(app)
         except Exception:  # keep serving the last snapshot; the next poll retries
-            log.exception("snapshot refresh failed")
+            log.exception("background poll failed")
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -151,6 +168,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.base_policy = load_policy(settings)
     refresh_policy(app)
     app.state.token_cache = TokenCache(settings.token_cache_seconds)
+    # The service's clock for appeal deadlines (tests move it).
+    app.state.today = dt.date.today
     app.state.store = SnapshotStore(settings.db, settings.snapshots())
     app.state.store_path = None
     app.state.pseudonym_key = _pseudonym_key(app)

@@ -45,8 +45,10 @@ def _appeal_json(a: Appeal, atts: list[Attachment], user: Principal) -> dict[str
 
 
 @router.post("/reviews/{item_id}/appeal")
-def appeal(item_id: int, body: AppealIn, db: Db, user: Hospital) -> dict[str, Any]:
-    a = workflow.appeal(db, user, item_id, body.text)
+def appeal(
+    item_id: int, body: AppealIn, request: Request, db: Db, user: Hospital
+) -> dict[str, Any]:
+    a = workflow.appeal(db, user, item_id, body.text, today=request.app.state.today())
     db.commit()
     return _appeal_json(a, [], user)
 

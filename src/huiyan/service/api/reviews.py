@@ -9,11 +9,11 @@ for the write lock there stalls one request, not the worker's event loop.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy import func, select
@@ -23,6 +23,7 @@ from huiyan.review import workflow
 from huiyan.review.config import reasons
 from huiyan.review.db import ReviewItem, User
 from huiyan.service.api.common import item_json
+from huiyan.service.app import expire_appeals
 from huiyan.service.auth import Principal
 from huiyan.service.deps import CurrentUser, Db, require_role
 
@@ -94,8 +95,15 @@ async def list_items(
     if assignee_id is not None:
         q = q.where(ReviewItem.assignee_id == assignee_id)
     if overdue:
-        q = q.where(ReviewItem.state == "notified", ReviewItem.appeal_deadline < dt.date.today())
-    rows = db.scalars(q.where(ReviewItem.id > after_id).order_by(ReviewItem.id).limit(limit)).all()
+        q = q.where(
+            ReviewItem.state == "notified", ReviewItem.appeal_deadline < request.app.state.today()
+        )
+    q = q.where(ReviewItem.id > after_id).order_by(ReviewItem.id).limit(limit)
+    rows = db.scalars(q).all()
+    if any(_expired(request, i) for i in rows) and not overdue:
+        await run_in_threadpool(expire_appeals, request.app)
+        db.rollback()  # a new read transaction sees the closed items
+        rows = db.scalars(q).all()
     return JSONResponse(
         {
             "items": [item_json(i, user, request) for i in rows],
@@ -124,7 +132,22 @@ def workload(db: Db, user: Reviewer) -> list[dict[str, Any]]:
 
 @router.get("/{item_id}")
 async def get_item(item_id: int, request: Request, db: Db, user: CurrentUser) -> JSONResponse:
-    return JSONResponse(item_json(workflow.get_item(db, user, item_id), user, request))
+    item = workflow.get_item(db, user, item_id)
+    if _expired(request, item):
+        await run_in_threadpool(expire_appeals, request.app)
+        db.rollback()
+        item = workflow.get_item(db, user, item_id)
+    return JSONResponse(item_json(item, user, request))
+
+
+def _expired(request: Request, item: ReviewItem) -> bool:
+    """Notified, and its appeal deadline has passed: it is final, whether or not the
+    background task got to it yet (closed on first sight)."""
+    return (
+        item.state == "notified"
+        and item.appeal_deadline is not None
+        and item.appeal_deadline < request.app.state.today()
+    )
 
 
 def _decide(
@@ -187,15 +210,22 @@ def assign(body: Assign, db: Db, user: Reviewer) -> dict[str, int]:
 @router.post("/notify")
 def notify(body: Notify, request: Request, db: Db, user: Reviewer) -> dict[str, int]:
     """Send initially reviewed items to their hospitals; the appeal deadline starts now."""
-    n = workflow.notify(db, user, request.app.state.policy, medins_code=body.medins_code)
+    n = workflow.notify(
+        db,
+        user,
+        request.app.state.policy,
+        medins_code=body.medins_code,
+        today=request.app.state.today(),
+    )
     db.commit()
     return {"notified": n}
 
 
 @router.post("/close-expired")
-def close_expired(db: Db, user: Reviewer) -> dict[str, int]:
-    """Items whose appeal deadline passed: the initial decision becomes final."""
-    n = workflow.close_expired(db)
+def close_expired(request: Request, db: Db, user: Reviewer) -> dict[str, int]:
+    """Items whose appeal deadline passed: the initial decision becomes final. The service's
+    background task does this every poll interval, and reading such an item closes it."""
+    n = workflow.close_expired(db, today=request.app.state.today())
     db.commit()
     return {"closed": n}
 

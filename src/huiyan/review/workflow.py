@@ -650,7 +650,7 @@ def vote(
     _log(session, user, "cross_vote", item, outcome=outcome, amount=str(yuan(f)))
     votes = session.scalars(select(CrossVote).where(CrossVote.item_id == item.id)).all()
     cast = [x for x in votes if x.outcome is not None]
-    tally = Counter(x.outcome for x in cast)
+    tally = Counter(x.outcome for x in cast if x.outcome is not None)
     top, count = tally.most_common(1)[0]
     if count * 2 > len(votes):
         amounts = sorted(x.amount_fen or 0 for x in cast if x.outcome == top)

@@ -162,11 +162,10 @@ class SnapshotStore:
         cur = self._cursor()
         if cur is None:
             return False
-        return bool(
-            cur.execute(
-                "select count(*) from information_schema.tables where table_name = ?", [table]
-            ).fetchone()[0]
-        )
+        row = cur.execute(
+            "select count(*) from information_schema.tables where table_name = ?", [table]
+        ).fetchone()
+        return bool(row and row[0])
 
     def query(self, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
         """Rows of a query on the current snapshot (empty when nothing is published yet)."""

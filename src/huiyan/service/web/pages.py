@@ -385,7 +385,7 @@ FINDING_FILTERS = ("rule_id", "vola_bhvr_type", "sev_deg", "medins_code", "min_a
 
 
 def finding_filters(params: dict[str, str], viewer: Viewer) -> tuple[tuple[str, Any], ...]:
-    f = {k: params.get(k, "").strip() for k in FINDING_FILTERS}
+    f: dict[str, Any] = {k: params.get(k, "").strip() for k in FINDING_FILTERS}
     if f["min_amt"]:
         try:
             f["min_amt"] = float(f["min_amt"])

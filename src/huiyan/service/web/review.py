@@ -308,12 +308,15 @@ def item_page(request: Request, item_id: int, db: Db, user: User_, reader: Reade
         if appeal
         else []
     )
-    votes = db.execute(
-        select(CrossVote, User.username)
-        .join(User, User.id == CrossVote.expert_id)
-        .where(CrossVote.item_id == item.id)
-        .order_by(CrossVote.id)
-    ).all()
+    votes: list[tuple[CrossVote, str]] = [
+        (v, u)
+        for v, u in db.execute(
+            select(CrossVote, User.username)
+            .join(User, User.id == CrossVote.expert_id)
+            .where(CrossVote.item_id == item.id)
+            .order_by(CrossVote.id)
+        )
+    ]
     my_vote = next((v for v, _u in votes if v.expert_id == user.id), None)
     if user.role == "expert":
         votes = [(v, u) for v, u in votes if v.expert_id == user.id]

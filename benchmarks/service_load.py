@@ -276,6 +276,8 @@ def main() -> None:
 
         stats: dict = {"lat": {}, "errors": [], "decided": []}
         cpu0 = server_cpu(server.pid)
+        client0 = time.process_time()
+        load0 = os.getloadavg()[0]
         t0 = time.perf_counter()
         deadline = t0 + args.seconds
 
@@ -290,6 +292,8 @@ def main() -> None:
         asyncio.run(run_all())
         elapsed = time.perf_counter() - t0
         cpu = server_cpu(server.pid) - cpu0
+        client_cpu = time.process_time() - client0
+        load1 = os.getloadavg()[0]
     finally:
         server.terminate()
         try:
@@ -309,8 +313,12 @@ def main() -> None:
     print(f"requests {n:,}  throughput {n / elapsed:.1f} req/s  errors {len(stats['errors'])}")
     print(
         f"server CPU {cpu:.1f} s = {cpu / max(n, 1) * 1000:.2f} ms per request "
-        "(the figure least disturbed by other load on the machine)"
+        "(the figure least disturbed by other load on the machine); "
+        f"load client CPU {client_cpu:.1f} s"
     )
+    # The machine's 1-minute load average: on 2 cores, anything above ~2 means other processes
+    # took CPU from this run and its latencies are pessimistic.
+    print(f"load average (1 min) at start {load0:.2f}, at end {load1:.2f}")
     print(
         f"latency ms  p50 {pct(all_lat, 50):.1f}  p95 {pct(all_lat, 95):.1f}  p99 {pct(all_lat, 99):.1f}"
     )

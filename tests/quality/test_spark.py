@@ -65,7 +65,7 @@ def test_qc_identical_on_spark(tmp_path: Path, spark: Any, build: Any) -> None:
         dq = store_inputs(store, cfg)
         duck = run_checks(dq, specs)
         store.write("qc_issue", duck, mode="replace")
-        duck_ind = indicators(dq, store.ibis_table("qc_issue"), inpatient_med_types=med_types)
+        duck_ind = indicators(dq, store.table("qc_issue"), inpatient_med_types=med_types)
         duck_ind = duck_ind.to_pyarrow()
         for name in INPUT_TABLES:
             store.ensure(name)

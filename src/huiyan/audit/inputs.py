@@ -125,7 +125,7 @@ def store_source(store: Store) -> Source:
     def arrow(name: str) -> pa.Table | None:
         return store.read(name) if store.has(name) else None
 
-    return Source(table=store.ibis_table, arrow=arrow)
+    return Source(table=store.table, arrow=arrow)
 
 
 def _small(source: Source, name: str, data: pa.Table) -> ir.Table:

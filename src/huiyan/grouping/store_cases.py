@@ -73,8 +73,8 @@ def cases_expr(setl: ir.Table, dise: ir.Table, oprn: ir.Table) -> ir.Table:
 def cases_from_store(store: Store) -> pa.Table:
     """Every settlement of the store as a case table (Arrow)."""
     expr = cases_expr(
-        store.ibis_table(SETL_LIST.name),
-        store.ibis_table(DISEINFO.name),
-        store.ibis_table(OPRNINFO.name),
+        store.table(SETL_LIST.name),
+        store.table(DISEINFO.name),
+        store.table(OPRNINFO.name),
     )
     return expr.to_pyarrow()

@@ -46,7 +46,7 @@ def store_inputs(
 ) -> MonitorInputs:
     """Bind the stored tables. ``decided``: the review workflow's final deductions
     (``setl_id, vola_amt``), when the caller has them."""
-    tables = {name: store.ibis_table(name) for name in STORE_TABLES}
+    tables = {name: store.table(name) for name in STORE_TABLES}
     optional = {
         name: store.ibis.table(name) if store.has(name) and store.count(name) else None
         for name in OPTIONAL_TABLES

@@ -52,7 +52,7 @@ def severity_state(store: Store, scheme: str) -> ir.Table:
     """Per settlement its complication state from the payment scheme's grouping: none/cc/mcc."""
     import ibis
 
-    r = store.ibis_table(DRG_RESULT.name)
+    r = store.table(DRG_RESULT.name)
     r = r.filter(r.scheme == scheme).distinct(on="setl_id", keep="first")
     return r.select(
         "setl_id",
@@ -71,7 +71,7 @@ def recalibrate(
     scale = Decimal(str(p["score_scale"]))
     wy = window.weights
     cat = store.read(DIP_CATALOG.name).to_pylist()
-    r = store.ibis_table(DIP_RESULT.name).select("setl_id", "dip_group")
+    r = store.table(DIP_RESULT.name).select("setl_id", "dip_group")
     t = base.filter(base.in_scope & base.year.isin(list(wy))).join(r, "setl_id")
     t = t.filter(t.los <= int(config["payment"]["drg"]["perdiem_min_days"]))
     cs = cells(t, "dip_group")

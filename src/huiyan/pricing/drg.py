@@ -56,7 +56,7 @@ def price_drg(store: Store, config: dict[str, dict[str, Any]]) -> DrgPricing:
     """Derive DRG standards on complete years and price every case of the payment scheme."""
     p = config["payment"]["drg"]
     scheme = config["grouping"]["payment_scheme"]
-    r = store.ibis_table(DRG_RESULT.name)
+    r = store.table(DRG_RESULT.name)
     r = r.filter(r.scheme == scheme).select("setl_id", "status", "drg")
     base = case_base(store)
     cases = base.join(r, "setl_id")

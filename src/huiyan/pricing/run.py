@@ -94,8 +94,8 @@ def price_all(
         refresh_schema(store, DIP_CATALOG.name)
         store.write(DIP_CATALOG.name, dip_std.catalog, mode="replace")
         # dip_result carries the packet score for readers that do not join the catalog.
-        res = store.ibis_table(DIP_RESULT.name)
-        cat = store.ibis_table(DIP_CATALOG.name).select("catalog", "dip_group", _s="score")
+        res = store.table(DIP_RESULT.name)
+        cat = store.table(DIP_CATALOG.name).select("catalog", "dip_group", _s="score")
         j = res.left_join(cat, ["catalog", "dip_group"])
         j = j.mutate(score=j._s.cast("float64")).select(*res.columns).order_by("setl_id")
         store.write(DIP_RESULT.name, j.to_pyarrow(), mode="replace")

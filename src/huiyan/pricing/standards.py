@@ -184,7 +184,7 @@ def derive_drg_standards(
     adrg = pool_weight(lambda g: g[:3])
     mdc = pool_weight(lambda g: g[:1])
     pub_rows = (
-        store.ibis_table(DRG_WEIGHT.name)
+        store.table(DRG_WEIGHT.name)
         .filter(lambda t: t.scheme == scheme)
         .select("drg", "weight", "avg_cost")
         .to_pyarrow()

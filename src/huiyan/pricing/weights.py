@@ -111,7 +111,7 @@ def derive_weights(
 
 def apply_published(store: Store, derived: ir.Table, scheme: str) -> ir.Table:
     """Published ``drg_weight`` rows of ``scheme`` replace derived weights (stable by decree)."""
-    pub = store.ibis_table(DRG_WEIGHT.name)
+    pub = store.table(DRG_WEIGHT.name)
     pub = pub.filter(pub.scheme == scheme).select(
         "drg", _pw="weight", _pc=pub.avg_cost.cast("decimal(16, 2)")
     )

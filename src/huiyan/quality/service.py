@@ -27,7 +27,7 @@ def store_inputs(store: Store, config: Mapping[str, Mapping[str, Any]]) -> QcInp
     """QC inputs over the store's tables (missing optional tables are empty)."""
     return inputs(
         store.ibis,
-        store.ibis_table,
+        store.table,
         config["qc"],
         payment_scheme=config.get("grouping", {}).get("payment_scheme", "chs-drg-1.1"),
     )
@@ -49,7 +49,7 @@ def run_qc(
     med_types = config.get("scope", {}).get("inpatient_med_types", [])
     ind = indicators(
         q,
-        store.ibis_table("qc_issue"),
+        store.table("qc_issue"),
         inpatient_med_types=med_types,
         rejected=ibis.memtable(rejected) if rejected.num_rows else None,
     ).to_pyarrow()

@@ -88,11 +88,11 @@ def _cases(
 ) -> pa.Table:
     method = config["payment"]["method"]
     scheme = config["grouping"]["payment_scheme"]
-    pay = store.ibis_table(PAYMENT.name)
+    pay = store.table(PAYMENT.name)
     pay = pay.filter((pay.method == method) & (pay.case_type != "out_of_scope"))
     if method == "DIP" and store.has(DIP_REVIEW.name):
         pay = _reviewed(store, pay)
-    s = store.ibis_table(SETL_LIST.name)
+    s = store.table(SETL_LIST.name)
     when = s.dscg_time.year() == year
     if month is not None:
         when &= s.dscg_time.month() == month
@@ -101,7 +101,7 @@ def _cases(
         "adm_way",
         patient=(s.medfee_sumamt - s.fund_pay_sumamt.fill_null(0)).cast("decimal(16, 2)"),
     )
-    r = store.ibis_table(DRG_RESULT.name)
+    r = store.table(DRG_RESULT.name)
     r = (
         r.filter(r.scheme == scheme)
         .select("setl_id", "has_mcc")
@@ -131,7 +131,7 @@ def _cases(
         # The review workflow's final decisions replace the automatic 明确违规 deductions.
         fen = net_deductions(decided)
     elif store.has(FINDING.name):
-        f = store.ibis_table(FINDING.name)
+        f = store.table(FINDING.name)
         f = f.filter(f.sev_deg == "1").select("setl_id", "vola_amt", "detail")
         fen = net_deductions(f.to_pyarrow())
     deduction = [yuan(fen.get(sid, 0)) for sid in cases.column("setl_id").to_pylist()]
@@ -143,7 +143,7 @@ def _reviewed(store: Store, pay: Any) -> Any:
     paid at their proposed score, from the row's own point value and coefficient."""
     import ibis
 
-    rv = store.ibis_table(DIP_REVIEW.name)
+    rv = store.table(DIP_REVIEW.name)
     rv = rv.filter(rv.status == "approved").select(r_setl="setl_id", r_score="proposed_score")
     j = pay.left_join(rv, pay.setl_id == rv.r_setl)
     ok = j.r_score.notnull() & j.rate_or_point_value.notnull()

@@ -17,10 +17,10 @@ if TYPE_CHECKING:
 
 def history_cases(store: Store) -> ir.Table:
     """In-scope settlements with cost (float), discharge year and institution level."""
-    s = store.ibis_table(SETL_LIST.name)
-    m = store.ibis_table(MEDINS.name).select("medins_code", "medins_lv")
+    s = store.table(SETL_LIST.name)
+    m = store.table(MEDINS.name).select("medins_code", "medins_lv")
     m = m.distinct(on="medins_code", keep="first")
-    sc = store.ibis_table(CASE_SCOPE.name).select("setl_id", "in_scope")
+    sc = store.table(CASE_SCOPE.name).select("setl_id", "in_scope")
     sc = sc.distinct(on="setl_id", keep="first")
     t = s.select(
         "setl_id",

@@ -51,14 +51,14 @@ def case_features(store: Store, params: dict[str, Any], *, scheme: str) -> ir.Ta
     Columns: setl_id, subcat, category, procedures ('+'-joined sorted distinct codes, '' when
     none), proc_type.
     """
-    d = store.ibis_table(DISEINFO.name)
+    d = store.table(DISEINFO.name)
     principal = d.filter(d.diag_srt_no == 1).select(
         "setl_id",
         subcat=d.diag_code.substr(0, int(params["subcategory_length"])),
         category=d.diag_code.substr(0, int(params["category_length"])),
     )
     principal = principal.distinct(on="setl_id", keep="first")
-    o = store.ibis_table(OPRNINFO.name).select("setl_id", "oprn_oprt_code").distinct()
+    o = store.table(OPRNINFO.name).select("setl_id", "oprn_oprt_code").distinct()
     or_codes = ibis.memtable(_or_codes(scheme)).mutate(_or=ibis.literal(True))
     o = o.left_join(or_codes, "oprn_oprt_code").drop("oprn_oprt_code_right")
     o = o.mutate(_or=o._or.fill_null(False))

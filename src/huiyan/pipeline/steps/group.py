@@ -77,7 +77,7 @@ def run(ctx: RunContext) -> StepReport:
     mode = str(cfg.get("mode", "raw"))
     checked = bool(cfg.get("checked", False))
     report = StepReport(step="group")
-    cases = cases_from_store(ctx.store)
+    cases = cases_from_store(ctx.engine)
     explain = _explain(cfg, cases.num_rows, report)
     total = 0
     for scheme in schemes:
@@ -100,15 +100,15 @@ def run(ctx: RunContext) -> StepReport:
                 "trace": trace,
             }
         )
-        ctx.store.delete_where(DRG_RESULT.name, "scheme", [scheme])
-        total += ctx.store.write(DRG_RESULT.name, out)
+        ctx.engine.delete_where(DRG_RESULT.name, "scheme", [scheme])
+        total += ctx.engine.write(DRG_RESULT.name, out)
         grouped = pc.sum(pc.equal(result.column("status"), "SUCCESS")).as_py() or 0
         rate = grouped / cases.num_rows if cases.num_rows else 0.0
         report.notes.append(f"{scheme}: {cases.num_rows} 例, 入组 {grouped} 例 ({rate:.1%})")
         if scheme == cfg.get("payment_scheme", schemes[0]):
-            ctx.store.delete_where(DRG_REGROUP.name, "scheme", [scheme])
+            ctx.engine.delete_where(DRG_REGROUP.name, "scheme", [scheme])
             regrouped = _without_principal_procedure(cases, scheme, mode)
-            report.rows[DRG_REGROUP.name] = ctx.store.write(DRG_REGROUP.name, regrouped)
+            report.rows[DRG_REGROUP.name] = ctx.engine.write(DRG_REGROUP.name, regrouped)
         log.info("grouped %d cases with %s (%s mode)", cases.num_rows, scheme, mode)
     report.rows[DRG_RESULT.name] = total
     return report

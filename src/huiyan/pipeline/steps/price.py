@@ -17,7 +17,7 @@ from huiyan.pricing.run import price_all, refresh_schema
 
 def _dip(ctx: RunContext, report: StepReport) -> bool:
     """Build (or load) and store the DIP catalog and match cases; True when derived."""
-    store, cfg = ctx.store, ctx.config
+    store, cfg = ctx.engine, ctx.config
     p = cfg["payment"]["dip"]
     scheme = cfg["grouping"]["payment_scheme"]
     weights = [float(w) for w in cfg["payment"]["history"]["year_weights"]]
@@ -28,7 +28,7 @@ def _dip(ctx: RunContext, report: StepReport) -> bool:
         catalog = build_catalog(store, p, scheme=scheme, year_weights=weights).to_pyarrow()
     refresh_schema(store, DIP_CATALOG.name)
     store.write(DIP_CATALOG.name, catalog, mode="replace")
-    matched, unmatched = match_cases(store, store.ibis_table(DIP_CATALOG.name), p, scheme=scheme)
+    matched, unmatched = match_cases(store, store.table(DIP_CATALOG.name), p, scheme=scheme)
     store.write(DIP_RESULT.name, matched.order_by("setl_id").to_pyarrow(), mode="replace")
     n_unmatched = unmatched.count().to_pyarrow().as_py()
     if n_unmatched:
@@ -40,7 +40,7 @@ def run(ctx: RunContext) -> StepReport:
     """Price every settlement by DRG (payment scheme) and DIP."""
     report = StepReport(step="price")
     derived = _dip(ctx, report)
-    result = price_all(ctx.store, ctx.config, derived_catalog=derived)
+    result = price_all(ctx.engine, ctx.config, derived_catalog=derived)
     report.rows.update(result.rows)
     report.notes.extend(result.notes)
     return report

@@ -36,7 +36,7 @@ capability tests the flag (``if engine.capabilities.temp_tables: ...``).
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, Literal
@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     from ibis.backends import BaseBackend
 
 WriteMode = Literal["append", "replace"]
+BatchFn = Callable[[pa.RecordBatch], pa.Table]
 
 
 @dataclass(frozen=True)
@@ -131,6 +132,18 @@ class Engine(ABC):
     def to_batches(self, expr: ir.Table, *, batch_size: int = 100_000) -> Iterator[pa.RecordBatch]:
         """Run ``expr`` and stream its result as Arrow record batches (bounded memory)."""
         yield from self.to_arrow(expr).to_batches(max_chunksize=batch_size)
+
+    def map_batches(
+        self, expr: ir.Table, fn: BatchFn, schema: pa.Schema, *, batch_size: int = 100_000
+    ) -> pa.Table | ir.Table:
+        """``fn`` (a pure Python function of an Arrow batch, e.g. the DRG grouper) applied to
+        every batch of ``expr``; the result has ``schema`` and is what ``write`` accepts.
+
+        In-process engines run the batches here one after another; a distributed engine runs
+        them on its partitions (Spark: ``mapInArrow``) and keeps the result there.
+        """
+        parts = [fn(b).cast(schema) for b in self.to_batches(expr, batch_size=batch_size)]
+        return pa.concat_tables(parts) if parts else schema.empty_table()
 
     # ------------------------------------------------------------------ derived tables
     @abstractmethod

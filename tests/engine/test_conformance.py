@@ -65,11 +65,23 @@ def test_write_accepts_an_expression_of_the_engine(engine: Engine) -> None:
 def test_delete_and_replace_where_touch_only_their_slice(engine: Engine) -> None:
     engine.write("drg_result", _results("s1", ["a", "b"]))
     engine.write("drg_result", _results("s2", ["c"]))
-    assert engine.replace_where("drg_result", "scheme", ["s1"], _results("s1", ["d"])) == 1
+    assert engine.replace_where("drg_result", {"scheme": ["s1"]}, _results("s1", ["d"])) == 1
     assert _sorted_ids(engine, "drg_result") == ["c", "d"]
-    assert engine.delete_where("drg_result", "scheme", ["s2", "none"]) == 1
+    assert engine.delete_where("drg_result", {"scheme": ["s2", "none"]}) == 1
     assert _sorted_ids(engine, "drg_result") == ["d"]
-    assert engine.delete_where("payment", "setl_id", ["x"]) == 0
+    engine.write("drg_result", _results("s3", ["e", "f"]))
+    # Every column of the match must hold: only e is both s3 and e.
+    assert engine.delete_where("drg_result", {"scheme": ["s3"], "setl_id": ["e", "d"]}) == 1
+    assert _sorted_ids(engine, "drg_result") == ["d", "f"]
+    assert engine.delete_where("payment", {"setl_id": ["x"]}) == 0
+
+
+def test_drop_and_drop_stale(engine: Engine) -> None:
+    engine.write("payment", pa.table({"setl_id": ["a"]}))
+    assert engine.drop_stale("payment", "drg_result") == []
+    engine.drop("payment")
+    assert not engine.has("payment")
+    engine.drop("payment")  # not stored: nothing to do
 
 
 def test_failed_transaction_leaves_tables_unchanged(engine: Engine) -> None:

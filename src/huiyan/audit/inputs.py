@@ -28,7 +28,7 @@ from huiyan.model.tables import HILIST
 if TYPE_CHECKING:
     import ibis.expr.types as ir
 
-    from huiyan.engine import Store
+    from huiyan.engine import Engine
 
 INPUT_TABLES = STORE_TABLES = (
     "setl_list",
@@ -119,7 +119,7 @@ class Source:
         return out
 
 
-def store_source(store: Store) -> Source:
+def store_source(store: Engine) -> Source:
     """A ``Source`` reading the embedded DuckDB store."""
 
     def arrow(name: str) -> pa.Table | None:

@@ -36,10 +36,10 @@ capability tests the flag (``if engine.capabilities.temp_tables: ...``).
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import pyarrow as pa
 
@@ -171,17 +171,37 @@ class Engine(ABC):
         """
 
     @abstractmethod
-    def delete_where(self, name: str, column: str, values: Sequence[str] | pa.Array) -> int:
-        """Delete the rows whose ``column`` is in ``values``; returns rows deleted."""
+    def delete_where(self, name: str, match: Mapping[str, Sequence[Any] | pa.Array]) -> int:
+        """Delete the rows where every ``column`` of ``match`` is in its values
+        (``{"period": ["2024-03"], "kind": ["monthly"]}``); returns rows deleted (0 when the
+        table is not stored)."""
 
     def replace_where(
-        self, name: str, column: str, values: Sequence[str] | pa.Array, data: pa.Table | ir.Table
+        self, name: str, match: Mapping[str, Sequence[Any] | pa.Array], data: pa.Table | ir.Table
     ) -> int:
-        """Replace the slice ``column in values`` of ``name`` by ``data`` in one atomic step
-        (a step that owns one scheme's or one batch's rows); returns rows written."""
+        """Replace the slice ``match`` (as in ``delete_where``) of ``name`` by ``data`` in one
+        atomic step (a step that owns one scheme's, one batch's or one period's rows); returns
+        rows written."""
         with self.transaction():
-            self.delete_where(name, column, values)
+            self.delete_where(name, match)
             return self.write(name, data)
+
+    @abstractmethod
+    def drop(self, name: str) -> None:
+        """Drop the stored table ``name`` (nothing when it is not stored)."""
+
+    def drop_stale(self, *names: str, types: bool = True) -> list[str]:
+        """Drop those stored tables whose columns (and, with ``types``, column types) differ
+        from the model (stores written by an older huiyan), so the next write recreates them;
+        returns the names dropped. This default compares column names only."""
+        from huiyan.model import table as model_table
+
+        dropped = []
+        for name in names:
+            if self.has(name) and list(self.table(name).columns) != model_table(name).columns:
+                self.drop(name)
+                dropped.append(name)
+        return dropped
 
     @abstractmethod
     def transaction(self) -> AbstractContextManager[None]:

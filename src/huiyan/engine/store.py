@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import pyarrow as pa
@@ -98,6 +98,32 @@ class Store(Engine):
         ).fetchall()
         return bool(rows[0][0])
 
+    def drop(self, name: str) -> None:
+        self.con.execute(f'DROP TABLE IF EXISTS "{name}"')
+
+    def drop_stale(self, *names: str, types: bool = True) -> list[str]:
+        dropped = []
+        for name in names:
+            have = self.con.sql(
+                "select column_name, data_type from information_schema.columns "
+                "where table_name = ? order by ordinal_position",
+                params=[name],
+            ).fetchall()
+            if not have:
+                continue
+            want = table(name)
+            if types:
+                cols = ", ".join(f'"{c}" {t}' for c, t in have)
+                same = ddl(want).replace(" ", "") == (
+                    f'CREATE TABLE IF NOT EXISTS "{name}" ({cols})'.replace(" ", "")
+                )
+            else:
+                same = [c for c, _ in have] == want.columns
+            if not same:
+                self.drop(name)
+                dropped.append(name)
+        return dropped
+
     def ensure(self, name: str) -> None:
         """Create the canonical table ``name`` if it does not exist yet."""
         self.con.execute(ddl(table(name)))
@@ -166,22 +192,24 @@ class Store(Engine):
                 self.con.unregister("_huiyan_incoming")
         return data.num_rows
 
-    def delete_where(self, name: str, column: str, values: Sequence[str] | pa.Array) -> int:
-        """Delete rows whose ``column`` is in ``values`` (used to replace one batch's results)."""
+    def delete_where(self, name: str, match: Mapping[str, Sequence[Any] | pa.Array]) -> int:
         if not self.has(name):
             return 0
-        keys = pa.table(
-            {"k": values if isinstance(values, pa.Array) else pa.array(list(values), pa.string())}
-        )
-        self.con.register("_huiyan_keys", keys)
+        conds, keys = [], []
+        for i, (column, values) in enumerate(match.items()):
+            arr = values if isinstance(values, pa.Array) else pa.array(list(values) or [], None)
+            if arr.type == pa.null():
+                arr = arr.cast(pa.string())
+            keys.append(f"_huiyan_keys{i}")
+            self.con.register(keys[-1], pa.table({"k": arr}))
+            conds.append(f'"{column}" IN (SELECT k FROM {keys[-1]})')
         try:
             before = self.count(name)
-            self.con.execute(
-                f'DELETE FROM "{name}" WHERE "{column}" IN (SELECT k FROM _huiyan_keys)'
-            )
+            self.con.execute(f'DELETE FROM "{name}" WHERE {" AND ".join(conds) or "true"}')
             return before - self.count(name)
         finally:
-            self.con.unregister("_huiyan_keys")
+            for k in keys:
+                self.con.unregister(k)
 
     @contextmanager
     def memory_limit(self, limit: str) -> Iterator[None]:

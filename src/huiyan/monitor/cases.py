@@ -18,7 +18,7 @@ import pyarrow as pa
 if TYPE_CHECKING:
     import ibis.expr.types as ir
 
-    from huiyan.engine import Store
+    from huiyan.engine import Engine
 
 DRUG_TYPES = ("09", "10", "11")  # 西药费, 中药饮片费, 中成药费 (med_chrgitm_type)
 CONSUMABLE_TYPES = ("08",)  # 卫生材料费
@@ -42,7 +42,7 @@ class MonitorInputs:
 
 
 def store_inputs(
-    store: Store, config: dict[str, dict[str, Any]], decided: pa.Table | None = None
+    store: Engine, config: dict[str, dict[str, Any]], decided: pa.Table | None = None
 ) -> MonitorInputs:
     """Bind the stored tables. ``decided``: the review workflow's final deductions
     (``setl_id, vola_amt``), when the caller has them."""

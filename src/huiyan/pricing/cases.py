@@ -16,12 +16,12 @@ from huiyan.pricing.exact import lit
 if TYPE_CHECKING:
     import ibis.expr.types as ir
 
-    from huiyan.engine import Store
+    from huiyan.engine import Engine
 
 S = SETL_LIST.by_name
 
 
-def case_base(store: Store) -> ir.Table:
+def case_base(store: Engine) -> ir.Table:
     """Settlements joined to their institution level and scope decision.
 
     Columns: setl_id, medins_code, medins_lv (null when the institution is unknown), cost

@@ -25,7 +25,7 @@ from huiyan.pricing.standards import Window
 if TYPE_CHECKING:
     import ibis.expr.types as ir
 
-    from huiyan.engine import Store
+    from huiyan.engine import Engine
 
 
 @dataclass
@@ -38,7 +38,7 @@ class DipPricing:
 
 
 def price_dip(
-    store: Store,
+    store: Engine,
     config: dict[str, dict[str, Any]],
     *,
     window: Window,

@@ -26,7 +26,7 @@ from huiyan.model.payment_tables import PRICE_FREEZE
 from huiyan.pricing.exact import fen_round, q6
 
 if TYPE_CHECKING:
-    from huiyan.engine import Store
+    from huiyan.engine import Engine
 
 KINDS = ("weight", "score", "rate", "point_value", "perdiem", "coefficient")
 _MAIN = {"DRG": ("weight", "rate"), "DIP": ("score", "point_value")}
@@ -38,14 +38,14 @@ def _table(rows: list[dict[str, Any]]) -> pa.Table:
     )
 
 
-def _store(store: Store, version: str, rows: list[dict[str, Any]]) -> int:
+def _store(store: Engine, version: str, rows: list[dict[str, Any]]) -> int:
     store.ensure(PRICE_FREEZE.name)
     with store.transaction():
         store.con.execute(f'DELETE FROM "{PRICE_FREEZE.name}" WHERE version = ?', [version])
     return store.write(PRICE_FREEZE.name, _table(rows))
 
 
-def freeze(store: Store, version: str, effective_from: date, effective_to: date | None) -> int:
+def freeze(store: Engine, version: str, effective_from: date, effective_to: date | None) -> int:
     """Store the current derived standards as ``version`` in force from ``effective_from``."""
     if not store.has("payment_rate") or store.count("payment_rate") == 0:
         raise InputError("没有可冻结的支付标准, 请先运行 huiyan price")
@@ -68,7 +68,7 @@ def freeze(store: Store, version: str, effective_from: date, effective_to: date 
     return _store(store, version, rows)
 
 
-def load_published(store: Store, path: str | Path) -> int:
+def load_published(store: Engine, path: str | Path) -> int:
     """Store a bureau's published standards from CSV; every version in the file replaced."""
     p = Path(path)
     try:
@@ -118,7 +118,7 @@ def load_published(store: Store, path: str | Path) -> int:
     return n
 
 
-def diff(store: Store, old: str, new: str) -> list[dict[str, Any]]:
+def diff(store: Engine, old: str, new: str) -> list[dict[str, Any]]:
     """Per standard in either version: old value, new value and the relative change."""
     got = store.con.sql(
         "select coalesce(a.method, b.method), coalesce(a.kind, b.kind), coalesce(a.key, b.key), "
@@ -138,7 +138,7 @@ def diff(store: Store, old: str, new: str) -> list[dict[str, Any]]:
     return out
 
 
-def apply(store: Store, payment: pa.Table, method: str) -> tuple[pa.Table, int]:
+def apply(store: Engine, payment: pa.Table, method: str) -> tuple[pa.Table, int]:
     """Re-price standard-paid rows of ``method`` discharged under a frozen version.
 
     Returns the rows and how many were re-priced. A row keeps its derived factor where the

@@ -31,7 +31,7 @@ from huiyan.pricing.exact import fen_round, q6
 from huiyan.pricing.standards import calibration_window, warning_table
 
 if TYPE_CHECKING:
-    from huiyan.engine import Store
+    from huiyan.engine import Engine
 
 
 @dataclass
@@ -40,14 +40,14 @@ class PricingRun:
     notes: list[str] = field(default_factory=list)
 
 
-def _frozen(store: Store, t: pa.Table, method: str, run: PricingRun) -> pa.Table:
+def _frozen(store: Engine, t: pa.Table, method: str, run: PricingRun) -> pa.Table:
     t, n = frozen.apply(store, t, method)
     if n:
         run.notes.append(f"{method}: {n} 例按出院时生效的冻结/发布标准支付 (price_freeze)")
     return t
 
 
-def refresh_schema(store: Store, *names: str) -> None:
+def refresh_schema(store: Engine, *names: str) -> None:
     """Drop stored result tables whose columns or types differ from the model (older stores)."""
     from huiyan.engine.store import ddl
     from huiyan.model.tables import TABLES
@@ -77,7 +77,7 @@ def _rate_row(method: str, kind: str, value: Decimal, **kw: Any) -> dict[str, An
 
 
 def price_all(
-    store: Store, config: dict[str, dict[str, Any]], *, derived_catalog: bool = True
+    store: Engine, config: dict[str, dict[str, Any]], *, derived_catalog: bool = True
 ) -> PricingRun:
     """Price every settlement by DRG (payment scheme) and DIP and store the results.
 

@@ -18,7 +18,7 @@ from typing import Any
 import pyarrow as pa
 import yaml
 
-from huiyan.engine import Store
+from huiyan.engine import Engine
 from huiyan.model.tables import QC_ISSUE, QUARANTINE, SETL_LIST
 
 UNKNOWN_PERIOD = "未知"
@@ -49,7 +49,7 @@ def _lit(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def rejected_lists(store: Store) -> pa.Table:
+def rejected_lists(store: Engine) -> pa.Table:
     """One row per rejected settlement and reason: ``setl_id, medins_code, period, check_id,
     field, value, message``. Settlements stored in ``setl_list`` since are left out."""
     cols = ["setl_id", "medins_code", "period", "check_id", "field", "value", "message"]

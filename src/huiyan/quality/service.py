@@ -9,7 +9,7 @@ from typing import Any
 import ibis
 import pyarrow as pa
 
-from huiyan.engine import Store
+from huiyan.engine import Engine
 from huiyan.quality.indicators import indicators
 from huiyan.quality.inputs import QcInputs
 from huiyan.quality.rejected import rejected_issues, rejected_lists
@@ -23,7 +23,7 @@ class QcResult:
     indicators: pa.Table
 
 
-def store_inputs(store: Store, config: Mapping[str, Mapping[str, Any]]) -> QcInputs:
+def store_inputs(store: Engine, config: Mapping[str, Mapping[str, Any]]) -> QcInputs:
     """QC inputs over the store's tables (missing optional tables are empty)."""
     return inputs(
         store.ibis,
@@ -34,7 +34,7 @@ def store_inputs(store: Store, config: Mapping[str, Mapping[str, Any]]) -> QcInp
 
 
 def run_qc(
-    store: Store,
+    store: Engine,
     config: Mapping[str, Mapping[str, Any]],
     *,
     on_check: Callable[[CheckSpec, int], None] | None = None,
@@ -58,7 +58,7 @@ def run_qc(
 
 
 def explain(
-    store: Store, config: Mapping[str, Mapping[str, Any]], setl_id: str
+    store: Engine, config: Mapping[str, Mapping[str, Any]], setl_id: str
 ) -> list[tuple[CheckSpec, list[dict[str, Any]]]]:
     """Every active check's verdict on one settlement: the spec and its failing rows (empty = pass)."""
     q = store_inputs(store, config)

@@ -16,7 +16,7 @@ from huiyan.model.tables import DISEINFO, OPRNINFO
 if TYPE_CHECKING:
     import ibis.expr.types as ir
 
-    from huiyan.engine import Store
+    from huiyan.engine import Engine
 
 # Precedence when a case has several procedures: the heaviest type names the case.
 PROC_TYPES = ("conservative", "diagnostic", "therapeutic", "surgery")
@@ -45,7 +45,7 @@ def _type_rank(code: ir.StringValue, is_or: ir.BooleanValue) -> ir.IntegerValue:
     return ibis.cases(*branches, else_=_RANK["therapeutic"])
 
 
-def case_features(store: Store, params: dict[str, Any], *, scheme: str) -> ir.Table:
+def case_features(store: Engine, params: dict[str, Any], *, scheme: str) -> ir.Table:
     """One row per settlement with a principal diagnosis.
 
     Columns: setl_id, subcat, category, procedures ('+'-joined sorted distinct codes, '' when

@@ -54,7 +54,7 @@ def run(ctx: RunContext) -> StepReport:
     for scheme in schemes:
         rows = partial(drg_result_rows, scheme=scheme, mode=mode, checked=checked, explain=explain)
         out = eng.map_batches(cases, rows, DRG_RESULT.arrow_schema())
-        total += eng.replace_where(DRG_RESULT.name, "scheme", [scheme], out)
+        total += eng.replace_where(DRG_RESULT.name, {"scheme": [scheme]}, out)
         result = eng.table(DRG_RESULT.name)
         mine = result.filter(result.scheme == scheme)
         counts = eng.to_arrow(mine.aggregate(grouped=(mine.status == "SUCCESS").sum().fill_null(0)))
@@ -65,7 +65,7 @@ def run(ctx: RunContext) -> StepReport:
             regroup = partial(regroup_rows, scheme=scheme, mode=mode)
             regrouped = eng.map_batches(cases, regroup, DRG_REGROUP.arrow_schema())
             report.rows[DRG_REGROUP.name] = eng.replace_where(
-                DRG_REGROUP.name, "scheme", [scheme], regrouped
+                DRG_REGROUP.name, {"scheme": [scheme]}, regrouped
             )
         log.info("grouped %d cases with %s (%s mode)", n_cases, scheme, mode)
     report.rows[DRG_RESULT.name] = total

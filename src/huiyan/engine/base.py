@@ -167,7 +167,8 @@ class Engine(ABC):
     def write(self, name: str, data: pa.Table | ir.Table, *, mode: WriteMode = "append") -> int:
         """Write rows to the canonical table ``name``; ``replace`` swaps the whole content.
 
-        Atomic on its own: a failure leaves the table as it was. Returns rows written.
+        Atomic on its own: a failure leaves the table as it was. An expression ``data`` may
+        read ``name`` itself (it is computed before the table is replaced). Returns rows written.
         """
 
     @abstractmethod

@@ -6,7 +6,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import ibis
 import pyarrow as pa
 
 from huiyan.engine import Engine
@@ -26,8 +25,8 @@ class QcResult:
 def store_inputs(store: Engine, config: Mapping[str, Mapping[str, Any]]) -> QcInputs:
     """QC inputs over the store's tables (missing optional tables are empty)."""
     return inputs(
-        store.ibis,
         store.table,
+        store.register,
         config["qc"],
         payment_scheme=config.get("grouping", {}).get("payment_scheme", "chs-drg-1.1"),
     )
@@ -51,8 +50,9 @@ def run_qc(
         q,
         store.table("qc_issue"),
         inpatient_med_types=med_types,
-        rejected=ibis.memtable(rejected) if rejected.num_rows else None,
-    ).to_pyarrow()
+        rejected=store.register("_qc_rejected", rejected) if rejected.num_rows else None,
+    )
+    ind = store.to_arrow(ind)
     store.write("qc_indicator", ind, mode="replace")
     return QcResult(issues=issues, indicators=ind)
 
@@ -65,6 +65,6 @@ def explain(
     out = []
     for spec in active_checks(config["qc"]):
         e = check_expr(q, spec)
-        rows = e.filter(e.setl_id == setl_id).to_pyarrow().to_pylist()
+        rows = store.to_arrow(e.filter(e.setl_id == setl_id)).to_pylist()
         out.append((spec, rows))
     return out

@@ -76,7 +76,7 @@ def load_published(store: Store, path: str | Path) -> int:
             raw = list(csv.DictReader(f))
     except OSError as exc:
         raise InputError(f"{p}: 无法读取: {exc}") from exc
-    rows = []
+    rows: list[dict[str, Any]] = []
     for i, r in enumerate(raw, start=2):
 
         def field(name: str, required: bool = True, r: dict = r, i: int = i) -> str:

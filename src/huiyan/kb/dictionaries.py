@@ -12,8 +12,7 @@ from functools import cache
 from importlib import resources
 
 from huiyan.kb.tablefiles import open_csv_text
-
-NATIONAL_SCHEME = "chs-drg-1.1"
+from huiyan.model.domain import NATIONAL_SCHEME
 
 
 def _rows(scheme: str, name: str) -> list[list[str]]:

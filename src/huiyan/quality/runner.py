@@ -11,6 +11,7 @@ import ibis
 import pyarrow as pa
 
 from huiyan.errors import ConfigurationError
+from huiyan.model.domain import NATIONAL_SCHEME
 from huiyan.model.tables import QC_ISSUE
 from huiyan.quality.inputs import QcInputs
 from huiyan.quality.kinds import BUILDERS
@@ -35,7 +36,7 @@ def inputs(
     table: Callable[[str], ir.Table],
     qc_config: Mapping[str, Any],
     *,
-    payment_scheme: str = "chs-drg-1.1",
+    payment_scheme: str = NATIONAL_SCHEME,
 ) -> QcInputs:
     """Inputs for the checks: ``table(name)`` gives each input table on ``backend``."""
     params = {k: v for k, v in qc_config.items() if k != "checks"}

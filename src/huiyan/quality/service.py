@@ -10,6 +10,7 @@ import ibis
 import pyarrow as pa
 
 from huiyan.engine import Store
+from huiyan.model.domain import NATIONAL_SCHEME
 from huiyan.quality.indicators import indicators
 from huiyan.quality.inputs import QcInputs
 from huiyan.quality.rejected import rejected_issues, rejected_lists
@@ -29,7 +30,7 @@ def store_inputs(store: Store, config: Mapping[str, Mapping[str, Any]]) -> QcInp
         store.ibis,
         store.ibis_table,
         config["qc"],
-        payment_scheme=config.get("grouping", {}).get("payment_scheme", "chs-drg-1.1"),
+        payment_scheme=config.get("grouping", {}).get("payment_scheme", NATIONAL_SCHEME),
     )
 
 

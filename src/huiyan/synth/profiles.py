@@ -22,9 +22,10 @@ from typing import Any
 
 import yaml
 
-from huiyan.kb.dictionaries import NATIONAL_SCHEME, diagnoses, procedures
+from huiyan.kb.dictionaries import diagnoses, procedures
 from huiyan.kb.sex_limits import required_sex
 from huiyan.kb.tablefiles import open_csv_text
+from huiyan.model.domain import NATIONAL_SCHEME
 from huiyan.synth.merged import Knowledge, static_tables
 
 # Words in a diagnosis name that tie it to newborns or children: not used for adult profiles.

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from huiyan.audit.rules.drg.evidence import case_norms
 from huiyan.audit.spec import CASE_STAGES, SEVERITY_SUSPICIOUS, Params, preset
+from huiyan.model.domain import DSCG_ORDERED, DSCG_TRANSFERS, principal_diagnoses
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -51,7 +52,7 @@ def _pairs(t: RuleInputs, p: Params, *, same_hospital: bool) -> ir.Table:
         "fund_pay",
     )
     c = t.case.select(*cols)
-    pdx = t.diag.filter(t.diag.diag_srt_no == 1).select(x_setl="setl_id", pdx="diag_code")
+    pdx = principal_diagnoses(t.diag).select(x_setl="setl_id", pdx="diag_code")
     g = t.drg.select(y_setl="setl_id", adrg="adrg")
     c = c.left_join(pdx, c.setl_id == pdx.x_setl).left_join(g, c.setl_id == g.y_setl)
     c = c.drop("x_setl", "y_setl")
@@ -129,7 +130,7 @@ def other_hospital_readmission(t: RuleInputs, p: Params) -> ir.Table:
     Does not flag: transfers (``adm_way`` 3 or earlier ``dscg_way`` 2/3), planned readmissions.
     """
     j = _pairs(t, p, same_hospital=False)
-    j = j.filter(~j.a_dscg_way.fill_null("").isin(("2", "3")))
+    j = j.filter(~j.a_dscg_way.fill_null("").isin(DSCG_TRANSFERS))
     return _split_hits(j.filter(_related(j, p)), "至其他机构同病种再入院")
 
 
@@ -137,7 +138,7 @@ def _short_cheap(t: RuleInputs, p: Params) -> ir.Table:
     c = case_norms(t)
     return c.filter(
         (c.los <= int(p["max_los"]))
-        & (c.dscg_way == "1")
+        & (c.dscg_way == DSCG_ORDERED)
         & (c.medfee < c.avg_cost * float(p["max_cost_ratio"]))
     )
 
@@ -160,7 +161,7 @@ def outpatient_condition_exams_only(t: RuleInputs, p: Params) -> ir.Table:
     from huiyan.audit.helpers import longest_prefix_match
 
     c = _short_cheap(t, p)
-    pdx = t.diag.filter(t.diag.diag_srt_no == 1).select("setl_id", "diag_code")
+    pdx = principal_diagnoses(t.diag).select("setl_id", "diag_code")
     treatable = (
         longest_prefix_match(pdx, "diag_code", t.kb["outpatient_treatable"], "diag_prefix")
         .select(o_setl="setl_id", o_code="diag_code")
@@ -238,7 +239,7 @@ def exams_only_short_stay(t: RuleInputs, p: Params) -> ir.Table:
     c = t.case
     c = c.filter(
         (c.los <= int(p["max_los"]))
-        & (c.dscg_way == "1")
+        & (c.dscg_way == DSCG_ORDERED)
         & (c.age.fill_null(1) >= 1)
         & (c.flag31.fill_null("1") != "2")
     )

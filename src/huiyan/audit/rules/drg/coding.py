@@ -13,6 +13,7 @@ from huiyan.audit.spec import (
     Params,
     preset,
 )
+from huiyan.model.domain import principal_diagnoses
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -144,7 +145,8 @@ def not_principal(t: RuleInputs, p: Params) -> ir.Table:
     Flags: the principal diagnosis; amount 0.
     """
     j = _restricted(t)
-    j = j.filter((j.diag_srt_no == 1) & (j.principal_allowed == "0"))
+    pdx = principal_diagnoses(t.diag).select("setl_id", "diag_code")
+    j = j.filter(j.principal_allowed == "0").semi_join(pdx, ["setl_id", "diag_code"])
     return _zero(j, j.diag_code, "诊断" + j.diag_code + "不能作为主诊断")
 
 
@@ -158,6 +160,6 @@ def bare_asterisk(t: RuleInputs, p: Params) -> ir.Table:
     code is not.
     Flags: principal codes containing ``*`` without a ``+`` dagger part; amount 0.
     """
-    d = t.diag
-    j = d.filter((d.diag_srt_no == 1) & d.diag_code.contains("*") & ~d.diag_code.contains("+"))
+    d = principal_diagnoses(t.diag)
+    j = d.filter(d.diag_code.contains("*") & ~d.diag_code.contains("+"))
     return _zero(j, j.diag_code, "星号编码" + j.diag_code + "不能单独作主诊断")

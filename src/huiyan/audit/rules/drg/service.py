@@ -12,6 +12,7 @@ from huiyan.audit.rules.drg.evidence import (
     unperformed_procedure_cases,
 )
 from huiyan.audit.spec import CASE_STAGES, SEVERITY_SUSPICIOUS, Params, preset
+from huiyan.model.domain import DSCG_ORDERED
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -105,7 +106,7 @@ def far_below_norm(t: RuleInputs, p: Params) -> ir.Table:
     c = case_norms(t)
     surgical = c.adrg.substr(1, 1).isin(tuple(p["surgical_adrg_letters"]))
     j = c.filter(
-        (c.dscg_way == "1")
+        (c.dscg_way == DSCG_ORDERED)
         & surgical
         & (c.n_cases >= int(p["min_cases"]))
         & (c.medfee < c.avg_cost * float(p["max_cost_ratio"]))
@@ -155,7 +156,7 @@ def early_discharge_below_region_norm(t: RuleInputs, p: Params) -> ir.Table:
     treated = l.filter(l.chrgitm_type.isin(tuple(p["treatment_chrgitm_types"])) & (l.amt > 0))
     treated = treated.select(x_setl="setl_id").distinct()
     j = c.filter(
-        (c.dscg_way == "1")
+        (c.dscg_way == DSCG_ORDERED)
         & (c.flag31.fill_null("1") != "2")
         & (c.age.fill_null(1) >= 1)
         & (c.n_cases >= int(p["min_cases"]))

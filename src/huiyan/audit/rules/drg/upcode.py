@@ -13,6 +13,7 @@ from huiyan.audit.rules.drg.evidence import (
     unperformed_procedure_cases,
 )
 from huiyan.audit.spec import CASE_STAGES, SEVERITY_SUSPICIOUS, Params, preset
+from huiyan.model.domain import principal_diagnoses, secondary_diagnoses
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -130,7 +131,7 @@ def unsupported_principal_dx(t: RuleInputs, p: Params) -> ir.Table:
     from huiyan.audit.rules.drg.evidence import matching_lines
 
     d = t.diag
-    pdx = d.filter(d.diag_srt_no == 1).select("setl_id", "diag_code").distinct()
+    pdx = principal_diagnoses(d).select("setl_id", "diag_code").distinct()
     ev = t.kb["dx_evidence"]
     judged = longest_prefix_match(
         pdx, "diag_code", ev.filter(ev.role.isin(("principal", "any"))), "diag_prefix"
@@ -139,7 +140,7 @@ def unsupported_principal_dx(t: RuleInputs, p: Params) -> ir.Table:
     unproven = (
         judged.select("setl_id", "diag_code").distinct().anti_join(proved, ["setl_id", "diag_code"])
     )
-    sec = d.filter(d.diag_srt_no != 1).select("setl_id", "diag_code").distinct()
+    sec = secondary_diagnoses(d).select("setl_id", "diag_code").distinct()
     sec_judged = longest_prefix_match(
         sec, "diag_code", ev.filter(ev.role.isin(("secondary", "any"))), "diag_prefix"
     )

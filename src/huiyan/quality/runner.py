@@ -21,7 +21,6 @@ from huiyan.quality.spec import INPUT_TABLES, CheckSpec, checks
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
-    from ibis.backends import BaseBackend
 
 # ``{value}`` and ``{other}`` are columns of the failing row; any other ``{name}`` is the
 # check's parameter ``name``, so a message states the threshold that was applied.
@@ -32,17 +31,18 @@ _FIXED_PARAMS = frozenset({"fn"})
 
 
 def inputs(
-    backend: BaseBackend,
     table: Callable[[str], ir.Table],
+    small: Callable[[str, pa.Table], ir.Table],
     qc_config: Mapping[str, Any],
     *,
     payment_scheme: str = NATIONAL_SCHEME,
 ) -> QcInputs:
-    """Inputs for the checks: ``table(name)`` gives each input table on ``backend``."""
+    """Inputs for the checks: ``table(name)`` gives each input table, ``small(name, arrow)``
+    hands a reference table to the same engine (``Engine.table`` and ``Engine.register``)."""
     params = {k: v for k, v in qc_config.items() if k != "checks"}
     return QcInputs(
         tables={n: table(n) for n in INPUT_TABLES},
-        refs=register(backend),
+        refs=register(small),
         params=params,
         payment_scheme=payment_scheme,
     )

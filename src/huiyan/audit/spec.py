@@ -23,9 +23,11 @@ if TYPE_CHECKING:
 
     from huiyan.audit.inputs import RuleInputs
 
-# What a rule returns: one row per unit of evidence. ``amount`` is float yuan (rounded to the fen
-# when findings are assembled), ``unit`` the feedetl_sn or related setl_id, ``text`` Chinese.
+# What a rule returns: one row per unit of evidence. ``amount`` is yuan, taken as an exact
+# decimal with AMOUNT_DIGITS (precision, scale) and rounded half-up to the fen when findings are
+# assembled; ``unit`` the feedetl_sn or related setl_id, ``text`` Chinese.
 HIT_COLUMNS = ("setl_id", "unit", "amount", "text")
+AMOUNT_DIGITS = (24, 6)
 AUDIT_YAML = "kb/data/config/audit.yaml"
 
 SEVERITY_VIOLATION = "1"

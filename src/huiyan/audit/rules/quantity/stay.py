@@ -47,7 +47,7 @@ def _days_above_los(t: RuleInputs, lines: ir.Table, allowance: int, what: str) -
     )
     u = with_case(u, t.case, "los")
     j = u.join(g, u.setl_id == g.d_setl)
-    hit = j.filter(j.days > j.c_los + allowance + 1e-9)
+    hit = j.filter(j.days > j.c_los + allowance)
     text = what + num(hit.days) + "天, 住院天数" + hit.c_los.cast("string") + "天"
     return hit.select(
         "setl_id",

@@ -1,4 +1,4 @@
-"""Refund netting: the one place fee lines become net lines (design.md §3 conventions).
+"""Refund netting: the one place fee lines become net lines (docs/design.md §3 conventions).
 
 A refund line has a negative ``cnt`` and ``init_feedetl_sn`` naming the line it reverses. Its
 quantity and amount are added to that original line; a line netted to zero disappears, so a

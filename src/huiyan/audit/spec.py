@@ -61,7 +61,7 @@ _KIND_NAMES = {
 
 @dataclass(frozen=True)
 class RuleSpec:
-    """A rule's metadata (the national rule attributes of domain-reference.md §4.2) and function."""
+    """A rule's metadata (the national rule attributes of docs/domain-reference.md §4.2) and function."""
 
     id: str
     name: str

@@ -97,7 +97,7 @@ def _split_hits(j: ir.Table, what: str) -> ir.Table:
 def same_hospital_readmission(t: RuleInputs, p: Params) -> ir.Table:
     """Readmission to the same hospital within ``window_days`` for the same condition.
 
-    Policy: domain-reference §4.6 2 (default 15 days, same ADRG or ICD-10 category).
+    Policy: docs/domain-reference.md §4.6 2 (default 15 days, same ADRG or ICD-10 category).
     Flags: the later stay; detail = the earlier settlement; amount = the later stay's fund
     payment.
     Does not flag: planned readmissions (``days_rinp_flag_31`` = 2 on either stay, e.g. chemo
@@ -111,7 +111,7 @@ def same_hospital_readmission(t: RuleInputs, p: Params) -> ir.Table:
 def next_day_readmission(t: RuleInputs, p: Params) -> ir.Table:
     """Discharge and readmission to the same hospital on the same or the next day.
 
-    Policy: domain-reference §4.6 2 variant (strong signal whatever the diagnosis).
+    Policy: docs/domain-reference.md §4.6 2 variant (strong signal whatever the diagnosis).
     Flags: the later stay when it starts within ``window_days`` (default 1) calendar days of the
     discharge; amount = its fund payment.
     Does not flag: planned readmissions, transfers in.
@@ -125,7 +125,7 @@ def next_day_readmission(t: RuleInputs, p: Params) -> ir.Table:
 def other_hospital_readmission(t: RuleInputs, p: Params) -> ir.Table:
     """Readmission to another hospital within ``window_days`` for the same ADRG, not a transfer.
 
-    Policy: domain-reference §4.6 2 variant (another institution of the same alliance).
+    Policy: docs/domain-reference.md §4.6 2 variant (another institution of the same alliance).
     Flags: the later stay; amount = its fund payment.
     Does not flag: transfers (``adm_way`` 3 or earlier ``dscg_way`` 2/3), planned readmissions.
     """
@@ -151,7 +151,7 @@ def _short_cheap(t: RuleInputs, p: Params) -> ir.Table:
 def outpatient_condition_exams_only(t: RuleInputs, p: Params) -> ir.Table:
     """A condition treatable as an outpatient admitted briefly for examinations only.
 
-    Policy: domain-reference §4.6 3 (LOS ≤ 3 days, cost < 40 % of the group's average,
+    Policy: docs/domain-reference.md §4.6 3 (LOS ≤ 3 days, cost < 40 % of the group's average,
     ``outpatient_treatable`` list).
     Flags: ordered discharges with a principal diagnosis in ``outpatient_treatable``, LOS ≤
     ``max_los``, cost below ``max_cost_ratio`` of the group average and only lines of
@@ -195,7 +195,7 @@ def outpatient_condition_exams_only(t: RuleInputs, p: Params) -> ir.Table:
 def exams_dominated_stay(t: RuleInputs, p: Params) -> ir.Table:
     """A short cheap stay whose charges are almost only examinations and tests.
 
-    Policy: domain-reference §4.6 3 (exam + lab share ≥ 70 %, no surgery, no drugs).
+    Policy: docs/domain-reference.md §4.6 3 (exam + lab share ≥ 70 %, no surgery, no drugs).
     Flags: ordered discharges with LOS ≤ ``max_los``, cost below ``max_cost_ratio`` of the group
     average, exam/lab share ≥ ``min_exam_share`` and no surgery, drug or material lines;
     amount = the case cost.
@@ -224,7 +224,7 @@ def exams_dominated_stay(t: RuleInputs, p: Params) -> ir.Table:
 def exams_only_short_stay(t: RuleInputs, p: Params) -> ir.Table:
     """An admission of a day or two that only ran examinations and tests.
 
-    Policy: domain-reference §4.6 3 (admission without inpatient indication: 挂床检查, 以检代住);
+    Policy: docs/domain-reference.md §4.6 3 (admission without inpatient indication: 挂床检查, 以检代住);
     examinations alone can be done in the outpatient clinic, whatever the group's norms (a
     region may publish none, and ungrouped cases have none).
     Flags: ordered discharges with LOS ≤ ``max_los`` whose net lines include at least one

@@ -54,7 +54,7 @@ def _restricted(t: RuleInputs) -> ir.Table:
 def untreated_secondary(t: RuleInputs, p: Params) -> ir.Table:
     """A secondary diagnosis with no treatment evidence that does not change the DRG.
 
-    Policy: domain-reference §4.6 5 (secondary diagnoses with no evidence); ``dx_evidence``.
+    Policy: docs/domain-reference.md §4.6 5 (secondary diagnoses with no evidence); ``dx_evidence``.
     Flags: secondary codes with evidence rows and no matching net line on which the case's DRG
     does not depend (those are UPCODE-001); amount 0 (a coding finding).
     Does not flag (legitimate look-alikes): stays of at most ``max_cut_short_los`` days ended
@@ -156,7 +156,7 @@ def not_principal(t: RuleInputs, p: Params) -> ir.Table:
 def bare_asterisk(t: RuleInputs, p: Params) -> ir.Table:
     """A manifestation (asterisk) code alone as the principal diagnosis.
 
-    Policy: design.md §3 — a dagger–asterisk pair is a valid principal code, a bare asterisk
+    Policy: docs/design.md §3 — a dagger–asterisk pair is a valid principal code, a bare asterisk
     code is not.
     Flags: principal codes containing ``*`` without a ``+`` dagger part; amount 0.
     """

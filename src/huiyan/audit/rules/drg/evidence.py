@@ -32,7 +32,7 @@ def matching_lines(t: RuleInputs, ev: ir.Table, code_col: str) -> ir.Table:
 def unsupported_secondary_dx(t: RuleInputs) -> ir.Table:
     """(setl_id, diag_code) of secondary diagnoses with evidence rows and no matching net line.
 
-    A diagnosis without evidence rows in ``dx_evidence`` is not judged (design.md §3).
+    A diagnosis without evidence rows in ``dx_evidence`` is not judged (docs/design.md §3).
     """
     from huiyan.audit.helpers import longest_prefix_match
 

@@ -53,7 +53,7 @@ def _amount(t: RuleInputs, j: ir.Table) -> ir.Table:
 def surgery_not_done(t: RuleInputs, p: Params) -> ir.Table:
     """A surgical case discharged early and cheap with its principal procedure never charged.
 
-    Policy: domain-reference §4.6 4 (essential items missing, early discharge, cost far below
+    Policy: docs/domain-reference.md §4.6 4 (essential items missing, early discharge, cost far below
     the group norm).
     Flags: ordered discharges whose principal procedure was never charged
     (``unperformed_principal_procedure``, with its national fee-category fallback), with cost below ``max_cost_ratio`` and stay below ``max_los_ratio`` of
@@ -95,7 +95,7 @@ def surgery_not_done(t: RuleInputs, p: Params) -> ir.Table:
 def far_below_norm(t: RuleInputs, p: Params) -> ir.Table:
     """A surgical-group case with cost and LOS far below its group's norms, ordered discharge.
 
-    Policy: domain-reference §4.6 4 (low-multiple case with early discharge); the group norm is
+    Policy: docs/domain-reference.md §4.6 4 (low-multiple case with early discharge); the group norm is
     the published ``drg_weight`` avg_cost/avg_los, else the data's group mean.
     Flags: ordered discharges in surgical DRGs (second character of the ADRG in
     ``surgical_adrg_letters``: A–J is the surgical range of CHS-DRG) with cost below
@@ -138,7 +138,7 @@ def far_below_norm(t: RuleInputs, p: Params) -> ir.Table:
 def early_discharge_below_region_norm(t: RuleInputs, p: Params) -> ir.Table:
     """A treated case sent home early, cost and stay far below its group's regional norms.
 
-    Policy: domain-reference §4.6 4 (early discharge 提前出院, low-multiple case); the norm is
+    Policy: docs/domain-reference.md §4.6 4 (early discharge 提前出院, low-multiple case); the norm is
     the bureau's ``drg_weight`` when published, else the region's own history (the mean cost
     and LOS of the group's cases in the data), in any group, medical or surgical.
     Flags: ordered discharges in groups of at least ``min_cases`` cases with an average stay of

@@ -37,7 +37,7 @@ upcode_rule = preset(
 def unsupported_mcc_cc(t: RuleInputs, p: Params) -> ir.Table:
     """An MCC/CC secondary diagnosis without treatment evidence that lifts the case's DRG.
 
-    Policy: domain-reference §4.6 1a; ``dx_evidence`` names the fee lines that show a diagnosis
+    Policy: docs/domain-reference.md §4.6 1a; ``dx_evidence`` names the fee lines that show a diagnosis
     was treated; the scheme's MCC/CC lists and exclusions decide whether it counts, its DRG
     conditions whether the case's group depends on it.
     Flags: cases in a DRG selected by MCC (or by MCC/CC) whose effective MCC (MCC/CC) codes
@@ -64,7 +64,7 @@ def unsupported_mcc_cc(t: RuleInputs, p: Params) -> ir.Table:
 def unperformed_procedure_paid(t: RuleInputs, p: Params) -> ir.Table:
     """A principal procedure coded without any of its surgery/anaesthesia/material charges.
 
-    Policy: domain-reference §4.6 1b (coded procedure with no surgery/anaesthesia/consumable
+    Policy: docs/domain-reference.md §4.6 1b (coded procedure with no surgery/anaesthesia/consumable
     charges: suspicious, strong); ``oprn_evidence`` names the fee lines of a procedure.
     Flags: cases whose principal procedure was coded but never charged
     (``unperformed_principal_procedure``: no matching ``oprn_evidence`` line, or no evidence
@@ -112,7 +112,7 @@ def unperformed_procedure_paid(t: RuleInputs, p: Params) -> ir.Table:
 def unsupported_principal_dx(t: RuleInputs, p: Params) -> ir.Table:
     """A principal diagnosis the stay never treated, beside a treated lighter condition.
 
-    Policy: domain-reference §4.6 1 (principal diagnosis chosen to reach a heavier group: the
+    Policy: docs/domain-reference.md §4.6 1 (principal diagnosis chosen to reach a heavier group: the
     principal is the condition that consumed the stay's resources, 主要诊断选择原则);
     ``dx_evidence`` names the fee lines that show a diagnosis was treated.
     Flags: grouped cases whose principal diagnosis has ``principal``/``any`` evidence rows none

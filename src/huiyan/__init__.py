@@ -1,6 +1,6 @@
 """huiyan (慧眼): DRG/DIP payment and intelligent supervision of the medical-insurance fund.
 
-Layers (design.md §2): ``model`` <- ``kb`` <- steps (ingest, quality, grouping, pricing,
+Layers (docs/design.md §2): ``model`` <- ``kb`` <- steps (ingest, quality, grouping, pricing,
 settlement, audit, monitor) <- ``pipeline`` <- interfaces (cli, service, report). Steps talk
 to each other only through the tables defined in :mod:`huiyan.model`.
 """

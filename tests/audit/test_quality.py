@@ -2,7 +2,7 @@
 
 Each region is generated, then ingested, grouped, checked, priced and audited exactly as
 ``huiyan run`` does; the findings are scored against the region's labels at case level.
-Targets: precision and recall ≥ 0.95 for every class of design.md §5 on each seed, and no
+Targets: precision and recall ≥ 0.95 for every class of docs/design.md §5 on each seed, and no
 violation-severity finding at all in a clean region (violation rate 0).
 """
 

@@ -1,4 +1,4 @@
-"""Every rule states the policy it enforces and what it flags (style-anchors.md), and the
+"""Every rule states the policy it enforces and what it flags , and the
 library covers every violation class (two rules at least for each DRG class)."""
 
 from __future__ import annotations

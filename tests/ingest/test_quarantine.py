@@ -48,7 +48,7 @@ def test_bad_value_is_quarantined_with_row_and_field(
 def test_labels_and_aliases_of_enumeration_codes_are_stored_as_the_codes(
     store: Store, data_dir: Path
 ) -> None:
-    # design.md §3 writes medins_type as "general 综合, TCM 中医 ..."; exports write 男/女.
+    # docs/design.md §3 writes medins_type as "general 综合, TCM 中医 ..."; exports write 男/女.
     medins = [
         dict(MEDINS[0], medins_code=f"H{i}", medins_type=kind, medins_lv=lv)
         for i, (kind, lv) in enumerate(

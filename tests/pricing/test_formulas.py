@@ -1,18 +1,6 @@
 from __future__ import annotations
 
-import doctest
-
-import pytest
-
 from huiyan.pricing import formulas
-from huiyan.settlement import allocate, bands
-
-
-@pytest.mark.parametrize("module", [formulas, allocate, bands])
-def test_doctests(module: object) -> None:
-    result = doctest.testmod(module)  # type: ignore[arg-type]
-    assert result.attempted > 0
-    assert result.failed == 0
 
 
 def test_worked_examples_of_domain_reference() -> None:

@@ -1,6 +1,6 @@
 """A second, independent region generator for measuring the audit on data it was not tuned on.
 
-Written from design.md (§3 formats, §5 classes) and domain-reference.md only; it imports
+Written from docs/design.md (§3 formats, §5 classes) and docs/domain-reference.md only; it imports
 nothing from ``huiyan.synth``. It has its own hospitals, catalog subset and clinical profiles
 (``data/*.yaml``), sparse bureau knowledge tables, and a clean background full of legitimate
 look-alikes (chemotherapy cycles, same-day transfers, newborns under the mother's number,

@@ -1,9 +1,9 @@
 """Detection quality on the independent generator (issue 18): the whole pipeline, three seeds.
 
-The regions come from ``tests/regions/generator.py`` (written from design.md and
-domain-reference.md, not from ``huiyan.synth``): other hospitals, another catalog subset,
+The regions come from ``tests/regions/generator.py`` (written from docs/design.md and
+docs/domain-reference.md, not from ``huiyan.synth``): other hospitals, another catalog subset,
 sparse bureau knowledge and a clean background of legitimate look-alikes. Targets: precision
-and recall ≥ 0.95 for every class of design.md §5 on each seed.
+and recall ≥ 0.95 for every class of docs/design.md §5 on each seed.
 """
 
 from __future__ import annotations

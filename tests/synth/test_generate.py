@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -46,7 +47,9 @@ def test_same_seed_gives_identical_files(tmp_path: Path) -> None:
 
 def test_every_file_has_model_columns_and_parses_with_model_types(region: Path) -> None:
     data = region / "data"
-    for path in [*data.glob("*.csv"), *(data / "knowledge").glob("*.csv")]:
+    paths = [*data.glob("*.csv"), *(data / "knowledge").glob("*.csv")]
+    assert {"setl_list.csv", "diseinfo.csv", "feedetail.csv"} <= {p.name for p in paths}
+    for path in paths:
         table = TABLES[path.stem]
         header = path.read_text("utf-8").splitlines()[0].replace('"', "").split(",")
         assert header == table.columns, path.name
@@ -119,10 +122,11 @@ def test_planted_evidence_is_in_the_data(region: Path) -> None:
         elif cls == "SPLIT":
             first = setl[lab["detail"]]
             assert first["psn_no"] == s["psn_no"] and first["medins_code"] == s["medins_code"]
-            assert (
-                s["adm_time"][:10] > first["dscg_time"][:10]
-                or s["adm_time"][:10] == first["dscg_time"][:10]
-            ) >= 0
+            # Planted 0–10 days after the first discharge, as the mechanism says.
+            gap = date.fromisoformat(s["adm_time"][:10]) - date.fromisoformat(
+                first["dscg_time"][:10]
+            )
+            assert 0 <= gap.days <= 10 and f"出院{gap.days}天后" in lab["mechanism"], lab
             assert s["days_rinp_flag_31"] == "1" and s["adm_way"] != "3"
         elif cls in ("UPCODE", "DXCODE"):
             assert lab["detail"] in dx[s["setl_id"]]
@@ -203,7 +207,7 @@ def test_unbundled_components_cost_more_than_the_bundle(region: Path) -> None:
 
 
 def test_bed_hanging_amount_is_the_whole_bed_only_run(region: Path) -> None:
-    from datetime import date, timedelta
+    from datetime import timedelta
 
     data = region / "data"
     setl = {s["setl_id"]: s for s in _read(data / "setl_list.csv")}

@@ -12,7 +12,7 @@ import pyarrow as pa
 
 from huiyan.audit.findings import CASE_ID_COLUMNS, assemble
 from huiyan.audit.inputs import RuleInputs
-from huiyan.audit.spec import HIT_COLUMNS, RuleSpec, check_params, registry
+from huiyan.audit.spec import AMOUNT_DIGITS, HIT_COLUMNS, RuleSpec, check_params, registry
 from huiyan.errors import ConfigurationError
 from huiyan.model.tables import FINDING
 
@@ -67,7 +67,7 @@ def hits(spec: RuleSpec, inputs: RuleInputs, params: dict[str, Any]) -> Any:
     h = h.select(
         h_setl_id=h.setl_id,
         unit=h.unit.cast("string"),
-        amount=h.amount.cast("float64"),
+        amount=h.amount.cast("decimal({}, {})".format(*AMOUNT_DIGITS)),
         text=h.text.cast("string"),
     )
     c = inputs.case.select(*CASE_ID_COLUMNS)

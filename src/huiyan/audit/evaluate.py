@@ -74,7 +74,7 @@ def evaluate(findings: pa.Table, labels: pa.Table) -> pa.Table:
         seen = per_case.get(r["setl_id"])
         per_case[r["setl_id"]] = amt if seen is None or abs(amt) > abs(seen) else seen
     rows = []
-    for cls in enums()["vola_bhvr_type"]:  # the order of design.md §5
+    for cls in enums()["vola_bhvr_type"]:  # the order of docs/design.md §5
         lab, fnd = planted.get(cls, set()), found.get(cls, set())
         tp, fp, fn = len(lab & fnd), len(fnd - lab), len(lab - fnd)
         precision = tp / (tp + fp) if tp + fp else None

@@ -8,24 +8,19 @@ the Arrow columns and only rare rounding ties go through Python.
 from __future__ import annotations
 
 import hashlib
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from huiyan.audit.spec import RuleSpec
+from huiyan.audit.spec import AMOUNT_DIGITS, RuleSpec
 from huiyan.model.tables import FINDING
 
 CASE_ID_COLUMNS = ("setl_id", "mdtrt_id", "psn_no", "medins_code")
 FEN = Decimal("0.01")
 # feedetl_sn are numbers as text: order 2 before 10 on every engine; other units after them.
 NON_DIGIT_RANK = 1 << 30
-# Amounts at or above this many yuan, or within this distance of a rounding tie at the sixth
-# decimal, are rounded by Python's Decimal (the definition) instead of the vectorised path.
-# (Below a million yuan the float error of amount × 10**6 is under 10**-4.)
-_VECTOR_LIMIT = 1e6
-_TIE_MARGIN = 1e-3
 
 
 def jr_id(rule_id: str, setl_id: str, detail: str | None) -> str:
@@ -43,31 +38,11 @@ def _jr_ids(rule_id: str, setl_ids: pa.Array, details: pa.Array) -> pa.Array:
         return con.sql(sql, params=[rule_id]).to_arrow_table().column(0).combine_chunks()
 
 
-def _fen(amount: float | None) -> int:
-    """The amount in fen: rounded to 6 decimals, then half-up to the fen (the definition)."""
-    value = Decimal(str(round(amount or 0.0, 6))).quantize(FEN, rounding=ROUND_HALF_UP)
-    return int(value * 100)
-
-
-def _fens(amounts: pa.ChunkedArray | pa.Array) -> np.ndarray:
-    """``_fen`` of every amount, vectorised where the float arithmetic cannot differ from it."""
-    a = pc.fill_null(amounts, 0.0).to_numpy(zero_copy_only=False).astype(np.float64)
-    micro = a * 1e6
-    frac = np.abs(micro - np.floor(micro) - 0.5)
-    exact = np.isfinite(a) & (np.abs(a) < _VECTOR_LIMIT) & (frac > _TIE_MARGIN)
-    r6 = np.rint(np.where(exact, micro, 0.0)).astype(np.int64)
-    fen = np.sign(r6) * ((np.abs(r6) + 5000) // 10000)
-    for i in np.flatnonzero(~exact):
-        fen[i] = _fen(float(a[i]))
-    return fen
-
-
-def _decimal_fen(fen: np.ndarray) -> pa.Array:
-    """decimal128(16, 2) from integer fen (the 128-bit little-endian value is the fen)."""
-    words = np.empty((len(fen), 2), dtype=np.int64)
-    words[:, 0] = fen
-    words[:, 1] = np.where(fen < 0, -1, 0)
-    return pa.Array.from_buffers(pa.decimal128(16, 2), len(fen), [None, pa.py_buffer(words)])
+def _fens(amounts: pa.ChunkedArray | pa.Array) -> pa.Array:
+    """Decimal yuan amounts (nulls as 0) rounded half-up (away from zero) to the fen, as
+    ``decimal128(16, 2)``: exact decimal arithmetic, no float and no tie margin."""
+    rounded = pc.round(amounts, ndigits=2, round_mode="half_towards_infinity")
+    return pc.fill_null(rounded.cast(FINDING["vola_amt"].type), Decimal(0))
 
 
 def _same(a: pa.Array, b: pa.Array) -> np.ndarray:
@@ -186,8 +161,18 @@ def assemble(
     run_start = np.flatnonzero(~(same_case & _same_as_previous(hits, ("key",))))
     # Per run: the largest amount; the smallest text is the first (sorted, nulls last); the
     # unit is the key itself when any line of the run has one (key = unit, else text).
-    amount = pc.fill_null(hits.column("amount"), np.nan).to_numpy(zero_copy_only=False)
-    run_amount = np.fmax.reduceat(amount, run_start)
+    starts = np.zeros(hits.num_rows, dtype=np.int64)
+    starts[run_start] = 1
+    run_of = np.cumsum(starts) - 1
+    # Amounts as exact decimals (a float amount, from a caller other than engine.hits, is
+    # rounded to the sixth decimal here); the largest of each run counts.
+    amounts = pc.cast(hits.column("amount"), pa.decimal128(*AMOUNT_DIGITS), safe=False)
+    run_amount = (
+        pa.TableGroupBy(pa.table({"a": amounts, "r": run_of}), "r", use_threads=False)
+        .aggregate([("a", "max")])
+        .sort_by("r")
+        .column("a_max")
+    )
     has_unit = pc.is_valid(hits.column("unit")).to_numpy(zero_copy_only=False)
     run_unit = pc.if_else(
         pa.array(np.maximum.reduceat(has_unit, run_start)),
@@ -198,10 +183,10 @@ def assemble(
     new = ~same_case[run_start]
     gid = np.cumsum(new) - 1
     n = int(gid[-1]) + 1
-    # Summed in key order within each settlement, as always: float sums depend on the order.
+    # Decimal sums: exact, whatever the order of the runs.
     sums = (
         pa.TableGroupBy(
-            pa.table({"a": pa.array(run_amount, from_pandas=True), "g": gid}),
+            pa.table({"a": run_amount, "g": gid}),
             "g",
             use_threads=False,
         )
@@ -223,7 +208,7 @@ def assemble(
         "vola_bhvr_type": const(spec.vola_bhvr_type),
         "sev_deg": const(sev_deg),
         **{c: ids.column(c) for c in CASE_ID_COLUMNS},
-        "vola_amt": _decimal_fen(_fens(sums)),
+        "vola_amt": _fens(sums),
         "vola_cont": _content(spec.template, shown),
         "vola_evid": const(spec.vola_evid),
         "detail": details,

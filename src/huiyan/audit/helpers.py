@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -93,3 +94,19 @@ def longest_prefix_match(
     joined = joined.mutate(_pmax=joined._plen.max().over(w))
     best = joined.filter(joined._plen == joined._pmax).drop("_plen", "_pmax")
     return codes.join(best, codes[code_col] == best._lpm_code).drop("_lpm_code")
+
+
+def exact(value: float | int | str) -> ir.Scalar:
+    """A yuan or quantity parameter as an exact decimal literal (0.005 stays 0.005, not the
+    nearest binary fraction), for comparisons with the audit's decimal amounts."""
+    import ibis
+
+    return ibis.literal(Decimal(str(value)), type="decimal(18, 6)")
+
+
+def yuan(value: ir.NumericValue) -> ir.DecimalValue:
+    """An amount as the audit's exact decimal (``spec.AMOUNT_DIGITS``), so amounts of different
+    scales (line amounts, unit prices) combine in ``least``/``greatest`` and unions."""
+    from huiyan.audit.spec import AMOUNT_DIGITS
+
+    return value.cast("decimal({}, {})".format(*AMOUNT_DIGITS))

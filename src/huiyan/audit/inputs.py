@@ -6,7 +6,7 @@ the kb themselves, so adjusting to a new table or knowledge source happens here 
 - store tables (Ibis, on whatever backend holds them): ``setl_list, diseinfo, oprninfo,
   feedetail, medins, drg_result, payment, case_scope``;
 - the effective catalog ``hilist`` (shipped, overridden by the dataset's), the knowledge
-  tables of design.md §3 (shipped defaults merged with the dataset's ``knowledge/``), the
+  tables of docs/design.md §3 (shipped defaults merged with the dataset's ``knowledge/``), the
   restriction tables (national knowledge points plus ``hilist`` limits) and the scheme's
   MCC/CC lists and DRG splits — small, handed to the backend as in-memory tables;
 - derived, shared expressions: ``case`` (one row per settlement with LOS, level, days as

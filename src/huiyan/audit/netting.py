@@ -1,4 +1,4 @@
-"""Refund netting: the one place fee lines become net lines (design.md §3 conventions).
+"""Refund netting: the one place fee lines become net lines (docs/design.md §3 conventions).
 
 A refund line has a negative ``cnt`` and ``init_feedetl_sn`` naming the line it reverses. Its
 quantity and amount are added to that original line; a line netted to zero disappears, so a
@@ -30,6 +30,10 @@ NET_COLUMNS = (
     "dscg_tkdrug_flag",
 )
 
+# The model's types (``model.fields`` QTY and MONEY) as Ibis type strings.
+QTY_TYPE = "decimal(18, 4)"
+MONEY_TYPE = "decimal(16, 2)"
+
 
 def net_lines(feedetail: ir.Table, setl_list: ir.Table) -> ir.Table:
     """One row per original line with its net quantity and amount (only lines with cnt > 0).
@@ -44,17 +48,16 @@ def net_lines(feedetail: ir.Table, setl_list: ir.Table) -> ir.Table:
     refunds = (
         f.filter(is_refund)
         .group_by([f.mdtrt_id.name("r_mdtrt_id"), f.init_feedetl_sn.name("r_sn")])
-        .aggregate(
-            r_cnt=f.cnt.cast("float64").sum(), r_amt=f.det_item_fee_sumamt.cast("float64").sum()
-        )
+        .aggregate(r_cnt=f.cnt.sum(), r_amt=f.det_item_fee_sumamt.sum())
     )
     orig = f.filter(~is_refund)
     joined = orig.left_join(
         refunds,
         [orig.mdtrt_id == refunds.r_mdtrt_id, orig.feedetl_sn == refunds.r_sn],
     )
-    cnt = joined.cnt.cast("float64") + joined.r_cnt.fill_null(0.0)
-    amt = joined.det_item_fee_sumamt.cast("float64") + joined.r_amt.fill_null(0.0)
+    # Quantities and amounts stay exact decimals: a refund nets its line to exactly zero.
+    cnt = (joined.cnt + joined.r_cnt.fill_null(0)).cast(QTY_TYPE)
+    amt = (joined.det_item_fee_sumamt + joined.r_amt.fill_null(0)).cast(MONEY_TYPE)
     lines = joined.select(
         mdtrt_id=joined.mdtrt_id,
         feedetl_sn=joined.feedetl_sn,
@@ -65,10 +68,10 @@ def net_lines(feedetail: ir.Table, setl_list: ir.Table) -> ir.Table:
         item_name=joined.med_list_name,
         chrgitm_type=joined.med_chrgitm_type,
         cnt=cnt,
-        pric=joined.pric.cast("float64"),
-        amt=amt.round(2),
+        pric=joined.pric,
+        amt=amt,
         dscg_tkdrug_flag=joined.dscg_tkdrug_flag,
-    ).filter(lambda t: t.cnt > 1e-9)
+    ).filter(lambda t: t.cnt > 0)
     # One settlement per inpatient visit (the settlement-list key); QC reports duplicates.
     visits = setl_list.select(s_setl_id=setl_list.setl_id, s_mdtrt_id=setl_list.mdtrt_id)
     out = lines.join(visits, lines.mdtrt_id == visits.s_mdtrt_id)

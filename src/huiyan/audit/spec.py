@@ -23,9 +23,11 @@ if TYPE_CHECKING:
 
     from huiyan.audit.inputs import RuleInputs
 
-# What a rule returns: one row per unit of evidence. ``amount`` is float yuan (rounded to the fen
-# when findings are assembled), ``unit`` the feedetl_sn or related setl_id, ``text`` Chinese.
+# What a rule returns: one row per unit of evidence. ``amount`` is yuan, taken as an exact
+# decimal with AMOUNT_DIGITS (precision, scale) and rounded half-up to the fen when findings are
+# assembled; ``unit`` the feedetl_sn or related setl_id, ``text`` Chinese.
 HIT_COLUMNS = ("setl_id", "unit", "amount", "text")
+AMOUNT_DIGITS = (24, 6)
 AUDIT_YAML = "kb/data/config/audit.yaml"
 
 SEVERITY_VIOLATION = "1"
@@ -59,7 +61,7 @@ _KIND_NAMES = {
 
 @dataclass(frozen=True)
 class RuleSpec:
-    """A rule's metadata (the national rule attributes of domain-reference.md §4.2) and function."""
+    """A rule's metadata (the national rule attributes of docs/domain-reference.md §4.2) and function."""
 
     id: str
     name: str

@@ -9,9 +9,10 @@ import typer
 
 from huiyan.cli.console import console, progress, table, text, user_errors
 from huiyan.cli.errors import existing_store, input_file, output_file
+from huiyan.model.domain import DEFAULT_STORE
 
 STAGES = ("pre", "in", "post")
-DEFAULT_DB = Path("huiyan.duckdb")
+DEFAULT_DB = Path(DEFAULT_STORE)
 DEFAULT_XLSX = Path("rules.xlsx")
 
 

@@ -9,6 +9,7 @@ import typer
 
 from huiyan.cli.console import console, progress, user_errors
 from huiyan.cli.errors import existing_store, input_file, output_file
+from huiyan.model.domain import DEFAULT_STORE, NATIONAL_SCHEME
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -29,7 +30,7 @@ def register(app: typer.Typer) -> None:
     @group_app.callback(invoke_without_command=True)
     def group(
         ctx: typer.Context,
-        scheme: Annotated[str, typer.Option("--scheme", help="分组方案名称")] = "chs-drg-1.1",
+        scheme: Annotated[str, typer.Option("--scheme", help="分组方案名称")] = NATIONAL_SCHEME,
         cases: Annotated[
             Path | None,
             typer.Option("--cases", help="病例 CSV: case_id,gender,age,...,procedures (见 README)"),
@@ -122,7 +123,7 @@ def register(app: typer.Typer) -> None:
     def diff(
         from_scheme: Annotated[str, typer.Option("--from", help="原分组方案")],
         to_scheme: Annotated[str, typer.Option("--to", help="新分组方案")],
-        db: Annotated[Path, typer.Option("--db", help="DuckDB 数据库文件")] = Path("huiyan.duckdb"),
+        db: Annotated[Path, typer.Option("--db", help="DuckDB 数据库文件")] = Path(DEFAULT_STORE),
         out: Annotated[Path | None, typer.Option("--out", help="逐例变化输出 CSV")] = None,
         mode: Annotated[str, typer.Option("--mode", help="raw 或 mapped")] = "raw",
         limit: Annotated[int, typer.Option("--limit", help="屏幕上显示的病例数")] = 20,

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from huiyan.cli.console import console, user_errors
+from huiyan.model.domain import DEFAULT_STORE
 
 DbOption = Annotated[Path, typer.Option("--db", help="DuckDB 数据库文件 (database file)")]
 ConfigOption = Annotated[
@@ -21,7 +22,7 @@ def register(app: typer.Typer) -> None:
 
 
 def monitor(
-    db: DbOption = Path("huiyan.duckdb"),
+    db: DbOption = Path(DEFAULT_STORE),
     config: ConfigOption = None,
     report: Annotated[
         Path | None, typer.Option(help="监测预警Excel报告 (monitoring workbook .xlsx)")

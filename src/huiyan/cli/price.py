@@ -13,6 +13,7 @@ import typer
 from huiyan.cli.console import console, medins_names, user_errors
 from huiyan.cli.console import table as rich_table
 from huiyan.cli.errors import existing_store, fail, input_file, output_file
+from huiyan.model.domain import DEFAULT_STORE
 
 DbOption = Annotated[Path, typer.Option("--db", help="DuckDB 数据库文件 (database file)")]
 ConfigOption = Annotated[
@@ -37,7 +38,7 @@ def register(app: typer.Typer) -> None:
 
 def price(
     ctx: typer.Context,
-    db: DbOption = Path("huiyan.duckdb"),
+    db: DbOption = Path(DEFAULT_STORE),
     config: ConfigOption = None,
     report: Annotated[
         Path | None, typer.Option(help="模拟支付Excel报告 (simulated-payment workbook .xlsx)")
@@ -92,7 +93,7 @@ def freeze(
     version: Annotated[str, typer.Argument(help="版本名, 如 2026")],
     effective_from: Annotated[str, typer.Option(help="生效日期 YYYY-MM-DD")],
     effective_to: Annotated[str | None, typer.Option(help="失效日期 YYYY-MM-DD (不含)")] = None,
-    db: DbOption = Path("huiyan.duckdb"),
+    db: DbOption = Path(DEFAULT_STORE),
 ) -> None:
     """冻结当前测算的支付标准为一个版本 (freeze the derived standards with effective dates)."""
     from huiyan.pricing.frozen import freeze as do_freeze
@@ -107,7 +108,7 @@ def freeze(
 @price_app.command("load")
 def load(
     path: Annotated[Path, typer.Argument(help="发布的支付标准 CSV (price_freeze 列)")],
-    db: DbOption = Path("huiyan.duckdb"),
+    db: DbOption = Path(DEFAULT_STORE),
 ) -> None:
     """载入医保局发布的权重/费率/分值/点值/系数 (load published standards)."""
     from huiyan.pricing.frozen import load_published
@@ -121,7 +122,7 @@ def load(
 def diff(
     old: Annotated[str, typer.Argument(help="旧版本")],
     new: Annotated[str, typer.Argument(help="新版本")],
-    db: DbOption = Path("huiyan.duckdb"),
+    db: DbOption = Path(DEFAULT_STORE),
     limit: Annotated[int, typer.Option(help="最多显示行数 (按变化幅度)")] = 40,
 ) -> None:
     """比较两个版本的支付标准 (compare two frozen versions)."""
@@ -150,7 +151,7 @@ def diff(
 
 def settle(
     period: Annotated[str, typer.Option(help="结算期间 YYYY-MM (e.g. 2025-12)")],
-    db: DbOption = Path("huiyan.duckdb"),
+    db: DbOption = Path(DEFAULT_STORE),
     config: ConfigOption = None,
     year_end: Annotated[
         bool, typer.Option("--year-end", help="年终清算 (year-end clearing)")

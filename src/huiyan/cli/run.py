@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from huiyan.cli.console import console, user_errors
+from huiyan.model.domain import DEFAULT_STORE
 
 if TYPE_CHECKING:
     from huiyan.engine import Store
@@ -103,7 +104,7 @@ def run_with_progress(ctx: RunContext, steps: tuple[str, ...], *, force: bool = 
 
 def run(
     data_dir: Annotated[Path, typer.Argument(help="数据集目录 (dataset folder)")],
-    db: DbOption = Path("huiyan.duckdb"),
+    db: DbOption = Path(DEFAULT_STORE),
     config: ConfigOption = None,
     steps: Annotated[
         str | None, typer.Option(help="只运行这些步骤, 逗号分隔 (e.g. ingest,qc,group)")

@@ -14,12 +14,13 @@ import ibis.expr.types as ir
 
 from huiyan.engine import Store
 from huiyan.model import label
+from huiyan.model.domain import principal_diagnoses
 from huiyan.model.tables import CASE_SCOPE, DISEINFO, SETL_LIST
 
 
 def _principal_category(store: Store) -> ir.Table:
     d = store.table(DISEINFO.name)
-    principal = d.filter((d.diag_srt_no == 1) | (d.maindiag_flag == "1"))
+    principal = principal_diagnoses(d)
     return principal.group_by("setl_id").aggregate(principal_cat=principal.diag_code.min()[:3])
 
 

@@ -11,9 +11,9 @@ import csv
 from functools import cache
 from importlib import resources
 
+from huiyan.errors import ConfigurationError
 from huiyan.kb.tablefiles import open_csv_text
-
-NATIONAL_SCHEME = "chs-drg-1.1"
+from huiyan.model.domain import NATIONAL_SCHEME
 
 
 def _rows(scheme: str, name: str) -> list[list[str]]:
@@ -46,3 +46,13 @@ def diagnosis_map(scheme: str = NATIONAL_SCHEME) -> dict[str, str]:
 def procedure_map(scheme: str = NATIONAL_SCHEME) -> dict[str, str]:
     """Legacy or variant procedure code -> 医保版 2.0 code (identity rows included)."""
     return dict(_rows(scheme, "procedure_map"))
+
+
+@cache
+def code_dictionary(file: str) -> dict[str, str]:
+    """A national code dictionary of ``data/dict`` (``dict_nationality.csv``...): code → label."""
+    path = resources.files("huiyan.kb").joinpath(f"data/dict/{file}")
+    if not path.is_file():
+        raise ConfigurationError(f"knowledge-base file not found: data/dict/{file}")
+    with open_csv_text(path) as fh:
+        return {row["code"].strip(): row["label"] for row in csv.DictReader(fh)}

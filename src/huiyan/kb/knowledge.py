@@ -1,4 +1,4 @@
-"""Knowledge tables (design.md §3): the defaults huiyan ships and a dataset's overrides.
+"""Knowledge tables (docs/design.md §3): the defaults huiyan ships and a dataset's overrides.
 
 Each table is ``data/knowledge/<name>.csv`` with the model's columns; ``tables.yaml`` beside
 them names each table's merge key. A dataset's ``knowledge/<name>`` rows extend the shipped

@@ -16,7 +16,7 @@ from typing import NamedTuple
 
 DAYS_PER_YEAR = 365.0
 
-# domain-reference §4.4: newborn ≤ 28 days, infant < 3 years, child < 18 years (minor under
+# docs/domain-reference.md §4.4: newborn ≤ 28 days, infant < 3 years, child < 18 years (minor under
 # the Civil Code art. 17). Kept here, not in config: they define the published categories.
 NEWBORN_MAX_DAYS = 28
 INFANT_MAX_YEARS = 3.0

@@ -11,6 +11,7 @@ import pyarrow.compute as pc
 
 from huiyan.kb import catalog, dictionaries, knowledge, restrictions
 from huiyan.kb.tablefiles import open_csv_text
+from huiyan.model.domain import NATIONAL_SCHEME
 from huiyan.model.kb_tables import DUP_CHARGE_PAIR, ITEM_RESTRICTION, SURGERY_DISCOUNT
 
 # Columns of each knowledge table that hold a code: "dx"/"oprn" hold prefixes of diagnosis or
@@ -115,7 +116,7 @@ def _code_lists() -> dict[str, set[str]]:
     from importlib import resources
 
     lists = {}
-    folder = resources.files("huiyan.kb").joinpath(f"data/drg/{dictionaries.NATIONAL_SCHEME}")
+    folder = resources.files("huiyan.kb").joinpath(f"data/drg/{NATIONAL_SCHEME}")
     for file, label in (
         ("mcc.tsv", "CHS-DRG 1.1 严重并发症/合并症 MCC"),
         ("cc.tsv", "CHS-DRG 1.1 并发症/合并症 CC"),

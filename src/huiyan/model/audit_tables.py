@@ -1,4 +1,4 @@
-"""Result tables of the audit step beyond design.md §4 (declared here so column names live in model)."""
+"""Result tables of the audit step beyond docs/design.md §4 (declared here so column names live in model)."""
 
 from __future__ import annotations
 

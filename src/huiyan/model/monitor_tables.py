@@ -1,4 +1,4 @@
-"""Tables of the monitor step (监测预警) beyond design.md §4's column list, and the optional
+"""Tables of the monitor step (监测预警) beyond docs/design.md §4's column list, and the optional
 outpatient input tables it reads for cost shifting (declared here so column names live in model).
 """
 

@@ -1,4 +1,4 @@
-"""Result tables of the payment step beyond design.md §4 (declared here so column names live in model).
+"""Result tables of the payment step beyond docs/design.md §4 (declared here so column names live in model).
 
 ``drg_standard`` and ``dip_catalog`` are the payment standards derived from history (测算) or
 loaded from a bureau's publication; ``payment_rate`` the rate / point values in force;

@@ -1,4 +1,4 @@
-"""Result tables of the qc step beyond design.md §4 (declared here so column names live in model)."""
+"""Result tables of the qc step beyond docs/design.md §4 (declared here so column names live in model)."""
 
 from __future__ import annotations
 

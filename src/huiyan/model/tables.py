@@ -1,4 +1,4 @@
-"""The canonical tables (design.md §3) and result tables (§4): the only place a column is named.
+"""The canonical tables (docs/design.md §3) and result tables (§4): the only place a column is named.
 
 Column names follow the national medical-insurance platform interfaces (4101A settlement
 list, 2301 fee details, 3101/3102 audit) so that exported data loads without renaming.

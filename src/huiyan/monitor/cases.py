@@ -2,7 +2,7 @@
 indicators sum (Ibis, so the same expression runs on DuckDB and Spark).
 
 Group norms (mean cost and LOS per DRG) and the low-risk groups are derived from the region's own
-data, as the national performance method does (domain-reference §5): norms over all grouped
+data, as the national performance method does (docs/domain-reference.md §5): norms over all grouped
 cases of the data, low-risk groups from ln(group mortality) below mean − 1 SD over the groups
 with deaths, plus groups without deaths when configured.
 """

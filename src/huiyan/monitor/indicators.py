@@ -2,7 +2,7 @@
 
 Every indicator is a ratio of two sums over the case base (``cases.case_base``), so it can be
 summed per subject and period on any engine and re-aggregated exactly; counts have no
-denominator. Definitions follow domain-reference §5; labels and warning directions live in
+denominator. Definitions follow docs/domain-reference.md §5; labels and warning directions live in
 ``monitor.yaml``.
 """
 

@@ -53,21 +53,6 @@ def complete_years(
     return out
 
 
-def window_weights(years: Sequence[int], weights: Sequence[float]) -> dict[int, Decimal]:
-    """The history weights of the newest ``len(weights)`` complete years (1:2:7, oldest first).
-
-    With fewer complete years the newest weights are used: two years weigh 2:7.
-
-    >>> window_weights([2022, 2023, 2024, 2025], [1, 2, 7])
-    {2023: Decimal('1'), 2024: Decimal('2'), 2025: Decimal('7')}
-    >>> window_weights([2025], [1, 2, 7])
-    {2025: Decimal('7')}
-    """
-    chosen = sorted(years)[-len(weights) :]
-    ws = list(weights)[-len(chosen) :] if chosen else []
-    return {y: Decimal(str(w)) for y, w in zip(chosen, ws, strict=True)}
-
-
 def weighted_mean(
     per_year: Mapping[int, tuple[int, Decimal]], wy: Mapping[int, Decimal]
 ) -> Decimal | None:

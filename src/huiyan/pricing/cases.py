@@ -54,16 +54,6 @@ def case_base(store: Engine) -> ir.Table:
     return base.mutate(in_scope=base.in_scope.fill_null(True))
 
 
-def year_weight(year: ir.IntegerValue, latest: int, weights: list[float]) -> ir.FloatingValue:
-    """The history weight of a discharge year: ``weights`` run oldest → newest, ending at ``latest``.
-
-    Years older than the window weigh 0 (they are ignored).
-    """
-    n = len(weights)
-    branches = [(year == latest - (n - 1 - i), float(w)) for i, w in enumerate(weights)]
-    return ibis.cases(*branches, else_=0.0)
-
-
 def by_level(
     lv: ir.StringValue,
     values: Mapping[str, Any],

@@ -1,4 +1,4 @@
-"""Payment formulas (domain-reference §1.2–1.4, §2.2–2.5) as small pure functions.
+"""Payment formulas (docs/domain-reference.md §1.2–1.4, §2.2–2.5) as small pure functions.
 
 The arithmetic ones use only operators, so the same function prices one number in a test and
 a whole column when handed Ibis expressions: the table logic in ``drg.py`` and ``dip.py``

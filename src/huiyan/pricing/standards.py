@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import ibis
 import pyarrow as pa
 
+from huiyan.model.domain import year_weights
 from huiyan.model.payment_tables import DRG_STANDARD, PRICING_WARNING
 from huiyan.model.tables import DRG_WEIGHT
 from huiyan.pricing.calibrate import (
@@ -25,7 +26,6 @@ from huiyan.pricing.calibrate import (
     severity_chains,
     shrink,
     weighted_mean,
-    window_weights,
 )
 from huiyan.pricing.exact import q6
 from huiyan.pricing.weights import trim
@@ -75,7 +75,7 @@ def calibration_window(base: ir.Table, config: dict[str, dict[str, Any]]) -> Win
     if not years:
         years = sorted(months)
         notes.append("没有完整年度, 测算使用全部年度")
-    return Window(window_weights(years, hist), notes)
+    return Window(year_weights(years, hist), notes)
 
 
 def cells(t: ir.Table, key: str) -> list[Cell]:

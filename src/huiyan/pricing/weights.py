@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 import ibis
 
 from huiyan.errors import ConfigurationError
+from huiyan.model.domain import year_weighted_means
 from huiyan.model.tables import DRG_WEIGHT
-from huiyan.pricing.cases import year_weight
 from huiyan.pricing.formulas import relative_weight
 
 if TYPE_CHECKING:
@@ -62,12 +62,7 @@ def trim(cases: ir.Table, key: str, params: dict[str, Any]) -> ir.Table:
 
 def weighted_group_means(cases: ir.Table, key: str, latest: int, weights: list[float]) -> ir.Table:
     """Per ``key``: Σ_y w_y·mean_y / Σ_y w_y over the years present (1:2:7, §2.2)."""
-    per_year = cases.group_by([key, "year"]).aggregate(_m=cases.cost.mean(), _n=cases.count())
-    per_year = per_year.mutate(_w=year_weight(per_year.year, latest, weights))
-    per_year = per_year.filter(per_year._w > 0)
-    return per_year.group_by(key).aggregate(
-        wmean=(per_year._m * per_year._w).sum() / per_year._w.sum()
-    )
+    return year_weighted_means(cases, [key], latest, weights)
 
 
 def grand_mean(cases: ir.Table, latest: int, weights: list[float]) -> ir.Table:

@@ -1,4 +1,4 @@
-"""The four institution-month indicators of the settlement list (domain-reference §3.8).
+"""The four institution-month indicators of the settlement list (docs/domain-reference.md §3.8).
 
 Period is the discharge month. With only settlement lists loaded, a settlement that requires a
 list is an inpatient settlement in ``setl_list`` (``med_type`` among the configured inpatient

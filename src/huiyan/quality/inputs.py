@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import ibis
 
+from huiyan.model.domain import NATIONAL_SCHEME, flagged_principal
 from huiyan.quality.reference import code_set
 
 if TYPE_CHECKING:
@@ -25,7 +26,7 @@ class QcInputs:
     tables: Mapping[str, ir.Table]
     refs: Mapping[str, ir.Table]
     params: Mapping[str, Any] = field(default_factory=dict)
-    payment_scheme: str = "chs-drg-1.1"
+    payment_scheme: str = NATIONAL_SCHEME
 
     def __getattr__(self, name: str) -> ir.Table:
         try:
@@ -78,5 +79,4 @@ class QcInputs:
     @cached_property
     def principal(self) -> ir.Table:
         """The principal diagnosis rows (``maindiag_flag`` = 1)."""
-        d = self.tables["diseinfo"]
-        return d.filter(d.maindiag_flag == "1")
+        return flagged_principal(self.tables["diseinfo"])

@@ -41,12 +41,6 @@ def _code_name(pairs: dict[str, str]) -> pa.Table:
     )
 
 
-def _kb_dict(file: str) -> dict[str, str]:
-    path = resources.files("huiyan.kb").joinpath(f"data/dict/{file}")
-    with open_csv_text(path) as fh:
-        return {row["code"].strip(): row["label"] for row in csv.DictReader(fh)}
-
-
 def _own_csv(file: str) -> pa.Table:
     path = resources.files("huiyan.quality").joinpath(f"data/{file}")
     with open_csv_text(path) as fh:
@@ -69,7 +63,7 @@ def code_set(name: str) -> dict[str, str]:
     if name == "icd9":
         return dictionaries.procedures()
     if name in _KB_DICTS:
-        return _kb_dict(_KB_DICTS[name])
+        return dictionaries.code_dictionary(_KB_DICTS[name])
     if name in code_tables():
         return code_tables()[name]
     if name in enums():

@@ -11,6 +11,7 @@ import ibis
 import pyarrow as pa
 
 from huiyan.errors import ConfigurationError
+from huiyan.model.domain import NATIONAL_SCHEME
 from huiyan.model.tables import QC_ISSUE
 from huiyan.quality.inputs import QcInputs
 from huiyan.quality.kinds import BUILDERS
@@ -34,7 +35,7 @@ def inputs(
     small: Callable[[str, pa.Table], ir.Table],
     qc_config: Mapping[str, Any],
     *,
-    payment_scheme: str = "chs-drg-1.1",
+    payment_scheme: str = NATIONAL_SCHEME,
 ) -> QcInputs:
     """Inputs for the checks: ``table(name)`` gives each input table, ``small(name, arrow)``
     hands a reference table to the same engine (``Engine.table`` and ``Engine.register``)."""

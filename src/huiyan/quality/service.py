@@ -9,6 +9,7 @@ from typing import Any
 import pyarrow as pa
 
 from huiyan.engine import Engine
+from huiyan.model.domain import NATIONAL_SCHEME
 from huiyan.quality.indicators import indicators
 from huiyan.quality.inputs import QcInputs
 from huiyan.quality.rejected import rejected_issues, rejected_lists
@@ -28,7 +29,7 @@ def store_inputs(store: Engine, config: Mapping[str, Mapping[str, Any]]) -> QcIn
         store.table,
         store.register,
         config["qc"],
-        payment_scheme=config.get("grouping", {}).get("payment_scheme", "chs-drg-1.1"),
+        payment_scheme=config.get("grouping", {}).get("payment_scheme", NATIONAL_SCHEME),
     )
 
 

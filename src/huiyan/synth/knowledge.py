@@ -1,4 +1,4 @@
-"""The dataset's own knowledge tables (design.md §3 ``knowledge/``) describing the catalog.
+"""The dataset's own knowledge tables (docs/design.md §3 ``knowledge/``) describing the catalog.
 
 Tables that do not depend on the catalog (diagnosis restrictions, exclusive pairs,
 outpatient-treatable conditions) are data files in ``data/knowledge/``; the others name the

@@ -13,7 +13,6 @@ every region shares the same profile catalogue.
 from __future__ import annotations
 
 import csv
-import json
 import random
 from dataclasses import dataclass
 from functools import cache
@@ -22,9 +21,11 @@ from typing import Any
 
 import yaml
 
-from huiyan.kb.dictionaries import NATIONAL_SCHEME, diagnoses, procedures
+from huiyan.kb.dictionaries import diagnoses, procedures
+from huiyan.kb.schemes import load_scheme
 from huiyan.kb.sex_limits import required_sex
 from huiyan.kb.tablefiles import open_csv_text
+from huiyan.model.domain import NATIONAL_SCHEME
 from huiyan.synth.merged import Knowledge, static_tables
 
 # Words in a diagnosis name that tie it to newborns or children: not used for adult profiles.
@@ -56,33 +57,22 @@ class Profile:
     outpatient_treatable: bool = False
 
 
-def _scheme_file(name: str) -> Any:
-    return resources.files("huiyan.kb").joinpath(f"data/drg/{NATIONAL_SCHEME}/{name}")
-
-
 @cache
 def scheme() -> dict[str, Any]:
-    return json.loads(_scheme_file("scheme.json").read_text("utf-8"))
-
-
-@cache
-def _tsv(name: str) -> dict[str, str]:
-    with _scheme_file(name).open(encoding="utf-8", newline="") as fh:
-        rows = csv.reader(fh, delimiter="\t", quoting=csv.QUOTE_NONE)
-        next(rows)
-        return {r[0]: r[1] for r in rows}
+    """The national scheme's decision procedure, through the kb (the only door into its data)."""
+    return load_scheme(NATIONAL_SCHEME).logic
 
 
 def mcc() -> dict[str, str]:
-    return _tsv("mcc.tsv")
+    return load_scheme(NATIONAL_SCHEME).table("mcc")
 
 
 def cc() -> dict[str, str]:
-    return _tsv("cc.tsv")
+    return load_scheme(NATIONAL_SCHEME).table("cc")
 
 
 def cc_exclusion() -> dict[str, str]:
-    return _tsv("cc_exclusion.tsv")
+    return load_scheme(NATIONAL_SCHEME).table("cc_exclusion")
 
 
 def excluded(principal: str, secondary: str) -> bool:

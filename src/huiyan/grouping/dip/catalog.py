@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 import ibis
 
 from huiyan.grouping.dip.features import case_features, comprehensive_key, core_key
+from huiyan.model.domain import year_weighted_means
 from huiyan.model.tables import CASE_SCOPE, MEDINS, SETL_LIST
 
 if TYPE_CHECKING:
@@ -31,22 +32,6 @@ def history_cases(store: Engine) -> ir.Table:
     t = t.left_join(m, "medins_code").drop("medins_code_right")
     t = t.left_join(sc, "setl_id").drop("setl_id_right")
     return t.filter(t.in_scope.fill_null(True)).drop("in_scope")
-
-
-def _year_weight(year: ir.IntegerValue, latest: int, weights: list[float]) -> ir.FloatingValue:
-    n = len(weights)
-    return ibis.cases(
-        *[(year == latest - (n - 1 - i), float(w)) for i, w in enumerate(weights)], else_=0.0
-    )
-
-
-def _weighted_means(t: ir.Table, keys: list[str], latest: int, weights: list[float]) -> ir.Table:
-    per_year = t.group_by([*keys, "year"]).aggregate(_m=t.cost.mean())
-    per_year = per_year.mutate(_w=_year_weight(per_year.year, latest, weights))
-    per_year = per_year.filter(per_year._w > 0)
-    return per_year.group_by(keys).aggregate(
-        wmean=(per_year._m * per_year._w).sum() / per_year._w.sum()
-    )
 
 
 def build_catalog(
@@ -82,8 +67,8 @@ def build_catalog(
     )
     groups = cases.group_by(["dip_group", "group_type", "diag_code", "procedures", "proc_type"])
     groups = groups.aggregate(n_cases=cases.count())
-    means = _weighted_means(cases, ["dip_group"], int(latest), year_weights)
-    grand = _weighted_means(
+    means = year_weighted_means(cases, ["dip_group"], int(latest), year_weights)
+    grand = year_weighted_means(
         cases.mutate(_all=ibis.literal("*")), ["_all"], int(latest), year_weights
     ).select(grand="wmean")
     last = cases.filter(cases.year == latest)

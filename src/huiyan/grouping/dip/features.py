@@ -11,6 +11,7 @@ import ibis
 import pyarrow as pa
 
 from huiyan.kb.schemes import load_scheme
+from huiyan.model.domain import principal_diagnoses
 from huiyan.model.tables import DISEINFO, OPRNINFO
 
 if TYPE_CHECKING:
@@ -52,12 +53,11 @@ def case_features(store: Engine, params: dict[str, Any], *, scheme: str) -> ir.T
     none), proc_type.
     """
     d = store.table(DISEINFO.name)
-    principal = d.filter(d.diag_srt_no == 1).select(
+    principal = principal_diagnoses(d).select(
         "setl_id",
         subcat=d.diag_code.substr(0, int(params["subcategory_length"])),
         category=d.diag_code.substr(0, int(params["category_length"])),
     )
-    principal = principal.distinct(on="setl_id", keep="first")
     o = store.table(OPRNINFO.name).select("setl_id", "oprn_oprt_code").distinct()
     or_codes = ibis.memtable(_or_codes(scheme)).mutate(_or=ibis.literal(True))
     o = o.left_join(or_codes, "oprn_oprt_code").drop("oprn_oprt_code_right")

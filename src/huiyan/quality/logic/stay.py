@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import ibis
 
+from huiyan.model.domain import DSCG_DEATH
 from huiyan.quality.logic._util import hours, out
 from huiyan.quality.logic.registry import logic
 
@@ -223,7 +224,7 @@ def bed_days_exceed(q: QcInputs, p: dict[str, Any]) -> ir.Table:
 @logic("death_then_admission")
 def death_then_admission(q: QcInputs, p: dict[str, Any]) -> ir.Table:
     s = q.setl_list
-    dead = s.filter(s.dscg_way == "5").select("setl_id", "psn_no", "dscg_time")
+    dead = s.filter(s.dscg_way == DSCG_DEATH).select("setl_id", "psn_no", "dscg_time")
     later = s.select(psn=s.psn_no, later_id=s.setl_id, later_adm=s.adm_time)
     j = dead.join(later, (dead.psn_no == later.psn) & (later.later_adm > dead.dscg_time))
     return out(j, "dscg_way", j.dscg_time, j.later_id)
@@ -232,14 +233,14 @@ def death_then_admission(q: QcInputs, p: dict[str, Any]) -> ir.Table:
 @logic("death_with_readmission_plan")
 def death_with_readmission_plan(q: QcInputs, p: dict[str, Any]) -> ir.Table:
     s = q.setl_list
-    bad = s.filter((s.dscg_way == "5") & (s.days_rinp_flag_31 == "2"))
+    bad = s.filter((s.dscg_way == DSCG_DEATH) & (s.days_rinp_flag_31 == "2"))
     return out(bad, "days_rinp_flag_31", bad.days_rinp_flag_31)
 
 
 @logic("death_then_fee")
 def death_then_fee(q: QcInputs, p: dict[str, Any]) -> ir.Table:
     f = q.net_fee
-    dead = q.stay.filter(q.stay.dscg_way == "5").select("setl_id")
+    dead = q.stay.filter(q.stay.dscg_way == DSCG_DEATH).select("setl_id")
     j = f.semi_join(dead, "setl_id")
     bad = j.filter(j.fee_ocur_time > j.dscg_time)
     agg = bad.group_by("setl_id").aggregate(value=bad.fee_ocur_time.min(), n=bad.count())
@@ -249,7 +250,7 @@ def death_then_fee(q: QcInputs, p: dict[str, Any]) -> ir.Table:
 @logic("death_then_procedure")
 def death_then_procedure(q: QcInputs, p: dict[str, Any]) -> ir.Table:
     o = q.oprninfo
-    dead = q.stay.filter(q.stay.dscg_way == "5").select("setl_id", "dscg_time")
+    dead = q.stay.filter(q.stay.dscg_way == DSCG_DEATH).select("setl_id", "dscg_time")
     j = o.join(dead, "setl_id")
     bad = j.filter(j.oprn_oprt_begntime > j.dscg_time)
     return out(bad, "oprn_oprt_begntime", bad.oprn_oprt_begntime, bad.dscg_time)

@@ -1,4 +1,4 @@
-"""The 3101/3102 request shape mapped onto the canonical tables (design.md §3, §6).
+"""The 3101/3102 request shape mapped onto the canonical tables (docs/design.md §3, §6).
 
 ``data.patient_dtos[]`` → ``fsi_encounter_dtos[]`` → one ``setl_list`` row per encounter with
 its ``fsi_diagnose_dtos`` (``diseinfo``), ``fsi_order_dtos`` (``feedetail``) and

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from huiyan.audit.helpers import item_label, line_hits, with_case
+from huiyan.audit.helpers import item_label, line_hits, with_case, yuan
 from huiyan.audit.spec import ITEM_STAGES, SEVERITY_VIOLATION, Params, rule
 
 if TYPE_CHECKING:
@@ -77,7 +77,7 @@ def unbundled(t: RuleInputs, p: Params) -> ir.Table:
         h_code="hilist_code", h_name="hilist_name", p1="pric_lv1", p2="pric_lv2", p3="pric_lv3"
     )
     g = g.left_join(h, g.bundle_code == h.h_code)
-    price = g.lv.cases(("1", g.p1), ("2", g.p2), ("3", g.p3)).cast("float64").fill_null(0.0)
+    price = g.lv.cases(("1", g.p1), ("2", g.p2), ("3", g.p3)).fill_null(0)
     text = (
         g.h_name.fill_null(g.bundle_code)
         + "("
@@ -86,7 +86,8 @@ def unbundled(t: RuleInputs, p: Params) -> ir.Table:
         + g.n.cast("string")
         + "个单项收费"
     )
-    amount = ibis.least(ibis.greatest(g.total - price, 0.0), g.total)
+    total = yuan(g.total)
+    amount = ibis.least(ibis.greatest(total - yuan(price), 0), total)
     return g.select("setl_id", unit=g.units, amount=amount, text=text)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from huiyan.audit.helpers import item_label, line_hits, num, with_case
+from huiyan.audit.helpers import exact, item_label, line_hits, num, with_case
 from huiyan.audit.spec import ITEM_STAGES, SEVERITY_VIOLATION, Params, preset
 
 if TYPE_CHECKING:
@@ -38,15 +38,15 @@ def above_level_price(t: RuleInputs, p: Params) -> ir.Table:
     """
     h = t.hilist.select(
         h_code=t.hilist.hilist_code,
-        p1=t.hilist.pric_lv1.cast("float64"),
-        p2=t.hilist.pric_lv2.cast("float64"),
-        p3=t.hilist.pric_lv3.cast("float64"),
+        p1=t.hilist.pric_lv1,
+        p2=t.hilist.pric_lv2,
+        p3=t.hilist.pric_lv3,
     )
     lines = with_case(t.lines, t.case, "medins_lv")
     j = lines.join(h, lines.code == h.h_code)
     limit = j.c_medins_lv.cases(("1", j.p1), ("2", j.p2), ("3", j.p3))
     j = j.mutate(lim=limit)
-    hit = j.filter(j.lim.notnull() & (j.pric > j.lim + float(p["tolerance"])))
+    hit = j.filter(j.lim.notnull() & (j.pric > j.lim + exact(p["tolerance"])))
     text = item_label(hit) + " 单价" + num(hit.pric) + "元, 本级限价" + num(hit.lim) + "元"
     return line_hits(hit, (hit.pric - hit.lim) * hit.cnt, text)
 
@@ -61,6 +61,6 @@ def amount_above_price(t: RuleInputs, p: Params) -> ir.Table:
     """
     diff = t.lines.amt - t.lines.pric * t.lines.cnt
     hit = t.lines.mutate(diff=diff.round(2))
-    hit = hit.filter(hit.diff > float(p["tolerance"]))
+    hit = hit.filter(hit.diff > exact(p["tolerance"]))
     text = item_label(hit) + " 金额比单价×数量多" + num(hit.diff) + "元"
     return line_hits(hit, hit.diff, text)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from huiyan.audit.helpers import diag_matches, item_label, line_hits, restriction
+from huiyan.audit.netting import QTY_TYPE
 from huiyan.audit.spec import ITEM_STAGES, SEVERITY_SUSPICIOUS, Params, preset
 
 if TYPE_CHECKING:
@@ -100,7 +101,7 @@ def period_frequency(t: RuleInputs, p: Params) -> ir.Table:
     """
     r = restriction(t, "period_frequency")
     r = r.group_by(r_code=r.hilist_code).aggregate(
-        period=r.period_days.min(), most=r.max_cnt.cast("float64").min()
+        period=r.period_days.min(), most=r.max_cnt.cast(QTY_TYPE).min()
     )
     a = t.lines.join(r, t.lines.code == r.r_code)
     # Earlier lines of restricted items only (keeps the self-join's build side small).

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from huiyan.audit.rules.drg.evidence import case_norms
 from huiyan.audit.spec import CASE_STAGES, SEVERITY_SUSPICIOUS, Params, preset
+from huiyan.model.domain import DSCG_ORDERED, DSCG_TRANSFERS, principal_diagnoses
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -51,7 +52,7 @@ def _pairs(t: RuleInputs, p: Params, *, same_hospital: bool) -> ir.Table:
         "fund_pay",
     )
     c = t.case.select(*cols)
-    pdx = t.diag.filter(t.diag.diag_srt_no == 1).select(x_setl="setl_id", pdx="diag_code")
+    pdx = principal_diagnoses(t.diag).select(x_setl="setl_id", pdx="diag_code")
     g = t.drg.select(y_setl="setl_id", adrg="adrg")
     c = c.left_join(pdx, c.setl_id == pdx.x_setl).left_join(g, c.setl_id == g.y_setl)
     c = c.drop("x_setl", "y_setl")
@@ -96,7 +97,7 @@ def _split_hits(j: ir.Table, what: str) -> ir.Table:
 def same_hospital_readmission(t: RuleInputs, p: Params) -> ir.Table:
     """Readmission to the same hospital within ``window_days`` for the same condition.
 
-    Policy: domain-reference §4.6 2 (default 15 days, same ADRG or ICD-10 category).
+    Policy: docs/domain-reference.md §4.6 2 (default 15 days, same ADRG or ICD-10 category).
     Flags: the later stay; detail = the earlier settlement; amount = the later stay's fund
     payment.
     Does not flag: planned readmissions (``days_rinp_flag_31`` = 2 on either stay, e.g. chemo
@@ -110,7 +111,7 @@ def same_hospital_readmission(t: RuleInputs, p: Params) -> ir.Table:
 def next_day_readmission(t: RuleInputs, p: Params) -> ir.Table:
     """Discharge and readmission to the same hospital on the same or the next day.
 
-    Policy: domain-reference §4.6 2 variant (strong signal whatever the diagnosis).
+    Policy: docs/domain-reference.md §4.6 2 variant (strong signal whatever the diagnosis).
     Flags: the later stay when it starts within ``window_days`` (default 1) calendar days of the
     discharge; amount = its fund payment.
     Does not flag: planned readmissions, transfers in.
@@ -124,12 +125,12 @@ def next_day_readmission(t: RuleInputs, p: Params) -> ir.Table:
 def other_hospital_readmission(t: RuleInputs, p: Params) -> ir.Table:
     """Readmission to another hospital within ``window_days`` for the same ADRG, not a transfer.
 
-    Policy: domain-reference §4.6 2 variant (another institution of the same alliance).
+    Policy: docs/domain-reference.md §4.6 2 variant (another institution of the same alliance).
     Flags: the later stay; amount = its fund payment.
     Does not flag: transfers (``adm_way`` 3 or earlier ``dscg_way`` 2/3), planned readmissions.
     """
     j = _pairs(t, p, same_hospital=False)
-    j = j.filter(~j.a_dscg_way.fill_null("").isin(("2", "3")))
+    j = j.filter(~j.a_dscg_way.fill_null("").isin(DSCG_TRANSFERS))
     return _split_hits(j.filter(_related(j, p)), "至其他机构同病种再入院")
 
 
@@ -137,7 +138,7 @@ def _short_cheap(t: RuleInputs, p: Params) -> ir.Table:
     c = case_norms(t)
     return c.filter(
         (c.los <= int(p["max_los"]))
-        & (c.dscg_way == "1")
+        & (c.dscg_way == DSCG_ORDERED)
         & (c.medfee < c.avg_cost * float(p["max_cost_ratio"]))
     )
 
@@ -150,7 +151,7 @@ def _short_cheap(t: RuleInputs, p: Params) -> ir.Table:
 def outpatient_condition_exams_only(t: RuleInputs, p: Params) -> ir.Table:
     """A condition treatable as an outpatient admitted briefly for examinations only.
 
-    Policy: domain-reference §4.6 3 (LOS ≤ 3 days, cost < 40 % of the group's average,
+    Policy: docs/domain-reference.md §4.6 3 (LOS ≤ 3 days, cost < 40 % of the group's average,
     ``outpatient_treatable`` list).
     Flags: ordered discharges with a principal diagnosis in ``outpatient_treatable``, LOS ≤
     ``max_los``, cost below ``max_cost_ratio`` of the group average and only lines of
@@ -160,7 +161,7 @@ def outpatient_condition_exams_only(t: RuleInputs, p: Params) -> ir.Table:
     from huiyan.audit.helpers import longest_prefix_match
 
     c = _short_cheap(t, p)
-    pdx = t.diag.filter(t.diag.diag_srt_no == 1).select("setl_id", "diag_code")
+    pdx = principal_diagnoses(t.diag).select("setl_id", "diag_code")
     treatable = (
         longest_prefix_match(pdx, "diag_code", t.kb["outpatient_treatable"], "diag_prefix")
         .select(o_setl="setl_id", o_code="diag_code")
@@ -194,7 +195,7 @@ def outpatient_condition_exams_only(t: RuleInputs, p: Params) -> ir.Table:
 def exams_dominated_stay(t: RuleInputs, p: Params) -> ir.Table:
     """A short cheap stay whose charges are almost only examinations and tests.
 
-    Policy: domain-reference §4.6 3 (exam + lab share ≥ 70 %, no surgery, no drugs).
+    Policy: docs/domain-reference.md §4.6 3 (exam + lab share ≥ 70 %, no surgery, no drugs).
     Flags: ordered discharges with LOS ≤ ``max_los``, cost below ``max_cost_ratio`` of the group
     average, exam/lab share ≥ ``min_exam_share`` and no surgery, drug or material lines;
     amount = the case cost.
@@ -223,7 +224,7 @@ def exams_dominated_stay(t: RuleInputs, p: Params) -> ir.Table:
 def exams_only_short_stay(t: RuleInputs, p: Params) -> ir.Table:
     """An admission of a day or two that only ran examinations and tests.
 
-    Policy: domain-reference §4.6 3 (admission without inpatient indication: 挂床检查, 以检代住);
+    Policy: docs/domain-reference.md §4.6 3 (admission without inpatient indication: 挂床检查, 以检代住);
     examinations alone can be done in the outpatient clinic, whatever the group's norms (a
     region may publish none, and ungrouped cases have none).
     Flags: ordered discharges with LOS ≤ ``max_los`` whose net lines include at least one
@@ -238,7 +239,7 @@ def exams_only_short_stay(t: RuleInputs, p: Params) -> ir.Table:
     c = t.case
     c = c.filter(
         (c.los <= int(p["max_los"]))
-        & (c.dscg_way == "1")
+        & (c.dscg_way == DSCG_ORDERED)
         & (c.age.fill_null(1) >= 1)
         & (c.flag31.fill_null("1") != "2")
     )

@@ -13,6 +13,7 @@ from huiyan.audit.spec import (
     Params,
     preset,
 )
+from huiyan.model.domain import principal_diagnoses
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -53,7 +54,7 @@ def _restricted(t: RuleInputs) -> ir.Table:
 def untreated_secondary(t: RuleInputs, p: Params) -> ir.Table:
     """A secondary diagnosis with no treatment evidence that does not change the DRG.
 
-    Policy: domain-reference §4.6 5 (secondary diagnoses with no evidence); ``dx_evidence``.
+    Policy: docs/domain-reference.md §4.6 5 (secondary diagnoses with no evidence); ``dx_evidence``.
     Flags: secondary codes with evidence rows and no matching net line on which the case's DRG
     does not depend (those are UPCODE-001); amount 0 (a coding finding).
     Does not flag (legitimate look-alikes): stays of at most ``max_cut_short_los`` days ended
@@ -144,7 +145,8 @@ def not_principal(t: RuleInputs, p: Params) -> ir.Table:
     Flags: the principal diagnosis; amount 0.
     """
     j = _restricted(t)
-    j = j.filter((j.diag_srt_no == 1) & (j.principal_allowed == "0"))
+    pdx = principal_diagnoses(t.diag).select("setl_id", "diag_code")
+    j = j.filter(j.principal_allowed == "0").semi_join(pdx, ["setl_id", "diag_code"])
     return _zero(j, j.diag_code, "诊断" + j.diag_code + "不能作为主诊断")
 
 
@@ -154,10 +156,10 @@ def not_principal(t: RuleInputs, p: Params) -> ir.Table:
 def bare_asterisk(t: RuleInputs, p: Params) -> ir.Table:
     """A manifestation (asterisk) code alone as the principal diagnosis.
 
-    Policy: design.md §3 — a dagger–asterisk pair is a valid principal code, a bare asterisk
+    Policy: docs/design.md §3 — a dagger–asterisk pair is a valid principal code, a bare asterisk
     code is not.
     Flags: principal codes containing ``*`` without a ``+`` dagger part; amount 0.
     """
-    d = t.diag
-    j = d.filter((d.diag_srt_no == 1) & d.diag_code.contains("*") & ~d.diag_code.contains("+"))
+    d = principal_diagnoses(t.diag)
+    j = d.filter(d.diag_code.contains("*") & ~d.diag_code.contains("+"))
     return _zero(j, j.diag_code, "星号编码" + j.diag_code + "不能单独作主诊断")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from huiyan.audit.helpers import shared
+from huiyan.model.domain import DSCG_ORDERED, principal_diagnoses, secondary_diagnoses
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -31,13 +32,12 @@ def matching_lines(t: RuleInputs, ev: ir.Table, code_col: str) -> ir.Table:
 def unsupported_secondary_dx(t: RuleInputs) -> ir.Table:
     """(setl_id, diag_code) of secondary diagnoses with evidence rows and no matching net line.
 
-    A diagnosis without evidence rows in ``dx_evidence`` is not judged (design.md §3).
+    A diagnosis without evidence rows in ``dx_evidence`` is not judged (docs/design.md §3).
     """
     from huiyan.audit.helpers import longest_prefix_match
 
     d = t.diag
-    sec = d.filter(d.maindiag_flag.fill_null("0") != "1").filter(d.diag_srt_no != 1)
-    sec = sec.select("setl_id", "diag_code").distinct()
+    sec = secondary_diagnoses(d).select("setl_id", "diag_code").distinct()
     ev = t.kb["dx_evidence"]
     ev = ev.filter(ev.role.isin(("secondary", "any")))
     judged = longest_prefix_match(sec, "diag_code", ev, "diag_prefix")
@@ -144,7 +144,7 @@ def early_discharge(t: RuleInputs, j: ir.Table) -> ir.BooleanValue:
     if p is None:
         return ibis.literal(False)
     return (
-        (j.dscg_way == "1")
+        (j.dscg_way == DSCG_ORDERED)
         & (j.medfee < j.avg_cost * float(p["max_cost_ratio"]))
         & (j.los.cast("float64") < j.avg_los * float(p["max_los_ratio"]))
     )
@@ -158,8 +158,8 @@ def effective_cc(t: RuleInputs) -> ir.Table:
     the case's principal diagnosis (``cc_exclusion``).
     """
     d = t.diag
-    principal = d.filter(d.diag_srt_no == 1).select(p_setl="setl_id", p_code="diag_code")
-    sec = d.filter(d.diag_srt_no != 1).select("setl_id", "diag_code")
+    principal = principal_diagnoses(d).select(p_setl="setl_id", p_code="diag_code")
+    sec = secondary_diagnoses(d).select("setl_id", "diag_code")
     cc = t.kb["mcc_cc"]
     j = sec.join(cc, sec.diag_code == cc.cc_code)
     j = j.join(principal, j.setl_id == principal.p_setl)

@@ -12,6 +12,7 @@ from huiyan.audit.rules.drg.evidence import (
     unperformed_procedure_cases,
 )
 from huiyan.audit.spec import CASE_STAGES, SEVERITY_SUSPICIOUS, Params, preset
+from huiyan.model.domain import DSCG_ORDERED
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -52,7 +53,7 @@ def _amount(t: RuleInputs, j: ir.Table) -> ir.Table:
 def surgery_not_done(t: RuleInputs, p: Params) -> ir.Table:
     """A surgical case discharged early and cheap with its principal procedure never charged.
 
-    Policy: domain-reference §4.6 4 (essential items missing, early discharge, cost far below
+    Policy: docs/domain-reference.md §4.6 4 (essential items missing, early discharge, cost far below
     the group norm).
     Flags: ordered discharges whose principal procedure was never charged
     (``unperformed_principal_procedure``, with its national fee-category fallback), with cost below ``max_cost_ratio`` and stay below ``max_los_ratio`` of
@@ -94,7 +95,7 @@ def surgery_not_done(t: RuleInputs, p: Params) -> ir.Table:
 def far_below_norm(t: RuleInputs, p: Params) -> ir.Table:
     """A surgical-group case with cost and LOS far below its group's norms, ordered discharge.
 
-    Policy: domain-reference §4.6 4 (low-multiple case with early discharge); the group norm is
+    Policy: docs/domain-reference.md §4.6 4 (low-multiple case with early discharge); the group norm is
     the published ``drg_weight`` avg_cost/avg_los, else the data's group mean.
     Flags: ordered discharges in surgical DRGs (second character of the ADRG in
     ``surgical_adrg_letters``: A–J is the surgical range of CHS-DRG) with cost below
@@ -105,7 +106,7 @@ def far_below_norm(t: RuleInputs, p: Params) -> ir.Table:
     c = case_norms(t)
     surgical = c.adrg.substr(1, 1).isin(tuple(p["surgical_adrg_letters"]))
     j = c.filter(
-        (c.dscg_way == "1")
+        (c.dscg_way == DSCG_ORDERED)
         & surgical
         & (c.n_cases >= int(p["min_cases"]))
         & (c.medfee < c.avg_cost * float(p["max_cost_ratio"]))
@@ -137,7 +138,7 @@ def far_below_norm(t: RuleInputs, p: Params) -> ir.Table:
 def early_discharge_below_region_norm(t: RuleInputs, p: Params) -> ir.Table:
     """A treated case sent home early, cost and stay far below its group's regional norms.
 
-    Policy: domain-reference §4.6 4 (early discharge 提前出院, low-multiple case); the norm is
+    Policy: docs/domain-reference.md §4.6 4 (early discharge 提前出院, low-multiple case); the norm is
     the bureau's ``drg_weight`` when published, else the region's own history (the mean cost
     and LOS of the group's cases in the data), in any group, medical or surgical.
     Flags: ordered discharges in groups of at least ``min_cases`` cases with an average stay of
@@ -155,7 +156,7 @@ def early_discharge_below_region_norm(t: RuleInputs, p: Params) -> ir.Table:
     treated = l.filter(l.chrgitm_type.isin(tuple(p["treatment_chrgitm_types"])) & (l.amt > 0))
     treated = treated.select(x_setl="setl_id").distinct()
     j = c.filter(
-        (c.dscg_way == "1")
+        (c.dscg_way == DSCG_ORDERED)
         & (c.flag31.fill_null("1") != "2")
         & (c.age.fill_null(1) >= 1)
         & (c.n_cases >= int(p["min_cases"]))

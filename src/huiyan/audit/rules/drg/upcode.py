@@ -13,6 +13,7 @@ from huiyan.audit.rules.drg.evidence import (
     unperformed_procedure_cases,
 )
 from huiyan.audit.spec import CASE_STAGES, SEVERITY_SUSPICIOUS, Params, preset
+from huiyan.model.domain import principal_diagnoses, secondary_diagnoses
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -36,7 +37,7 @@ upcode_rule = preset(
 def unsupported_mcc_cc(t: RuleInputs, p: Params) -> ir.Table:
     """An MCC/CC secondary diagnosis without treatment evidence that lifts the case's DRG.
 
-    Policy: domain-reference §4.6 1a; ``dx_evidence`` names the fee lines that show a diagnosis
+    Policy: docs/domain-reference.md §4.6 1a; ``dx_evidence`` names the fee lines that show a diagnosis
     was treated; the scheme's MCC/CC lists and exclusions decide whether it counts, its DRG
     conditions whether the case's group depends on it.
     Flags: cases in a DRG selected by MCC (or by MCC/CC) whose effective MCC (MCC/CC) codes
@@ -63,7 +64,7 @@ def unsupported_mcc_cc(t: RuleInputs, p: Params) -> ir.Table:
 def unperformed_procedure_paid(t: RuleInputs, p: Params) -> ir.Table:
     """A principal procedure coded without any of its surgery/anaesthesia/material charges.
 
-    Policy: domain-reference §4.6 1b (coded procedure with no surgery/anaesthesia/consumable
+    Policy: docs/domain-reference.md §4.6 1b (coded procedure with no surgery/anaesthesia/consumable
     charges: suspicious, strong); ``oprn_evidence`` names the fee lines of a procedure.
     Flags: cases whose principal procedure was coded but never charged
     (``unperformed_principal_procedure``: no matching ``oprn_evidence`` line, or no evidence
@@ -111,7 +112,7 @@ def unperformed_procedure_paid(t: RuleInputs, p: Params) -> ir.Table:
 def unsupported_principal_dx(t: RuleInputs, p: Params) -> ir.Table:
     """A principal diagnosis the stay never treated, beside a treated lighter condition.
 
-    Policy: domain-reference §4.6 1 (principal diagnosis chosen to reach a heavier group: the
+    Policy: docs/domain-reference.md §4.6 1 (principal diagnosis chosen to reach a heavier group: the
     principal is the condition that consumed the stay's resources, 主要诊断选择原则);
     ``dx_evidence`` names the fee lines that show a diagnosis was treated.
     Flags: grouped cases whose principal diagnosis has ``principal``/``any`` evidence rows none
@@ -130,7 +131,7 @@ def unsupported_principal_dx(t: RuleInputs, p: Params) -> ir.Table:
     from huiyan.audit.rules.drg.evidence import matching_lines
 
     d = t.diag
-    pdx = d.filter(d.diag_srt_no == 1).select("setl_id", "diag_code").distinct()
+    pdx = principal_diagnoses(d).select("setl_id", "diag_code").distinct()
     ev = t.kb["dx_evidence"]
     judged = longest_prefix_match(
         pdx, "diag_code", ev.filter(ev.role.isin(("principal", "any"))), "diag_prefix"
@@ -139,7 +140,7 @@ def unsupported_principal_dx(t: RuleInputs, p: Params) -> ir.Table:
     unproven = (
         judged.select("setl_id", "diag_code").distinct().anti_join(proved, ["setl_id", "diag_code"])
     )
-    sec = d.filter(d.diag_srt_no != 1).select("setl_id", "diag_code").distinct()
+    sec = secondary_diagnoses(d).select("setl_id", "diag_code").distinct()
     sec_judged = longest_prefix_match(
         sec, "diag_code", ev.filter(ev.role.isin(("secondary", "any"))), "diag_prefix"
     )

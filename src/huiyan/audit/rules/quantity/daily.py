@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from huiyan.audit.helpers import item_label, num, of_list_type, restriction
+from huiyan.audit.netting import QTY_TYPE
 from huiyan.audit.spec import ITEM_STAGES, SEVERITY_VIOLATION, Params, preset
 
 if TYPE_CHECKING:
@@ -32,7 +33,7 @@ def _per_day(lines: ir.Table, limits: ir.Table) -> ir.Table:
         label=item_label(j).max(),
         day=j.fee_ocur_time.date().cast("string").max(),
     )
-    hit = g.filter(g.total > g.lim + 1e-9)
+    hit = g.filter(g.total > g.lim)
     text = hit.label + " " + hit.day + " 计" + num(hit.total) + ", 每日限" + num(hit.lim)
     return hit.select(
         "setl_id", unit=hit.units, amount=(hit.total - hit.lim) * hit.price, text=text
@@ -42,7 +43,7 @@ def _per_day(lines: ir.Table, limits: ir.Table) -> ir.Table:
 def _frequency_limits(t: RuleInputs) -> ir.Table:
     r = restriction(t, "frequency")
     r = r.filter(r.per == "day")
-    return r.group_by(l_code=r.hilist_code).aggregate(l_max=r.max_cnt.cast("float64").min())
+    return r.group_by(l_code=r.hilist_code).aggregate(l_max=r.max_cnt.cast(QTY_TYPE).min())
 
 
 @daily_rule(

@@ -47,7 +47,7 @@ def _days_above_los(t: RuleInputs, lines: ir.Table, allowance: int, what: str) -
     )
     u = with_case(u, t.case, "los")
     j = u.join(g, u.setl_id == g.d_setl)
-    hit = j.filter(j.days > j.c_los + allowance + 1e-9)
+    hit = j.filter(j.days > j.c_los + allowance)
     text = what + num(hit.days) + "天, 住院天数" + hit.c_los.cast("string") + "天"
     return hit.select(
         "setl_id",
@@ -66,7 +66,7 @@ def bed_days(t: RuleInputs, p: Params) -> ir.Table:
     """More bed days billed than the length of stay allows.
 
     Policy: allowed bed days = LOS (date difference, minimum 1) plus ``allowance_days``
-    (domain-reference §4.5; some regions allow LOS + 1).
+    (docs/domain-reference.md §4.5; some regions allow LOS + 1).
     Flags: cases whose bed days (``med_chrgitm_type`` in ``bed_chrgitm_types``; per calendar
     day the largest net quantity of one bed item) exceed the allowed days; amount = excess
     days × bed price. A bed fee is charged by the day: a bed
@@ -131,7 +131,7 @@ def item_course(t: RuleInputs, p: Params) -> ir.Table:
     """A service item billed on more days of one stay than its course limit (batch 8-3).
 
     Policy: NHSA batch 8-3 item course limits and ``hilist.max_days`` for items; a treatment
-    continued beyond its course is over-treatment (design.md §5 OVERTREAT: "treatments beyond
+    continued beyond its course is over-treatment (docs/design.md §5 OVERTREAT: "treatments beyond
     duration"), not a quantity above a daily limit.
     Flags: the net lines after the first ``max_days`` billing days (their amount).
     Does not flag: days without the item (the course counts billing days, so an interrupted

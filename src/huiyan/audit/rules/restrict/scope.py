@@ -58,7 +58,7 @@ def not_priced_at_level(t: RuleInputs, p: Params) -> ir.Table:
     """An item billed at a hospital level for which the catalog sets no price.
 
     Policy: the catalog prices items per hospital level; a blank price means the item is not
-    allowed at that level (design.md §3 ``hilist.pric_lv*``).
+    allowed at that level (docs/design.md §3 ``hilist.pric_lv*``).
     Flags: net lines whose item has a price at some level but none at the hospital's (line amount).
     Does not flag: items the catalog prices at no level at all (no price data).
     """

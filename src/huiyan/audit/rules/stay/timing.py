@@ -38,7 +38,7 @@ def after_discharge(t: RuleInputs, p: Params) -> ir.Table:
 
     Policy: inpatient charges occur inside the stay (条例 Art. 40 fabricated services); on the
     discharge day only discharge medication (``dscg_tkdrug_flag`` 1) may follow the discharge
-    (domain-reference §4.4); ``grace_hours`` tolerates charges entered just after it ([⚙]).
+    (docs/domain-reference.md §4.4); ``grace_hours`` tolerates charges entered just after it ([⚙]).
     Flags: net lines on a calendar day after the discharge day, and net lines of the discharge
     day more than ``grace_hours`` after ``dscg_time`` that are not discharge medication
     (line amount).
@@ -66,7 +66,7 @@ def before_admission(t: RuleInputs, p: Params) -> ir.Table:
     """Charges dated before admission, beyond a grace period.
 
     Policy: inpatient charges start at admission; emergency work-up just before admission is
-    tolerated for ``grace_hours`` (domain-reference §4.4, [⚙] 0–24 h).
+    tolerated for ``grace_hours`` (docs/domain-reference.md §4.4, [⚙] 0–24 h).
     Flags: net lines more than ``grace_hours`` before ``adm_time`` (line amount).
     """
     c = with_case(t.lines, t.case, "adm_sec", "adm_time")
@@ -107,7 +107,7 @@ def after_death(t: RuleInputs, p: Params) -> ir.Table:
 def bed_only_days(t: RuleInputs, p: Params) -> ir.Table:
     """At least ``min_days`` consecutive days in the stay with a bed fee and nothing else.
 
-    Policy: 挂床住院 is a registered inpatient who is not there (条例 Art. 38, domain-reference
+    Policy: 挂床住院 is a registered inpatient who is not there (条例 Art. 38, docs/domain-reference.md
     §4.6, [⚙] ≥ 3 days). A day that bills nursing care, a ward round (consultation), a drug, an
     exam or any treatment shows the patient present; only a day whose every net line is a bed
     fee (``bed_chrgitm_types``) shows no presence at all.
@@ -158,7 +158,7 @@ def overlapping_stays(t: RuleInputs, p: Params) -> ir.Table:
     """One person in hospital at two institutions at the same time.
 
     Policy: a person can lie in one bed only (条例 Art. 40 fabricated services,
-    domain-reference §4.4 services outside presence); when two stays of one person at two
+    docs/domain-reference.md §4.4 services outside presence); when two stays of one person at two
     hospitals overlap by more than ``min_overlap_hours``, the one admitted while the person
     was already an inpatient elsewhere cannot be real.
     Flags: the later-admitted stay of each overlapping pair (detail = the other settlement);

@@ -29,6 +29,7 @@ def _sorted_ids(engine: Engine, name: str) -> list[str]:
 
 
 def test_missing_table_reads_as_empty_canonical_table(engine: Engine) -> None:
+    assert engine.count("warning") == 0 and not engine.has("warning")
     assert not engine.has("drg_result") or engine.count("drg_result") == 0
     t = engine.table("drg_result")
     assert list(t.columns) == table("drg_result").columns

@@ -137,6 +137,8 @@ class Store(Engine):
         ]
 
     def count(self, name: str) -> int:
+        if not self.has(name):
+            return 0
         return int(self.con.sql(f'select count(*) from "{name}"').fetchall()[0][0])
 
     def read(self, name: str) -> pa.Table:

@@ -164,14 +164,16 @@ def _evidence(c: ir.Table, w: pd.DataFrame, cfg: dict[str, Any]) -> list[str]:
     cases = evidence.prepare(c.filter(key.isin(pairs)).select(*cols).to_pandas())
     groups = {k: g for k, g in cases.groupby(["medins_code", period_col])}  # noqa: C416
     out = []
-    for r in w.itertuples(index=False):
-        g = groups.get((r.medins_code, r.period))
+    for r in w.to_dict("records"):
+        g = groups.get((r["medins_code"], r["period"]))
         if g is None:
             out.append("")
             continue
-        g = g[g[subj_col[r.level]] == r.subject]
-        direction = cfg["indicators"][r.indicator]["direction"]
-        out.append(evidence.describe(g, r.indicator, r.peer_value, direction, cfg["evidence"]))
+        g = g[g[subj_col[r["level"]]] == r["subject"]]
+        direction = cfg["indicators"][r["indicator"]]["direction"]
+        out.append(
+            evidence.describe(g, r["indicator"], r["peer_value"], direction, cfg["evidence"])
+        )
     return out
 
 

@@ -128,3 +128,14 @@ def test_connect_opens_the_duckdb_engine_and_rejects_unknown(tmp_path) -> None: 
         assert eng.capabilities.transactions and eng.capabilities.in_process
     with pytest.raises(ValueError, match="unknown engine"):
         connect("oracle")
+
+
+def test_publish_copies_tables_from_the_local_store(engine: Engine, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from huiyan.engine import Store
+
+    with Store(tmp_path / "local.duckdb") as local:
+        local.write("drg_result", _results("s1", ["a", "b"]))
+        engine.write("drg_result", _results("s0", ["z"]))
+        assert engine.publish(local, ["drg_result", "payment"]) == {"drg_result": 2}
+        assert _sorted_ids(engine, "drg_result") == ["a", "b"]
+        assert engine.publish(engine, ["drg_result"]) == {}

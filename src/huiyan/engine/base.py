@@ -47,6 +47,8 @@ if TYPE_CHECKING:
     import ibis.expr.types as ir
     from ibis.backends import BaseBackend
 
+    from huiyan.engine.store import Store
+
 WriteMode = Literal["append", "replace"]
 BatchFn = Callable[[pa.RecordBatch], pa.Table]
 
@@ -213,6 +215,24 @@ class Engine(ABC):
     @abstractmethod
     def in_transaction(self) -> bool:
         """Whether a ``transaction()`` is open."""
+
+    # ------------------------------------------------------------------ ingest
+    def local_store(self) -> Store:
+        """The embedded store that ingest reads files into (ingest stages, validates and
+        upserts by key on it). The DuckDB engine is its own; another engine keeps one beside
+        its tables and receives the loaded tables with ``publish``."""
+        raise NotImplementedError(f"{self.name}: no local store for ingest")
+
+    def publish(self, source: Engine, names: Sequence[str]) -> dict[str, int]:
+        """Replace the tables ``names`` with their content on ``source`` (after an ingest into
+        ``local_store()``); nothing to do when ``source`` is this engine. Returns rows per table."""
+        if source is self:
+            return {}
+        return {
+            n: self.write(n, source.to_arrow(source.table(n)), mode="replace")
+            for n in names
+            if source.has(n)
+        }
 
     @contextmanager
     def memory_limit(self, limit: str) -> Iterator[None]:

@@ -82,6 +82,9 @@ class Store(Engine):
     def describe(self) -> str:
         return f"duckdb ({self.path})"
 
+    def local_store(self) -> Store:
+        return self
+
     @property
     def ibis(self) -> IbisDuckDB:
         """An Ibis backend on the same connection (imported lazily: Ibis is slow to import)."""

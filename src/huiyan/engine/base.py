@@ -245,6 +245,24 @@ class Engine(ABC):
         return self.name
 
 
+_MODULES = {"duckdb": "huiyan.engine.store", "spark": "huiyan.engine.spark"}
+
+
+def describe_error(exc: BaseException) -> str | None:
+    """The user's line for an error an engine's library raised (a locked store, a full disk),
+    or None: each engine module whose library is loaded may describe its own errors."""
+    import sys
+    from importlib import import_module
+
+    for module in _MODULES.values():
+        if module not in sys.modules and module != _MODULES["duckdb"]:
+            continue  # an engine never used in this process raised nothing
+        describe = getattr(import_module(module), "describe_error", None)
+        if describe is not None and (message := describe(exc)) is not None:
+            return str(message)
+    return None
+
+
 def connect(kind: str = "duckdb", **options: object) -> Engine:
     """The engine ``kind`` (``duckdb`` or ``spark``) opened with ``options``.
 
@@ -253,9 +271,8 @@ def connect(kind: str = "duckdb", **options: object) -> Engine:
     """
     from importlib import import_module
 
-    modules = {"duckdb": "huiyan.engine.store", "spark": "huiyan.engine.spark"}
-    if kind not in modules:
-        raise ValueError(f"未知引擎 {kind!r} / unknown engine; known: {', '.join(modules)}")
-    module = import_module(modules[kind])
+    if kind not in _MODULES:
+        raise ValueError(f"未知引擎 {kind!r} / unknown engine; known: {', '.join(_MODULES)}")
+    module = import_module(_MODULES[kind])
     engine: Engine = module.open_engine(**options)
     return engine

@@ -138,8 +138,9 @@ class Engine(ABC):
     def map_batches(
         self, expr: ir.Table, fn: BatchFn, schema: pa.Schema, *, batch_size: int = 100_000
     ) -> pa.Table | ir.Table:
-        """``fn`` (a pure Python function of an Arrow batch, e.g. the DRG grouper) applied to
-        every batch of ``expr``; the result has ``schema`` and is what ``write`` accepts.
+        """``fn`` (a pure Python function of an Arrow batch, e.g. the DRG grouper, returning a
+        table with exactly the fields of ``schema``) applied to every batch of ``expr``; the
+        result is what ``write`` accepts.
 
         In-process engines run the batches here one after another; a distributed engine runs
         them on its partitions (Spark: ``mapInArrow``) and keeps the result there.

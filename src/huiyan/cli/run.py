@@ -121,19 +121,10 @@ def run(
         float,
         typer.Option(help="数据库被占用时最多等待的秒数 (seconds to wait for a store in use)"),
     ] = 0.0,
-    engine: Annotated[
-        str,
-        typer.Option(help="计算引擎 duckdb 或 spark (engine: duckdb, or spark at scale)"),
-    ] = "duckdb",
-    spark_master: Annotated[
-        str | None,
-        typer.Option(help="Spark master URL (e.g. local[4], spark://host:7077); --engine spark"),
-    ] = None,
 ) -> None:
     """运行完整流程: 导入 → 分组 → 质控 → 测算 → 审核, 输出汇总与 HTML 报告 (the whole pipeline)."""
     from huiyan.cli.errors import input_dir, output_file
-    from huiyan.engine import connect
-    from huiyan.engine.store import remove_if_empty
+    from huiyan.engine import Store
     from huiyan.kb import config as kb_config
     from huiyan.pipeline.context import RunContext
     from huiyan.report.summary import write_summary_html
@@ -148,21 +139,32 @@ def run(
         output_file(html, (".html",))
         cfg = kb_config.load(config)
         created = not db.exists()
-        options: dict[str, object] = {"path": db, "wait": wait}
-        if spark_master is not None:
-            options["master"] = spark_master
         try:
-            with connect(engine, **options) as eng:
-                ctx = RunContext(engine=eng, config=cfg, data_dir=data_dir, force=force)
+            with Store(db, wait=wait) as store:
+                ctx = RunContext(engine=store, config=cfg, data_dir=data_dir, force=force)
                 reports = run_with_progress(ctx, chosen, force=force)
                 _print_notes(reports)
-                print_summary(eng)
-                write_summary_html(eng, html)
+                print_summary(store)
+                write_summary_html(store, html)
         except BaseException:
             if created:
-                remove_if_empty(db)
+                _drop_if_empty(db)
             raise
     console.print(f"[bold green]完成[/] 数据库 {db} · 报告 {html}")
+
+
+def _drop_if_empty(db: Path) -> None:
+    """A run that failed before writing anything leaves no empty store behind."""
+    import duckdb
+
+    try:
+        with duckdb.connect(str(db)) as con:
+            ((tables,),) = con.sql("select count(*) from information_schema.tables").fetchall()
+    except duckdb.Error:
+        return
+    if tables == 0:
+        db.unlink(missing_ok=True)
+        db.with_name(db.name + ".wal").unlink(missing_ok=True)
 
 
 def demo(

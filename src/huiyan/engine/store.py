@@ -330,19 +330,6 @@ def describe_error(exc: BaseException) -> str | None:
     return None
 
 
-def remove_if_empty(path: Path) -> None:
-    """Delete the store file ``path`` when it holds no table (a run that failed before
-    writing anything leaves no empty store behind)."""
-    try:
-        with duckdb.connect(str(path)) as con:
-            ((tables,),) = con.sql("select count(*) from information_schema.tables").fetchall()
-    except duckdb.Error:
-        return
-    if tables == 0:
-        path.unlink(missing_ok=True)
-        path.with_name(path.name + ".wal").unlink(missing_ok=True)
-
-
 def _connect(path: Path, *, read_only: bool, wait: float) -> duckdb.DuckDBPyConnection:
     deadline = time.monotonic() + wait
     while True:

@@ -119,13 +119,14 @@ class Source:
         return out
 
 
-def store_source(store: Engine) -> Source:
-    """A ``Source`` reading the embedded DuckDB store."""
-
-    def arrow(name: str) -> pa.Table | None:
-        return store.read(name) if store.has(name) else None
-
-    return Source(table=store.table, arrow=arrow)
+def store_source(engine: Engine) -> Source:
+    """A ``Source`` reading the tables stored on ``engine`` (any engine: DuckDB, Spark)."""
+    return Source(
+        table=engine.table,
+        arrow=engine.read_optional,
+        cache=engine.materialize,
+        small=engine.register,
+    )
 
 
 def _small(source: Source, name: str, data: pa.Table) -> ir.Table:

@@ -12,7 +12,7 @@ from huiyan.cli.console import console, user_errors
 from huiyan.model.domain import DEFAULT_STORE
 
 if TYPE_CHECKING:
-    from huiyan.engine import Store
+    from huiyan.engine import Engine
     from huiyan.pipeline.context import RunContext
 
 DbOption = Annotated[Path, typer.Option("--db", help="DuckDB 数据库文件 (database file)")]
@@ -41,7 +41,7 @@ def _print_notes(reports: list) -> None:
 _MAX_NOTES = 8
 
 
-def print_summary(store: Store, *, labels: Path | None = None) -> None:
+def print_summary(store: Engine, *, labels: Path | None = None) -> None:
     """Print the run summary (report.summary) as Rich tables."""
     from rich.table import Table
 

@@ -141,10 +141,10 @@ def _history_reader(snap: Path) -> Any:
     def read(psn_nos: list[str], exclude: list[str]) -> dict[str, pa.Table]:
         con = duckdb.connect(str(snap), read_only=True)
         try:
-            s = con.execute(
+            s = con.sql(
                 "select * from setl_list where psn_no in (select unnest(?)) "
                 "and setl_id not in (select unnest(?))",
-                [list(psn_nos), list(exclude)],
+                params=[list(psn_nos), list(exclude)],
             ).to_arrow_table()
             ids = s.column("setl_id").to_pylist()
             mids = s.column("mdtrt_id").to_pylist()
@@ -154,8 +154,8 @@ def _history_reader(snap: Path) -> Any:
                 ("oprninfo", "setl_id", ids),
                 ("feedetail", "mdtrt_id", mids),
             ):
-                out[name] = con.execute(
-                    f'select * from "{name}" where {key} in (select unnest(?))', [keys]
+                out[name] = con.sql(
+                    f'select * from "{name}" where {key} in (select unnest(?))', params=[keys]
                 ).to_arrow_table()
             return out
         finally:

@@ -81,7 +81,8 @@ def report(name: str, lat: list[float], errors: list[str], elapsed: float, cpu: 
     print(
         f"{name}: requests {n:,}  throughput {n / elapsed:.1f} req/s  errors {len(errors)}  "
         f"p50 {pct(lat, 50):.1f} ms  p95 {pct(lat, 95):.1f} ms  p99 {pct(lat, 99):.1f} ms  "
-        f"server CPU {cpu / max(n, 1) * 1000:.2f} ms/request"
+        f"server CPU {cpu / max(n, 1) * 1000:.2f} ms/request  "
+        f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}"
     )
     for e in errors[:3]:
         print("  error:", e)

@@ -28,7 +28,7 @@ from huiyan.model.tables import HILIST
 if TYPE_CHECKING:
     import ibis.expr.types as ir
 
-    from huiyan.engine import Store
+    from huiyan.engine import Engine
 
 INPUT_TABLES = STORE_TABLES = (
     "setl_list",
@@ -119,13 +119,13 @@ class Source:
         return out
 
 
-def store_source(store: Store) -> Source:
+def store_source(store: Engine) -> Source:
     """A ``Source`` reading the embedded DuckDB store."""
 
     def arrow(name: str) -> pa.Table | None:
         return store.read(name) if store.has(name) else None
 
-    return Source(table=store.ibis_table, arrow=arrow)
+    return Source(table=store.table, arrow=arrow)
 
 
 def _small(source: Source, name: str, data: pa.Table) -> ir.Table:

@@ -33,7 +33,7 @@ from huiyan.pricing.weights import trim
 if TYPE_CHECKING:
     import ibis.expr.types as ir
 
-    from huiyan.engine import Store
+    from huiyan.engine import Engine
 
 
 @dataclass
@@ -142,13 +142,14 @@ def _coefficients(
         return {str(k): q6(v) for k, v in p["coefficients"].items()}, "published"
     py = per_year(drg_cells)
     means = {
-        g: sum(s for _n, s in ys.values()) / sum(n for n, _s in ys.values()) for g, ys in py.items()
+        g: sum((s for _n, s in ys.values()), Decimal(0)) / sum(n for n, _s in ys.values())
+        for g, ys in py.items()
     }
     return level_coefficients(drg_cells, means), "derived"
 
 
 def derive_drg_standards(
-    store: Store, grouped: ir.Table, window: Window, config: dict[str, dict[str, Any]]
+    store: Engine, grouped: ir.Table, window: Window, config: dict[str, dict[str, Any]]
 ) -> DrgStandards:
     """Weights of every DRG with cases, plus published ones; coefficients by level."""
     p = config["payment"]["drg"]
@@ -184,7 +185,7 @@ def derive_drg_standards(
     adrg = pool_weight(lambda g: g[:3])
     mdc = pool_weight(lambda g: g[:1])
     pub_rows = (
-        store.ibis_table(DRG_WEIGHT.name)
+        store.table(DRG_WEIGHT.name)
         .filter(lambda t: t.scheme == scheme)
         .select("drg", "weight", "avg_cost")
         .to_pyarrow()

@@ -13,19 +13,17 @@ from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING
 
-import ibis
 import pyarrow as pa
 import yaml
 
 from huiyan.kb import dictionaries, sex_limits
+from huiyan.kb.tablefiles import open_csv_text
 from huiyan.model import enums
 
 if TYPE_CHECKING:
-    import ibis.expr.types as ir
-    from ibis.backends import BaseBackend
+    from collections.abc import Callable
 
-# Backends whose create_table cannot make temporary tables (Ibis 12).
-_NO_TEMP_TABLES = ("pyspark",)
+    import ibis.expr.types as ir
 
 _KB_DICTS = {
     "dept": "dict_dept_code.csv",
@@ -45,13 +43,13 @@ def _code_name(pairs: dict[str, str]) -> pa.Table:
 
 def _kb_dict(file: str) -> dict[str, str]:
     path = resources.files("huiyan.kb").joinpath(f"data/dict/{file}")
-    with path.open(encoding="utf-8", newline="") as fh:
+    with open_csv_text(path) as fh:
         return {row["code"].strip(): row["label"] for row in csv.DictReader(fh)}
 
 
 def _own_csv(file: str) -> pa.Table:
     path = resources.files("huiyan.quality").joinpath(f"data/{file}")
-    with path.open(encoding="utf-8", newline="") as fh:
+    with open_csv_text(path) as fh:
         rows = list(csv.DictReader(fh))
     return pa.table({k: pa.array([r[k] for r in rows], pa.string()) for k in rows[0]})
 
@@ -89,13 +87,7 @@ def arrow_tables() -> dict[str, pa.Table]:
     return out
 
 
-def register(backend: BaseBackend) -> dict[str, ir.Table]:
-    """Register every reference table on ``backend`` (temporary) and return them by name."""
-    refs = {}
-    for name, data in arrow_tables().items():
-        if backend.name in _NO_TEMP_TABLES:
-            # In-memory tables, which Ibis registers with the session when a query runs.
-            refs[name] = ibis.memtable(data)
-        else:
-            refs[name] = backend.create_table(f"_qc_ref_{name}", data, temp=True, overwrite=True)
-    return refs
+def register(small: Callable[[str, pa.Table], ir.Table]) -> dict[str, ir.Table]:
+    """Every reference table handed to the engine with ``small(name, arrow)`` (e.g.
+    ``Engine.register``), by name."""
+    return {name: small(f"_qc_ref_{name}", data) for name, data in arrow_tables().items()}

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from huiyan.engine import Store
 from huiyan.model import TABLES, label
@@ -30,7 +31,7 @@ class Summary:
     generated_at: str = field(default_factory=lambda: datetime.now().strftime("%Y-%m-%d %H:%M"))
 
 
-def _rows(store: Store, sql: str) -> list[list[object]]:
+def _rows(store: Store, sql: str) -> list[list[Any]]:
     return [list(r) for r in store.con.sql(sql).fetchall()]
 
 

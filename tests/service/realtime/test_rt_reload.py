@@ -74,3 +74,21 @@ def test_config_change_applies_to_next_request(
 
         _write(cfg, f"audit:\n  rules:\n    {rule}: {{enabled: true}}\n", bump=20)
         assert rule in rules_found()
+
+
+@pytest.mark.parametrize("state_url", ["sqlite"], indirect=True)
+def test_server_start_compiles_the_rules_before_any_request(
+    app,  # noqa: ANN001
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from huiyan.service.realtime import WARM_ENV
+
+    monkeypatch.setenv(WARM_ENV, "1")
+    kb = app.state.realtime
+    assert kb.reloads == 0
+    with TestClient(app):
+        pass  # start-up and shut-down only: shut-down waits for the warm-up to finish
+    assert kb.reloads == 1
+    assert kb.current().auditor.rules  # the compiled library, ready for the first request

@@ -1,7 +1,7 @@
 """Load test of the real-time audit (3101) and pre-grouping on loopback.
 
     .venv/bin/python benchmarks/realtime.py [--cases 2000] [--seconds 60] [--group-seconds 20]
-        [--concurrency 32] [--workers 1] [--db region.duckdb]
+        [--concurrency 32] [--workers 2] [--db region.duckdb]
 
 Builds a synthetic region (grouped and priced; or uses ``--db``), starts ``huiyan serve`` on
 127.0.0.1, and sends its encounters with 30-150 fee lines as 3101 requests from ``--concurrency``
@@ -81,7 +81,8 @@ def report(name: str, lat: list[float], errors: list[str], elapsed: float, cpu: 
     print(
         f"{name}: requests {n:,}  throughput {n / elapsed:.1f} req/s  errors {len(errors)}  "
         f"p50 {pct(lat, 50):.1f} ms  p95 {pct(lat, 95):.1f} ms  p99 {pct(lat, 99):.1f} ms  "
-        f"server CPU {cpu / max(n, 1) * 1000:.2f} ms/request"
+        f"server CPU {cpu / max(n, 1) * 1000:.2f} ms/request  "
+        f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}"
     )
     for e in errors[:3]:
         print("  error:", e)
@@ -93,7 +94,7 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=60)
     ap.add_argument("--group-seconds", type=float, default=20)
     ap.add_argument("--concurrency", type=int, default=32)
-    ap.add_argument("--workers", type=int, default=1)
+    ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--db", type=Path, default=None)
     args = ap.parse_args()
 

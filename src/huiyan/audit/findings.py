@@ -30,6 +30,11 @@ def jr_id(rule_id: str, setl_id: str, detail: str | None) -> str:
 
 def _jr_ids(rule_id: str, setl_ids: pa.Array, details: pa.Array) -> pa.Array:
     """``jr_id`` of every finding, hashed by an in-memory DuckDB over the Arrow columns."""
+    if len(setl_ids) <= 256 and setl_ids.null_count == 0:
+        # A few findings (the real-time path): hashing in Python is cheaper than opening a
+        # DuckDB instance, and ``jr_id`` is the same function.
+        pairs = zip(setl_ids.to_pylist(), details.to_pylist(), strict=True)
+        return pa.array([jr_id(rule_id, s, d) for s, d in pairs], pa.string())
     import duckdb
 
     ids = pa.table({"s": setl_ids, "d": details})  # noqa: F841 - read by the query below

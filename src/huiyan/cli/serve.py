@@ -44,6 +44,7 @@ def serve(
         raise typer.Exit(2) from None
     # The app is built from the environment in each worker process (the CLI and the service
     # packages never import each other).
+    os.environ.setdefault("HUIYAN_REALTIME_WARM", "1")  # compile the real-time rules at start-up
     os.environ["HUIYAN_DB"] = str(db.resolve())
     os.environ["HUIYAN_STATE"] = state
     os.environ["HUIYAN_ATTACHMENT_DIR"] = str(attachments.resolve())

@@ -2,8 +2,8 @@
 
 ``Knowledge.current()`` returns the auditor and the pricing tables of the present fingerprint
 (configuration file, packaged kb files, published snapshot); the fingerprint is checked at most
-every ``check_seconds``, and a change builds a new auditor while requests keep using the old one
-until it is ready (the swap is one assignment).
+every ``check_seconds``, and a change builds a new auditor in a background thread while requests
+keep using the old one until it is ready (the swap is one assignment).
 """
 
 from __future__ import annotations
@@ -57,6 +57,8 @@ class Knowledge:
         self._loaded: Loaded | None = None
         self._checked = 0.0
         self._lock = threading.Lock()
+        self._building: threading.Thread | None = None
+        self._failed: tuple[Any, ...] | None = None
         self.batcher = MicroBatcher(lambda: self.current().auditor)
         self.reloads = 0
 
@@ -67,20 +69,45 @@ class Knowledge:
         return (str(cfg), cfg_stamp, _kb_stamp(), str(snap) if snap else None)
 
     def current(self) -> Loaded:
-        now = time.monotonic()
+        """The knowledge in force. A change found on a check is rebuilt in a background thread
+        while requests keep being answered with the previous knowledge (a rebuild compiles the
+        rule library: seconds); only the very first load is waited for."""
         loaded = self._loaded
-        if loaded is not None and now - self._checked < self.check_seconds:
+        if loaded is None:
+            with self._lock:
+                if self._loaded is None:
+                    self._checked = time.monotonic()
+                    self._loaded = self._load(self.fingerprint())
+                    self.reloads += 1
+                return self._loaded
+        if time.monotonic() - self._checked < self.check_seconds:
             return loaded
         with self._lock:
             self._checked = time.monotonic()
+            if self._building is not None and self._building.is_alive():
+                return loaded
             fp = self.fingerprint()
-            if self._loaded is None or self._loaded.fingerprint != fp:
-                old = self._loaded
-                self._loaded = self._load(fp)
-                self.reloads += 1
-                if old is not None:
-                    log.info("realtime knowledge reloaded (%s)", fp)
-            return self._loaded
+            if fp != loaded.fingerprint and fp != self._failed:
+                self._building = threading.Thread(target=self._rebuild, args=(fp,), daemon=True)
+                self._building.start()
+        return loaded
+
+    def wait(self, timeout: float | None = None) -> None:
+        """Block until a rebuild in progress (if any) has finished."""
+        building = self._building
+        if building is not None:
+            building.join(timeout)
+
+    def _rebuild(self, fp: tuple[Any, ...]) -> None:
+        try:
+            new = self._load(fp)
+        except Exception:  # keep serving with the previous knowledge; retried on the next change
+            self._failed = fp
+            log.exception("realtime knowledge reload failed (%s)", fp)
+            return
+        self._loaded = new  # one assignment: a request sees the old or the new, never a mix
+        self.reloads += 1
+        log.info("realtime knowledge reloaded (%s)", fp)
 
     def _load(self, fp: tuple[Any, ...]) -> Loaded:
         from huiyan.kb import config
@@ -141,10 +168,10 @@ def _history_reader(snap: Path) -> Any:
     def read(psn_nos: list[str], exclude: list[str]) -> dict[str, pa.Table]:
         con = duckdb.connect(str(snap), read_only=True)
         try:
-            s = con.execute(
+            s = con.sql(
                 "select * from setl_list where psn_no in (select unnest(?)) "
                 "and setl_id not in (select unnest(?))",
-                [list(psn_nos), list(exclude)],
+                params=[list(psn_nos), list(exclude)],
             ).to_arrow_table()
             ids = s.column("setl_id").to_pylist()
             mids = s.column("mdtrt_id").to_pylist()
@@ -154,8 +181,8 @@ def _history_reader(snap: Path) -> Any:
                 ("oprninfo", "setl_id", ids),
                 ("feedetail", "mdtrt_id", mids),
             ):
-                out[name] = con.execute(
-                    f'select * from "{name}" where {key} in (select unnest(?))', [keys]
+                out[name] = con.sql(
+                    f'select * from "{name}" where {key} in (select unnest(?))', params=[keys]
                 ).to_arrow_table()
             return out
         finally:

@@ -162,7 +162,7 @@ async def feedback_3103(request: Request, user: CurrentUser) -> JSONResponse:
         body = await _body(request)
         data = body.get("data", body) if isinstance(body, dict) else None
         warns = data.get("warns") if isinstance(data, dict) else None
-        if not isinstance(warns, list) or not warns:
+        if not isinstance(data, dict) or not isinstance(warns, list) or not warns:
             raise MessageError([Problem("data.warns", "缺少必填字段(反馈数组)")])
         issued = getattr(request.app.state, "realtime_issued", {})
         rows = []

@@ -1,0 +1,94 @@
+"""Knowledge hot reload: a changed configuration file applies without a restart.
+
+The change is noticed by the next request, rebuilt in the background (the running knowledge
+keeps answering meanwhile) and in force once the rebuild is done."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+from tests.audit.region import build_region
+from tests.service.realtime.test_rt_parity import _messages
+
+
+def _write(path: Path, text: str, bump: float) -> None:
+    path.write_text(text, encoding="utf-8")
+    # A later modification time than the one the server saw, whatever the clock's resolution.
+    stamp = time.time() + bump
+    os.utime(path, (stamp, stamp))
+
+
+def test_config_change_applies_to_next_request(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from huiyan.review.users import add_user
+    from huiyan.service.app import create_app
+    from huiyan.service.settings import Settings
+
+    db, _labels = build_region(tmp_path / "region", cases=200, seed=11)
+    msgs, ids, expected = _messages(db, 50)
+    assert expected.num_rows, "the region should have in-stage findings among the encounters"
+    hit = expected.to_pylist()[0]
+    rule, setl = hit["rule_id"], hit["setl_id"]
+    msg = msgs[ids.index(setl)]
+
+    cfg = tmp_path / "huiyan.yaml"
+    _write(cfg, f"audit:\n  rules:\n    {rule}: {{enabled: true}}\n", bump=0)
+    monkeypatch.setenv("HUIYAN_CONFIG", str(cfg))
+    app = create_app(
+        Settings(
+            state=f"sqlite:///{tmp_path / 'state.sqlite'}",
+            db=db,
+            attachment_dir=tmp_path / "att",
+            snapshot_poll_seconds=0,
+            token_cache_seconds=0,
+        )
+    )
+    with app.state.write_session() as s:
+        add_user(s, username="aud", password="pw-123456789", role="auditor", medins_code=None)
+        s.commit()
+    kb = app.state.realtime
+    kb.check_seconds = 0  # look at the files on every request
+
+    def rules_found() -> set[str]:
+        kb.current()  # notice a change (as any request does)
+        kb.wait(600)  # and let its rebuild finish
+        r = c.post("/api/v1/3101", json=msg, headers=h)
+        assert r.status_code == 200, r.text
+        return {f["rule_id"] for f in r.json()["result"]}
+
+    with TestClient(app) as c:
+        tok = c.post("/api/v1/auth/token", json={"username": "aud", "password": "pw-123456789"})
+        h = {"Authorization": f"Bearer {tok.json()['access_token']}"}
+        assert rule in rules_found()
+        first = kb.current()
+
+        _write(cfg, f"audit:\n  rules:\n    {rule}: {{enabled: false}}\n", bump=10)
+        assert rule not in rules_found()
+        assert kb.current() is not first  # rebuilt in the running app
+
+        _write(cfg, f"audit:\n  rules:\n    {rule}: {{enabled: true}}\n", bump=20)
+        assert rule in rules_found()
+
+
+@pytest.mark.parametrize("state_url", ["sqlite"], indirect=True)
+def test_server_start_compiles_the_rules_before_any_request(
+    app,  # noqa: ANN001
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from huiyan.service.realtime import WARM_ENV
+
+    monkeypatch.setenv(WARM_ENV, "1")
+    kb = app.state.realtime
+    assert kb.reloads == 0
+    with TestClient(app):
+        pass  # start-up and shut-down only: shut-down waits for the warm-up to finish
+    assert kb.reloads == 1
+    assert kb.current().auditor.rules  # the compiled library, ready for the first request

@@ -32,7 +32,7 @@ def build(db: Path, cases: int) -> None:
     cfg = config.load(None)
     db.parent.mkdir(parents=True, exist_ok=True)
     with Store(db) as store:
-        run_steps(RunContext(store=store, config=cfg, data_dir=tmp / "data", show_progress=False))
+        run_steps(RunContext(engine=store, config=cfg, data_dir=tmp / "data", show_progress=False))
         settle(store, cfg, period="2025-12")
     print(f"built store {db} ({cases:,} cases) in {time.perf_counter() - t:.0f} s")
 

@@ -179,7 +179,9 @@ def run_step(db: Path) -> None:
 
     with Store(db) as store:
         started = time.perf_counter()
-        report = monitor.run(RunContext(store=store, config=config.load(None), show_progress=False))
+        report = monitor.run(
+            RunContext(engine=store, config=config.load(None), show_progress=False)
+        )
         seconds = time.perf_counter() - started
     usage = resource.getrusage(resource.RUSAGE_SELF)
     peak = usage.ru_maxrss / 1024 / 1024

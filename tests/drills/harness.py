@@ -18,7 +18,7 @@ from huiyan.kb import config
 from huiyan.pipeline.context import RunContext
 from huiyan.pipeline.runner import STEPS, run_steps
 with Store(sys.argv[2]) as store:
-    ctx = RunContext(store=store, config=config.load(None), data_dir=Path(sys.argv[1]),
+    ctx = RunContext(engine=store, config=config.load(None), data_dir=Path(sys.argv[1]),
                      show_progress=False)
     run_steps(ctx, STEPS)
 print("done", flush=True)

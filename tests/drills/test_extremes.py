@@ -59,7 +59,7 @@ def _run(tmp_path: Path, steps: tuple[str, ...]) -> None:
     _edit(data / "feedetail.csv", FEE_EXTREMES)
     _edit(data / "hilist.csv", HILIST_EXTREMES)
     with Store(tmp_path / "x.duckdb") as store:
-        ctx = RunContext(store=store, config=config.load(None), data_dir=data, show_progress=False)
+        ctx = RunContext(engine=store, config=config.load(None), data_dir=data, show_progress=False)
         reports = run_steps(ctx, steps)
         assert [r.step for r in reports] == list(steps)
         ids = [r["setl_id"] for r in setl]

@@ -62,7 +62,8 @@ def test_cases_from_store_orders_codes_and_computes_los(store):
 def test_step_writes_drg_result_and_replaces_on_rerun(store):
     _fill(store)
     ctx = RunContext(
-        store=store, config={"grouping": {"schemes": ["chs-drg-1.1", "chs-drg-1.0"], "mode": "raw"}}
+        engine=store,
+        config={"grouping": {"schemes": ["chs-drg-1.1", "chs-drg-1.0"], "mode": "raw"}},
     )
     report = group_step.run(ctx)
     assert report.rows["drg_result"] == 6
@@ -130,7 +131,7 @@ def test_cli_group_and_diff(tmp_path, store):
 def test_step_groups_with_regional_schemes(store):
     _fill(store)
     schemes = ["zhejiang-2022", "yunnan-2022", "changzhou-2022"]
-    ctx = RunContext(store=store, config={"grouping": {"schemes": schemes, "mode": "raw"}})
+    ctx = RunContext(engine=store, config={"grouping": {"schemes": schemes, "mode": "raw"}})
     group_step.run(ctx)
     cases = cases_from_store(store)
     assert {"dept", "discharge_way"} <= set(cases.column_names)  # regional tests read them

@@ -27,7 +27,7 @@ def test_cli_prints_counts(data_dir: Path, tmp_path: Path) -> None:
 
 def test_step_reports_accepted_rows(store: Store, data_dir: Path) -> None:
     write_dataset(data_dir)
-    ctx = RunContext(store=store, config=kb_config.load(None), data_dir=data_dir)
+    ctx = RunContext(engine=store, config=kb_config.load(None), data_dir=data_dir)
     report = step.run(ctx)
     assert report.rows["setl_list"] == len(SETL)
     assert step.run(ctx).rows == {}

@@ -92,7 +92,7 @@ def test_monitor_warns_every_drift_and_not_the_decoy(tmp_path: Path) -> None:
     plant_drifts(tmp_path / "data", tmp_path / "labels", seed=3)
     cfg = config.load(None)
     with Store(tmp_path / "r.duckdb") as store:
-        ctx = RunContext(store=store, config=cfg, data_dir=tmp_path / "data", show_progress=False)
+        ctx = RunContext(engine=store, config=cfg, data_dir=tmp_path / "data", show_progress=False)
         run_steps(ctx, STEPS)
         r = evaluate_drifts(store, tmp_path / "labels" / "drift.csv", cfg)
     assert [d["kind"] for d in r.drifts if not d["warned"]] == []

@@ -29,7 +29,7 @@ def test_indicators_identical_on_spark(tmp_path: Path, spark: Any) -> None:
     cfg = config.load(None)
     con = ibis.pyspark.connect(spark)
     with Store(tmp_path / "r.duckdb") as store:
-        ctx = RunContext(store=store, config=kb_config.load(None), data_dir=tmp_path / "data")
+        ctx = RunContext(engine=store, config=kb_config.load(None), data_dir=tmp_path / "data")
         ctx.show_progress = False
         run_steps(ctx, ("ingest", "group", "qc", "price", "audit"))
         duck = indicator_table(store_inputs(store, cfg), cfg["monitor"])

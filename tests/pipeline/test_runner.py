@@ -29,12 +29,12 @@ def ctx(region: tuple[Path, Path], tmp_path: Path) -> Iterator[RunContext]:
     data_dir, _labels = region
     with Store(tmp_path / "run.duckdb") as store:
         yield RunContext(
-            store=store, config=config.load(None), data_dir=data_dir, show_progress=False
+            engine=store, config=config.load(None), data_dir=data_dir, show_progress=False
         )
 
 
 def test_pipeline_runs_every_step_and_rerun_adds_nothing(ctx: RunContext) -> None:
-    store = ctx.store
+    store = ctx.engine
     first = run_steps(ctx, STEPS)
     assert [r.step for r in first] == list(STEPS)
     assert not any(r.skipped for r in first)
@@ -53,7 +53,7 @@ def test_pipeline_runs_every_step_and_rerun_adds_nothing(ctx: RunContext) -> Non
 
 
 def test_changed_configuration_reruns_the_steps(ctx: RunContext) -> None:
-    store = ctx.store
+    store = ctx.engine
     run_steps(ctx, ("ingest", "group"))
     ctx.config["grouping"]["schemes"] = ["chs-drg-1.1", "liaocheng-2022"]
     again = run_steps(ctx, ("ingest", "group"))
@@ -63,7 +63,7 @@ def test_changed_configuration_reruns_the_steps(ctx: RunContext) -> None:
 
 
 def test_grouping_traces_are_stored_for_a_small_run_only(ctx: RunContext) -> None:
-    store = ctx.store
+    store = ctx.engine
     run_steps(ctx, ("ingest", "group"))  # explain: auto, 600 cases
     traced = store.con.sql(
         "select count(trace), count(*) from drg_result where trace like '%入组%' "
@@ -77,6 +77,6 @@ def test_grouping_traces_are_stored_for_a_small_run_only(ctx: RunContext) -> Non
 
 
 def test_unknown_step_is_an_error(store: Store) -> None:
-    ctx = RunContext(store=store, config=config.load(None))
+    ctx = RunContext(engine=store, config=config.load(None))
     with pytest.raises(ValueError, match="unknown steps"):
         run_steps(ctx, ("ingest", "grup"))

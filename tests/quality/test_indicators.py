@@ -81,7 +81,7 @@ def test_workbook_has_chinese_sheets_and_issues(ran: dict[str, Any]) -> None:
 def test_step_rerun_replaces_results(ran: dict[str, Any]) -> None:
     with Store(ran["db"]) as s:
         before = s.count("qc_issue")
-        report = qc_step.run(RunContext(store=s, config=config.load()))
+        report = qc_step.run(RunContext(engine=s, config=config.load()))
         assert s.count("qc_issue") == before == report.rows["qc_issue"] > 0
         assert s.count("qc_indicator") == 8
 

@@ -65,7 +65,7 @@ def test_qc_identical_on_spark(tmp_path: Path, spark: Any, build: Any) -> None:
         dq = store_inputs(store, cfg)
         duck = run_checks(dq, specs)
         store.write("qc_issue", duck, mode="replace")
-        duck_ind = indicators(dq, store.ibis_table("qc_issue"), inpatient_med_types=med_types)
+        duck_ind = indicators(dq, store.table("qc_issue"), inpatient_med_types=med_types)
         duck_ind = duck_ind.to_pyarrow()
         for name in INPUT_TABLES:
             store.ensure(name)
@@ -74,7 +74,8 @@ def test_qc_identical_on_spark(tmp_path: Path, spark: Any, build: Any) -> None:
             path = tmp_path / f"in{name}.parquet"  # Spark skips files named _*
             pq.write_table(data, path)
             spark.read.parquet(str(path)).createOrReplaceTempView(name)
-    q = inputs(con, con.table, cfg["qc"])
+    # Reference tables as Ibis in-memory tables, which Ibis registers with the session per query.
+    q = inputs(con.table, lambda _name, data: ibis.memtable(data), cfg["qc"])
     sparked = run_checks(q, specs)
     pq.write_table(sparked, tmp_path / "qc_issue.parquet")
     spark.read.parquet(str(tmp_path / "qc_issue.parquet")).createOrReplaceTempView("qc_issue")

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
 
     from huiyan.audit.spec import RuleSpec
-    from huiyan.engine import Store
+    from huiyan.engine import Engine
 
 CATALOG_COLUMNS = {
     "rule_id": "规则编号",
@@ -34,7 +34,7 @@ CATALOG_COLUMNS = {
 
 
 def audit_store(
-    store: Store,
+    store: Engine,
     config: dict[str, dict[str, Any]],
     *,
     stage: str = "post",
@@ -72,7 +72,7 @@ def catalog(config: dict[str, dict[str, Any]]) -> pa.Table:
     return pa.Table.from_pylist(rows)
 
 
-def evaluate_store(store: Store, labels: str | Path) -> pa.Table:
+def evaluate_store(store: Engine, labels: str | Path) -> pa.Table:
     """Per-class precision, recall, F1 and amounts of the stored findings against ``labels``."""
     from huiyan.model.tables import FINDING
 

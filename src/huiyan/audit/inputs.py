@@ -28,7 +28,7 @@ from huiyan.model.tables import HILIST
 if TYPE_CHECKING:
     import ibis.expr.types as ir
 
-    from huiyan.engine import Store
+    from huiyan.engine import Engine
 
 INPUT_TABLES = STORE_TABLES = (
     "setl_list",
@@ -119,13 +119,14 @@ class Source:
         return out
 
 
-def store_source(store: Store) -> Source:
-    """A ``Source`` reading the embedded DuckDB store."""
-
-    def arrow(name: str) -> pa.Table | None:
-        return store.read(name) if store.has(name) else None
-
-    return Source(table=store.ibis_table, arrow=arrow)
+def store_source(engine: Engine) -> Source:
+    """A ``Source`` reading the tables stored on ``engine`` (any engine: DuckDB, Spark)."""
+    return Source(
+        table=engine.table,
+        arrow=engine.read_optional,
+        cache=engine.materialize,
+        small=engine.register,
+    )
 
 
 def _small(source: Source, name: str, data: pa.Table) -> ir.Table:

@@ -47,7 +47,7 @@ def monitor(
             if not store.has("setl_list") or not store.count("setl_list"):
                 raise InputError(f"{db}: 没有结算数据, 请先运行 huiyan run")
             decided = _decided(state) if state else None
-            ctx = RunContext(store=store, config=kb_config.load(config))
+            ctx = RunContext(engine=store, config=kb_config.load(config))
             result = step.run(ctx, decided=decided)
             for name, n in result.rows.items():
                 console.print(f"{name}: {n:,} 行")

@@ -59,7 +59,7 @@ def price(
         cfg = kb_config.load(config)
         store = existing_store(db, need=("setl_list",))
     with user_errors(), store:
-        result = step.run(RunContext(store=store, config=cfg))
+        result = step.run(RunContext(engine=store, config=cfg))
         for name, n in result.rows.items():
             console.print(f"{name}: {n:,} 行")
         for note in result.notes:

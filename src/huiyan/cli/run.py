@@ -141,7 +141,7 @@ def run(
         created = not db.exists()
         try:
             with Store(db, wait=wait) as store:
-                ctx = RunContext(store=store, config=cfg, data_dir=data_dir, force=force)
+                ctx = RunContext(engine=store, config=cfg, data_dir=data_dir, force=force)
                 reports = run_with_progress(ctx, chosen, force=force)
                 _print_notes(reports)
                 print_summary(store)
@@ -208,7 +208,7 @@ def demo(
         )
         stamp_labels(data_dir, labels_dir)
         with Store(db) as store:
-            ctx = RunContext(store=store, config=kb_config.load(None), data_dir=data_dir)
+            ctx = RunContext(engine=store, config=kb_config.load(None), data_dir=data_dir)
             reports = run_with_progress(ctx, STEPS)
             _print_notes(reports)
             print_summary(store, labels=labels_dir / "labels.csv")

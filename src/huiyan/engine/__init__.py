@@ -1,12 +1,14 @@
 """Engines run table logic written once as Ibis expressions.
 
-``store.Store`` is the embedded DuckDB file (default engine, holds inputs and results);
-``connect(engine=...)`` returns an Ibis backend for the chosen engine. Spark is imported only
-when asked for (``pip install 'huiyan[spark]'``).
+:class:`Engine` (``base.py``) is the one interface every pipeline step uses; ``Store`` is the
+DuckDB implementation (the embedded store file, default engine); ``connect(kind, ...)`` opens
+the engine chosen by configuration (``--engine duckdb|spark``). Spark is imported only when
+asked for (``pip install 'huiyan[spark]'``).
 """
 
 from __future__ import annotations
 
+from huiyan.engine.base import Capabilities, Engine, WriteMode, connect
 from huiyan.engine.store import Store
 
-__all__ = ["Store"]
+__all__ = ["Capabilities", "Engine", "Store", "WriteMode", "connect"]

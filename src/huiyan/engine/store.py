@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 import pyarrow as pa
 
+from huiyan.engine.base import Capabilities, Engine, WriteMode
 from huiyan.errors import StorageError
 from huiyan.model import Table, table
 
@@ -30,6 +31,7 @@ _ARROW_TO_DUCK = {
     "bool": "BOOLEAN",
     "date32[day]": "DATE",
     "timestamp[s]": "TIMESTAMP",
+    "timestamp[us]": "TIMESTAMP",
     "decimal128(16, 2)": "DECIMAL(16,2)",
     "decimal128(18, 4)": "DECIMAL(18,4)",
     "decimal128(18, 6)": "DECIMAL(18,6)",
@@ -42,12 +44,17 @@ def ddl(t: Table) -> str:
     return f'CREATE TABLE IF NOT EXISTS "{t.name}" ({cols})'
 
 
-class Store:
-    """A DuckDB database file holding huiyan's tables.
+class Store(Engine):
+    """The DuckDB engine: one database file holding huiyan's tables (the default engine).
 
-    Steps never open files themselves: the pipeline hands them Ibis tables from ``ibis_table``
-    and writes what they return with ``write``.
+    Implements :class:`huiyan.engine.base.Engine`; steps use only that interface. ``con`` (the
+    DuckDB connection) is for code inside ``huiyan.engine`` alone.
     """
+
+    name = "duckdb"
+    capabilities = Capabilities(
+        transactions=True, temp_tables=True, in_process=True, memory_limit=True
+    )
 
     def __init__(
         self, path: str | Path = DEFAULT_DB, *, read_only: bool = False, wait: float = 0.0
@@ -72,8 +79,8 @@ class Store:
     def __enter__(self) -> Store:
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def describe(self) -> str:
+        return f"duckdb ({self.path})"
 
     @property
     def ibis(self) -> IbisDuckDB:
@@ -91,6 +98,32 @@ class Store:
         ).fetchall()
         return bool(rows[0][0])
 
+    def drop(self, name: str) -> None:
+        self.con.execute(f'DROP TABLE IF EXISTS "{name}"')
+
+    def drop_stale(self, *names: str, types: bool = True) -> list[str]:
+        dropped = []
+        for name in names:
+            have = self.con.sql(
+                "select column_name, data_type from information_schema.columns "
+                "where table_name = ? order by ordinal_position",
+                params=[name],
+            ).fetchall()
+            if not have:
+                continue
+            want = table(name)
+            if types:
+                cols = ", ".join(f'"{c}" {t}' for c, t in have)
+                same = ddl(want).replace(" ", "") == (
+                    f'CREATE TABLE IF NOT EXISTS "{name}" ({cols})'.replace(" ", "")
+                )
+            else:
+                same = [c for c, _ in have] == want.columns
+            if not same:
+                self.drop(name)
+                dropped.append(name)
+        return dropped
+
     def ensure(self, name: str) -> None:
         """Create the canonical table ``name`` if it does not exist yet."""
         self.con.execute(ddl(table(name)))
@@ -107,16 +140,33 @@ class Store:
         return int(self.con.sql(f'select count(*) from "{name}"').fetchall()[0][0])
 
     def read(self, name: str) -> pa.Table:
-        """The whole table as Arrow (for small tables and tests; steps use ``ibis_table``)."""
+        """The whole table as Arrow (for small tables and tests; steps use ``table``)."""
         return self.con.sql(f'select * from "{name}"').to_arrow_table()
 
-    def ibis_table(self, name: str) -> ir.Table:
+    def table(self, name: str) -> ir.Table:
         """The stored table as an Ibis expression; an empty canonical table if not stored yet."""
         if not self.has(name):
             self.ensure(name)
         return self.ibis.table(name)
 
-    def write(self, name: str, data: pa.Table | ir.Table, *, mode: str = "append") -> int:
+    def to_arrow(self, expr: ir.Table) -> pa.Table:
+        return expr.to_pyarrow()
+
+    def to_batches(self, expr: ir.Table, *, batch_size: int = 100_000) -> Iterator[pa.RecordBatch]:
+        # Ibis 12's own to_pyarrow_batches calls a method DuckDB 2 removed.
+        yield from self.ibis._to_duckdb_relation(expr).to_arrow_reader(batch_size)
+
+    def materialize(self, expr: ir.Table) -> ir.Table:
+        return expr.cache()
+
+    def register(self, name: str, data: pa.Table) -> ir.Table:
+        return self.ibis.create_table(name, data, temp=True, overwrite=True)
+
+    def release(self, table: ir.Table) -> None:
+        with suppress(Exception):  # a table already dropped with its connection
+            table.release()
+
+    def write(self, name: str, data: pa.Table | ir.Table, *, mode: WriteMode = "append") -> int:
         """Write rows to a canonical table. ``mode``: ``append`` or ``replace`` (drop all rows first).
 
         Returns the number of rows written. Columns are conformed to the model schema, so a
@@ -142,20 +192,24 @@ class Store:
                 self.con.unregister("_huiyan_incoming")
         return data.num_rows
 
-    def delete_where(self, name: str, column: str, values: pa.Array | list[str]) -> int:
-        """Delete rows whose ``column`` is in ``values`` (used to replace one batch's results)."""
+    def delete_where(self, name: str, match: Mapping[str, Sequence[Any] | pa.Array]) -> int:
         if not self.has(name):
             return 0
-        keys = pa.table({"k": pa.array(values, pa.string())})
-        self.con.register("_huiyan_keys", keys)
+        conds, keys = [], []
+        for i, (column, values) in enumerate(match.items()):
+            arr = values if isinstance(values, pa.Array) else pa.array(list(values) or [], None)
+            if arr.type == pa.null():
+                arr = arr.cast(pa.string())
+            keys.append(f"_huiyan_keys{i}")
+            self.con.register(keys[-1], pa.table({"k": arr}))
+            conds.append(f'"{column}" IN (SELECT k FROM {keys[-1]})')
         try:
             before = self.count(name)
-            self.con.execute(
-                f'DELETE FROM "{name}" WHERE "{column}" IN (SELECT k FROM _huiyan_keys)'
-            )
+            self.con.execute(f'DELETE FROM "{name}" WHERE {" AND ".join(conds) or "true"}')
             return before - self.count(name)
         finally:
-            self.con.unregister("_huiyan_keys")
+            for k in keys:
+                self.con.unregister(k)
 
     @contextmanager
     def memory_limit(self, limit: str) -> Iterator[None]:
@@ -233,6 +287,13 @@ def storage_error(path: Path, exc: BaseException) -> StorageError | BaseExceptio
     if isinstance(exc, duckdb.IOException):
         return StorageError(f"{path}: 数据库文件读写失败 / store I/O error: {msg.splitlines()[0]}")
     return exc
+
+
+def open_engine(
+    path: str | Path = DEFAULT_DB, *, read_only: bool = False, wait: float = 0.0
+) -> Store:
+    """The DuckDB engine on the store file ``path`` (``engine.connect("duckdb", ...)``)."""
+    return Store(path, read_only=read_only, wait=wait)
 
 
 def _connect(path: Path, *, read_only: bool, wait: float) -> duckdb.DuckDBPyConnection:

@@ -18,7 +18,7 @@ from huiyan.model.tables import DISEINFO, OPRNINFO, SETL_LIST
 if TYPE_CHECKING:
     import ibis.expr.types as ir
 
-    from huiyan.engine import Store
+    from huiyan.engine import Engine
 
 
 def _cols(t: Table, *names: str) -> tuple[str, ...]:
@@ -80,11 +80,11 @@ def cases_expr(setl: ir.Table, dise: ir.Table, oprn: ir.Table) -> ir.Table:
     return joined.order_by("case_id")
 
 
-def cases_from_store(store: Store) -> pa.Table:
-    """Every settlement of the store as a case table (Arrow)."""
+def cases_from_store(engine: Engine) -> pa.Table:
+    """Every settlement stored on ``engine`` as a case table (Arrow, in this process)."""
     expr = cases_expr(
-        store.ibis_table(SETL_LIST.name),
-        store.ibis_table(DISEINFO.name),
-        store.ibis_table(OPRNINFO.name),
+        engine.table(SETL_LIST.name),
+        engine.table(DISEINFO.name),
+        engine.table(OPRNINFO.name),
     )
-    return expr.to_pyarrow()
+    return engine.to_arrow(expr)

@@ -12,8 +12,8 @@ def medrcd_match(store: Store) -> MedrcdMatch | None:
     """Share of settlements whose ``medcasno`` has a front page; ``None`` without front pages."""
     if not store.has(MEDRCD.name) or store.count(MEDRCD.name) == 0:
         return None
-    setl = store.ibis_table(SETL_LIST.name)
-    pages = store.ibis_table(MEDRCD.name).select("medcasno").distinct()
+    setl = store.table(SETL_LIST.name)
+    pages = store.table(MEDRCD.name).select("medcasno").distinct()
     matched = setl.semi_join(pages, setl.medcasno == pages.medcasno).count()
     return MedrcdMatch(
         settlements=int(setl.count().to_pyarrow().as_py()),
@@ -27,9 +27,9 @@ def settlements_without_institution(store: Store) -> int:
     Their hospital level is unknown, so level prices and level limits cannot be judged and
     the level's payment coefficient is not applied: worth a warning, not a quarantine.
     """
-    setl = store.ibis_table(SETL_LIST.name)
+    setl = store.table(SETL_LIST.name)
     if not store.has(MEDINS.name):
         return int(setl.count().to_pyarrow().as_py())
-    medins = store.ibis_table(MEDINS.name).select("medins_code")
+    medins = store.table(MEDINS.name).select("medins_code")
     missing = setl.anti_join(medins, setl.medins_code == medins.medins_code).count()
     return int(missing.to_pyarrow().as_py())

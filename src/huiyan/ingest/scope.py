@@ -18,14 +18,14 @@ from huiyan.model.tables import CASE_SCOPE, DISEINFO, SETL_LIST
 
 
 def _principal_category(store: Store) -> ir.Table:
-    d = store.ibis_table(DISEINFO.name)
+    d = store.table(DISEINFO.name)
     principal = d.filter((d.diag_srt_no == 1) | (d.maindiag_flag == "1"))
     return principal.group_by("setl_id").aggregate(principal_cat=principal.diag_code.min()[:3])
 
 
 def scope_table(store: Store, scope: dict[str, Any]) -> ir.Table:
     """The ``case_scope`` rows for every stored settlement, as an Ibis expression."""
-    s = store.ibis_table(SETL_LIST.name)
+    s = store.table(SETL_LIST.name)
     s = s.left_join(_principal_category(store), "setl_id").select(s, "principal_cat")
     ex = scope["exclude"]
     los = (s.dscg_time.date() - s.adm_time.date()).cast("int32")

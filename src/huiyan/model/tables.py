@@ -7,6 +7,8 @@ Everything else in huiyan refers to these declarations; ``TABLES`` is the regist
 
 from __future__ import annotations
 
+import pyarrow as pa
+
 from huiyan.model.audit_tables import AUDIT_TABLES
 from huiyan.model.fields import (
     BIGINT,
@@ -440,6 +442,21 @@ INGEST_BATCH = Table(
     ),
 )
 
+PIPELINE_RUN = Table(
+    "pipeline_run",
+    "运行记录",
+    doc=(
+        "One row per pipeline step run: the fingerprint of its inputs (ingested batches and "
+        "configuration); a step whose latest fingerprint matches is skipped."
+    ),
+    fields=(
+        F("step", STR, "步骤", required=True),
+        F("fingerprint", STR, "输入指纹", required=True),
+        # Microseconds: two runs of one step within a second must still be ordered.
+        F("finished_at", pa.timestamp("us"), "完成时间", required=True),
+    ),
+)
+
 CASE_SCOPE = Table(
     "case_scope",
     "DRG/DIP付费范围",
@@ -616,7 +633,7 @@ RESULT_TABLES: tuple[Table, ...] = (
     FINDING,
     WARNING,
 )
-BOOKKEEPING_TABLES: tuple[Table, ...] = (QUARANTINE, INGEST_BATCH, CASE_SCOPE)
+BOOKKEEPING_TABLES: tuple[Table, ...] = (QUARANTINE, INGEST_BATCH, CASE_SCOPE, PIPELINE_RUN)
 
 TABLES: dict[str, Table] = {
     t.name: t

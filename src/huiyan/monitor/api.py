@@ -25,7 +25,7 @@ from huiyan.monitor.warnings import (
 if TYPE_CHECKING:
     import ibis.expr.types as ir
 
-    from huiyan.engine import Store
+    from huiyan.engine import Engine
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ def indicator_table(inp: MonitorInputs, cfg: dict[str, Any]) -> pa.Table:
 
 
 def monitor_store(
-    store: Store, config: dict[str, dict[str, Any]], decided: pa.Table | None = None
+    store: Engine, config: dict[str, dict[str, Any]], decided: pa.Table | None = None
 ) -> MonitorResult:
     """Compute everything the monitor step writes (nothing is written here). ``decided``: the
     review workflow's final deductions (setl_id, vola_amt), read as confirmed amounts."""
@@ -58,7 +58,7 @@ def monitor_store(
 
 
 def _monitor(
-    store: Store, config: dict[str, dict[str, Any]], decided: pa.Table | None
+    store: Engine, config: dict[str, dict[str, Any]], decided: pa.Table | None
 ) -> MonitorResult:
     cfg = config["monitor"]
     inp = store_inputs(store, config, decided)

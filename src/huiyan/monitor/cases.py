@@ -18,7 +18,7 @@ import pyarrow as pa
 if TYPE_CHECKING:
     import ibis.expr.types as ir
 
-    from huiyan.engine import Store
+    from huiyan.engine import Engine
 
 DRUG_TYPES = ("09", "10", "11")  # 西药费, 中药饮片费, 中成药费 (med_chrgitm_type)
 CONSUMABLE_TYPES = ("08",)  # 卫生材料费
@@ -42,11 +42,11 @@ class MonitorInputs:
 
 
 def store_inputs(
-    store: Store, config: dict[str, dict[str, Any]], decided: pa.Table | None = None
+    store: Engine, config: dict[str, dict[str, Any]], decided: pa.Table | None = None
 ) -> MonitorInputs:
     """Bind the stored tables. ``decided``: the review workflow's final deductions
     (``setl_id, vola_amt``), when the caller has them."""
-    tables = {name: store.ibis_table(name) for name in STORE_TABLES}
+    tables = {name: store.table(name) for name in STORE_TABLES}
     optional = {
         name: store.ibis.table(name) if store.has(name) and store.count(name) else None
         for name in OPTIONAL_TABLES

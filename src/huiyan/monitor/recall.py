@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from huiyan.engine import Store
+    from huiyan.engine import Engine
 
 LEVELS = ("institution", "department", "doctor")
 
@@ -35,7 +35,7 @@ def _quarter(month: str) -> str:
     return f"{year}-Q{(int(m) - 1) // 3 + 1}"
 
 
-def evaluate_drifts(store: Store, drift_csv: str | Path, config: dict[str, Any]) -> DriftRecall:
+def evaluate_drifts(store: Engine, drift_csv: str | Path, config: dict[str, Any]) -> DriftRecall:
     with Path(drift_csv).open(encoding="utf-8") as fh:
         labels = list(csv.DictReader(fh))
     cfg = config["monitor"]

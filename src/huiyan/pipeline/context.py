@@ -6,17 +6,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from huiyan.engine import Store
+from huiyan.engine import Engine
 
 
 @dataclass
 class RunContext:
-    """The store, the configuration (all sections, see ``kb.config``) and the dataset folder."""
+    """The engine (where tables live and expressions run, chosen by ``--engine``), the
+    configuration (all sections, see ``kb.config``) and the dataset folder."""
 
-    store: Store
+    engine: Engine
     config: dict[str, dict[str, Any]]
     data_dir: Path | None = None
-    engine: str = "duckdb"
     show_progress: bool = True
     force: bool = False  # re-run steps whose inputs did not change (ingest re-reads its files)
 

@@ -16,12 +16,12 @@ from huiyan.pricing.exact import lit
 if TYPE_CHECKING:
     import ibis.expr.types as ir
 
-    from huiyan.engine import Store
+    from huiyan.engine import Engine
 
 S = SETL_LIST.by_name
 
 
-def case_base(store: Store) -> ir.Table:
+def case_base(store: Engine) -> ir.Table:
     """Settlements joined to their institution level and scope decision.
 
     Columns: setl_id, medins_code, medins_lv (null when the institution is unknown), cost
@@ -29,10 +29,10 @@ def case_base(store: Store) -> ir.Table:
     dscg_date, los (days, minimum 1),
     in_scope (true when ``case_scope`` has no decision), adm_way, dscg_caty.
     """
-    s = store.ibis_table(SETL_LIST.name)
-    m = store.ibis_table(MEDINS.name).select("medins_code", "medins_lv")
+    s = store.table(SETL_LIST.name)
+    m = store.table(MEDINS.name).select("medins_code", "medins_lv")
     m = m.distinct(on="medins_code", keep="first")
-    sc = store.ibis_table(CASE_SCOPE.name).select("setl_id", "in_scope")
+    sc = store.table(CASE_SCOPE.name).select("setl_id", "in_scope")
     sc = sc.distinct(on="setl_id", keep="first")
     los = s.dscg_time.date().delta(s.adm_time.date(), unit="day")
     fund = s[S["fund_pay_sumamt"].name].fill_null(0)

@@ -25,7 +25,7 @@ from huiyan.pricing.standards import Window
 if TYPE_CHECKING:
     import ibis.expr.types as ir
 
-    from huiyan.engine import Store
+    from huiyan.engine import Engine
 
 
 @dataclass
@@ -38,7 +38,7 @@ class DipPricing:
 
 
 def price_dip(
-    store: Store,
+    store: Engine,
     config: dict[str, dict[str, Any]],
     *,
     window: Window,
@@ -50,8 +50,8 @@ def price_dip(
     p = config["payment"]["dip"]
     dev = p["deviation"]
     base = case_base(store)
-    r = store.ibis_table(DIP_RESULT.name).select("setl_id", "dip_group", "catalog")
-    cat_score = store.ibis_table(DIP_CATALOG.name)
+    r = store.table(DIP_RESULT.name).select("setl_id", "dip_group", "catalog")
+    cat_score = store.table(DIP_CATALOG.name)
     cat = cat_score.select(
         "catalog",
         "dip_group",

@@ -25,7 +25,7 @@ from huiyan.pricing.standards import Window, cells, per_year, pooled
 if TYPE_CHECKING:
     import ibis.expr.types as ir
 
-    from huiyan.engine import Store
+    from huiyan.engine import Engine
 
 LEVELS = ("1", "2", "3")
 SEVERITY = ("none", "cc", "mcc")
@@ -48,11 +48,11 @@ def is_primary_care(group: str, diag_code: str, listed: list[str]) -> bool:
     return any(group.startswith(x) or diag_code.startswith(x) for x in listed)
 
 
-def severity_state(store: Store, scheme: str) -> ir.Table:
+def severity_state(store: Engine, scheme: str) -> ir.Table:
     """Per settlement its complication state from the payment scheme's grouping: none/cc/mcc."""
     import ibis
 
-    r = store.ibis_table(DRG_RESULT.name)
+    r = store.table(DRG_RESULT.name)
     r = r.filter(r.scheme == scheme).distinct(on="setl_id", keep="first")
     return r.select(
         "setl_id",
@@ -63,7 +63,7 @@ def severity_state(store: Store, scheme: str) -> ir.Table:
 
 
 def recalibrate(
-    store: Store, base: ir.Table, window: Window, config: dict[str, dict[str, Any]]
+    store: Engine, base: ir.Table, window: Window, config: dict[str, dict[str, Any]]
 ) -> DipStandards:
     """The stored derived ``dip_catalog`` with exact scores, reference costs and notes."""
     p = config["payment"]["dip"]
@@ -71,7 +71,7 @@ def recalibrate(
     scale = Decimal(str(p["score_scale"]))
     wy = window.weights
     cat = store.read(DIP_CATALOG.name).to_pylist()
-    r = store.ibis_table(DIP_RESULT.name).select("setl_id", "dip_group")
+    r = store.table(DIP_RESULT.name).select("setl_id", "dip_group")
     t = base.filter(base.in_scope & base.year.isin(list(wy))).join(r, "setl_id")
     t = t.filter(t.los <= int(config["payment"]["drg"]["perdiem_min_days"]))
     cs = cells(t, "dip_group")
@@ -151,7 +151,7 @@ def recalibrate(
 
 
 def _severity(
-    store: Store, t: ir.Table, plain: dict[str, Decimal], config: dict[str, dict[str, Any]]
+    store: Engine, t: ir.Table, plain: dict[str, Decimal], config: dict[str, dict[str, Any]]
 ) -> dict[str, Decimal]:
     """Auxiliary severity coefficients: configured, none, or the cost ratio by state (derived)."""
     s = config["payment"]["dip"]["severity"]

@@ -29,7 +29,7 @@ from huiyan.pricing.standards import (
 if TYPE_CHECKING:
     import ibis.expr.types as ir
 
-    from huiyan.engine import Store
+    from huiyan.engine import Engine
 
 
 @dataclass
@@ -52,11 +52,11 @@ def _sum(t: ir.Table, **aggs: ir.Value) -> dict[str, Any]:
     return t.aggregate(**aggs).to_pyarrow().to_pylist()[0]
 
 
-def price_drg(store: Store, config: dict[str, dict[str, Any]]) -> DrgPricing:
+def price_drg(store: Engine, config: dict[str, dict[str, Any]]) -> DrgPricing:
     """Derive DRG standards on complete years and price every case of the payment scheme."""
     p = config["payment"]["drg"]
     scheme = config["grouping"]["payment_scheme"]
-    r = store.ibis_table(DRG_RESULT.name)
+    r = store.table(DRG_RESULT.name)
     r = r.filter(r.scheme == scheme).select("setl_id", "status", "drg")
     base = case_base(store)
     cases = base.join(r, "setl_id")

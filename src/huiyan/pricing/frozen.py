@@ -22,11 +22,14 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 
 from huiyan.errors import InputError
-from huiyan.model.payment_tables import PRICE_FREEZE
+from huiyan.model.payment_tables import DIP_CATALOG, DRG_STANDARD, PAYMENT_RATE, PRICE_FREEZE
+from huiyan.model.tables import MEDINS, SETL_LIST
 from huiyan.pricing.exact import fen_round, q6
 
 if TYPE_CHECKING:
-    from huiyan.engine import Store
+    import ibis.expr.types as ir
+
+    from huiyan.engine import Engine
 
 KINDS = ("weight", "score", "rate", "point_value", "perdiem", "coefficient")
 _MAIN = {"DRG": ("weight", "rate"), "DIP": ("score", "point_value")}
@@ -38,22 +41,24 @@ def _table(rows: list[dict[str, Any]]) -> pa.Table:
     )
 
 
-def _store(store: Store, version: str, rows: list[dict[str, Any]]) -> int:
-    store.ensure(PRICE_FREEZE.name)
-    with store.transaction():
-        store.con.execute(f'DELETE FROM "{PRICE_FREEZE.name}" WHERE version = ?', [version])
-    return store.write(PRICE_FREEZE.name, _table(rows))
+def _store(store: Engine, version: str, rows: list[dict[str, Any]]) -> int:
+    return store.replace_where(PRICE_FREEZE.name, {"version": [version]}, _table(rows))
 
 
-def freeze(store: Store, version: str, effective_from: date, effective_to: date | None) -> int:
+def _rows(store: Engine, expr: ir.Table) -> list[tuple[Any, ...]]:
+    return [tuple(r.values()) for r in store.to_arrow(expr).to_pylist()]
+
+
+def freeze(store: Engine, version: str, effective_from: date, effective_to: date | None) -> int:
     """Store the current derived standards as ``version`` in force from ``effective_from``."""
-    if not store.has("payment_rate") or store.count("payment_rate") == 0:
+    if store.count(PAYMENT_RATE.name) == 0:
         raise InputError("没有可冻结的支付标准, 请先运行 huiyan price")
     base = {"version": version, "effective_from": effective_from, "effective_to": effective_to}
     rows: list[dict[str, Any]] = []
-    for method, kind, value in store.con.sql(
-        "select method, kind, value from payment_rate order by 1, 2"
-    ).fetchall():
+    rate = store.table(PAYMENT_RATE.name)
+    for method, kind, value in _rows(
+        store, rate.select("method", "kind", "value").order_by(["method", "kind"])
+    ):
         if kind.startswith("coefficient:"):
             rows.append(
                 {**base, "method": method, "kind": "coefficient", "key": kind[12:], "value": value}
@@ -61,14 +66,16 @@ def freeze(store: Store, version: str, effective_from: date, effective_to: date 
         elif kind in ("rate", "point_value", "perdiem"):
             m = "DRG" if method == "PERDIEM" else method
             rows.append({**base, "method": m, "kind": kind, "key": "*", "value": value})
-    for drg, w in store.con.sql("select drg, weight from drg_standard order by 1").fetchall():
+    std = store.table(DRG_STANDARD.name).select("drg", "weight")
+    for drg, w in _rows(store, std.order_by("drg")):
         rows.append({**base, "method": "DRG", "kind": "weight", "key": drg, "value": w})
-    for g, s in store.con.sql("select dip_group, score from dip_catalog order by 1").fetchall():
+    cat = store.table(DIP_CATALOG.name).select("dip_group", "score")
+    for g, s in _rows(store, cat.order_by("dip_group")):
         rows.append({**base, "method": "DIP", "kind": "score", "key": g, "value": q6(s)})
     return _store(store, version, rows)
 
 
-def load_published(store: Store, path: str | Path) -> int:
+def load_published(store: Engine, path: str | Path) -> int:
     """Store a bureau's published standards from CSV; every version in the file replaced."""
     p = Path(path)
     try:
@@ -76,7 +83,7 @@ def load_published(store: Store, path: str | Path) -> int:
             raw = list(csv.DictReader(f))
     except OSError as exc:
         raise InputError(f"{p}: 无法读取: {exc}") from exc
-    rows = []
+    rows: list[dict[str, Any]] = []
     for i, r in enumerate(raw, start=2):
 
         def field(name: str, required: bool = True, r: dict = r, i: int = i) -> str:
@@ -113,20 +120,25 @@ def load_published(store: Store, path: str | Path) -> int:
             }
         )
     n = 0
-    for version in sorted({r["version"] for r in rows}):
+    for version in sorted({str(r["version"]) for r in rows}):
         n += _store(store, version, [r for r in rows if r["version"] == version])
     return n
 
 
-def diff(store: Store, old: str, new: str) -> list[dict[str, Any]]:
+def diff(store: Engine, old: str, new: str) -> list[dict[str, Any]]:
     """Per standard in either version: old value, new value and the relative change."""
-    got = store.con.sql(
-        "select coalesce(a.method, b.method), coalesce(a.kind, b.kind), coalesce(a.key, b.key), "
-        "a.value, b.value from (select * from price_freeze where version = ?) a "
-        "full join (select * from price_freeze where version = ?) b "
-        "using (method, kind, key) order by 1, 2, 3",
-        params=[old, new],
-    ).fetchall()
+    pf = store.table(PRICE_FREEZE.name)
+    a = pf.filter(pf.version == old).select("method", "kind", "key", _a="value")
+    b = pf.filter(pf.version == new).select(_m="method", _k="kind", _key="key", _b="value")
+    j = a.outer_join(b, [a.method == b._m, a.kind == b._k, a.key == b._key])
+    both = j.select(
+        method=j.method.coalesce(j._m),
+        kind=j.kind.coalesce(j._k),
+        key=j.key.coalesce(j._key),
+        old=j._a,
+        new=j._b,
+    )
+    got = _rows(store, both.order_by(["method", "kind", "key"]))
     if not got:
         raise InputError(f"price_freeze 中没有版本 {old} 或 {new}")
     out = []
@@ -138,7 +150,7 @@ def diff(store: Store, old: str, new: str) -> list[dict[str, Any]]:
     return out
 
 
-def apply(store: Store, payment: pa.Table, method: str) -> tuple[pa.Table, int]:
+def apply(store: Engine, payment: pa.Table, method: str) -> tuple[pa.Table, int]:
     """Re-price standard-paid rows of ``method`` discharged under a frozen version.
 
     Returns the rows and how many were re-priced. A row keeps its derived factor where the
@@ -147,28 +159,22 @@ def apply(store: Store, payment: pa.Table, method: str) -> tuple[pa.Table, int]:
     if not store.has(PRICE_FREEZE.name) or store.count(PRICE_FREEZE.name) == 0:
         return payment, 0
     w_kind, r_kind = _MAIN[method]
-    versions = store.con.sql(
-        "select distinct version, effective_from, effective_to from price_freeze "
-        "where method = ? order by effective_from, version",
-        params=[method],
-    ).fetchall()
+    pf = store.table(PRICE_FREEZE.name).filter(lambda t: t.method == method)
+    spans = pf.select("version", "effective_from", "effective_to").distinct()
+    versions = _rows(store, spans.order_by(["effective_from", "version"]))
     if not versions:
         return payment, 0
     factors: dict[str, dict[tuple[str, str], Decimal]] = {}
     for v, *_ in versions:
-        factors[v] = {
-            (k, key): val
-            for k, key, val in store.con.sql(
-                "select kind, key, value from price_freeze where version = ? and method = ?",
-                params=[v, method],
-            ).fetchall()
-        }
+        of_v = pf.filter(pf.version == v).select("kind", "key", "value")
+        factors[v] = {(k, key): val for k, key, val in _rows(store, of_v)}
+    setl = store.table(SETL_LIST.name)
+    setl = setl.select("setl_id", "medins_code", day=setl.dscg_time.date())
+    lv = store.table(MEDINS.name).select(_code="medins_code", medins_lv="medins_lv")
+    j = setl.left_join(lv, setl.medins_code == lv._code)
     info = {
         r[0]: (r[1], r[2], r[3])
-        for r in store.con.sql(
-            "select s.setl_id, cast(s.dscg_time as date), m.medins_lv, s.medins_code "
-            "from setl_list s left join medins m using (medins_code)"
-        ).fetchall()
+        for r in _rows(store, j.select("setl_id", "day", "medins_lv", "medins_code"))
     }
     rows = payment.to_pylist()
     n = 0

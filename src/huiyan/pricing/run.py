@@ -14,6 +14,9 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 
 from huiyan.errors import InputError
+from huiyan.grouping.dip.catalog import build_catalog
+from huiyan.grouping.dip.match import match_cases
+from huiyan.grouping.dip.published import load_catalog
 from huiyan.model.payment_tables import (
     DIP_CATALOG,
     DIP_REVIEW,
@@ -31,7 +34,7 @@ from huiyan.pricing.exact import fen_round, q6
 from huiyan.pricing.standards import calibration_window, warning_table
 
 if TYPE_CHECKING:
-    from huiyan.engine import Store
+    from huiyan.engine import Engine
 
 
 @dataclass
@@ -40,32 +43,38 @@ class PricingRun:
     notes: list[str] = field(default_factory=list)
 
 
-def _frozen(store: Store, t: pa.Table, method: str, run: PricingRun) -> pa.Table:
+def _frozen(store: Engine, t: pa.Table, method: str, run: PricingRun) -> pa.Table:
     t, n = frozen.apply(store, t, method)
     if n:
         run.notes.append(f"{method}: {n} 例按出院时生效的冻结/发布标准支付 (price_freeze)")
     return t
 
 
-def refresh_schema(store: Store, *names: str) -> None:
-    """Drop stored result tables whose columns or types differ from the model (older stores)."""
-    from huiyan.engine.store import ddl
-    from huiyan.model.tables import TABLES
+def group_dip(engine: Engine, config: dict[str, dict[str, Any]]) -> tuple[bool, list[str]]:
+    """Store the DIP catalog (built from history, or a bureau's published one loaded) and the
+    cases matched to its packets (``dip_result``).
 
-    for name in names:
-        if not store.has(name):
-            continue
-        have = store.con.sql(
-            "select column_name, data_type from information_schema.columns "
-            "where table_name = ? order by ordinal_position",
-            params=[name],
-        ).fetchall()
-        want = ddl(TABLES[name])
-        cols = ", ".join(f'"{c}" {t}' for c, t in have)
-        if f'CREATE TABLE IF NOT EXISTS "{name}" ({cols})'.replace(" ", "") != want.replace(
-            " ", ""
-        ):
-            store.con.execute(f'DROP TABLE "{name}"')
+    Returns whether the catalog was derived (``price_all`` then recalibrates its scores) and
+    notes for the run summary.
+    """
+    p = config["payment"]["dip"]
+    scheme = config["grouping"]["payment_scheme"]
+    weights = [float(w) for w in config["payment"]["history"]["year_weights"]]
+    notes = []
+    if p["catalog_file"]:
+        catalog = load_catalog(p["catalog_file"], name=str(p["catalog"]))
+        notes.append(f"DIP目录: 已加载发布目录 {p['catalog_file']}")
+    else:
+        built = build_catalog(engine, p, scheme=scheme, year_weights=weights)
+        catalog = engine.to_arrow(built)
+    engine.drop_stale(DIP_CATALOG.name)
+    engine.write(DIP_CATALOG.name, catalog, mode="replace")
+    matched, unmatched = match_cases(engine, engine.table(DIP_CATALOG.name), p, scheme=scheme)
+    engine.write(DIP_RESULT.name, matched.order_by("setl_id"), mode="replace")
+    n_unmatched = engine.to_arrow(unmatched.aggregate(n=unmatched.count())).column("n")[0]
+    if n_unmatched.as_py():
+        notes.append(f"DIP: {n_unmatched.as_py()} 例未匹配到病种, 按项目付费")
+    return not p["catalog_file"], notes
 
 
 def _rate_row(method: str, kind: str, value: Decimal, **kw: Any) -> dict[str, Any]:
@@ -77,7 +86,7 @@ def _rate_row(method: str, kind: str, value: Decimal, **kw: Any) -> dict[str, An
 
 
 def price_all(
-    store: Store, config: dict[str, dict[str, Any]], *, derived_catalog: bool = True
+    store: Engine, config: dict[str, dict[str, Any]], *, derived_catalog: bool = True
 ) -> PricingRun:
     """Price every settlement by DRG (payment scheme) and DIP and store the results.
 
@@ -91,19 +100,19 @@ def price_all(
     run.notes += window.notes
     dip_std = recalibrate(store, base, window, config)
     if derived:
-        refresh_schema(store, DIP_CATALOG.name)
+        store.drop_stale(DIP_CATALOG.name)
         store.write(DIP_CATALOG.name, dip_std.catalog, mode="replace")
         # dip_result carries the packet score for readers that do not join the catalog.
-        res = store.ibis_table(DIP_RESULT.name)
-        cat = store.ibis_table(DIP_CATALOG.name).select("catalog", "dip_group", _s="score")
+        res = store.table(DIP_RESULT.name)
+        cat = store.table(DIP_CATALOG.name).select("catalog", "dip_group", _s="score")
         j = res.left_join(cat, ["catalog", "dip_group"])
         j = j.mutate(score=j._s.cast("float64")).select(*res.columns).order_by("setl_id")
-        store.write(DIP_RESULT.name, j.to_pyarrow(), mode="replace")
+        store.write(DIP_RESULT.name, store.to_arrow(j), mode="replace")
     run.rows[DIP_CATALOG.name] = store.count(DIP_CATALOG.name)
     run.rows[DIP_RESULT.name] = store.count(DIP_RESULT.name)
     run.notes += dip_std.notes
 
-    refresh_schema(store, DRG_STANDARD.name, PAYMENT_RATE.name, PAYMENT.name)
+    store.drop_stale(DRG_STANDARD.name, PAYMENT_RATE.name, PAYMENT.name)
     rates: list[dict[str, Any]] = []
     payments: list[pa.Table] = []
     warnings: list[dict[str, Any]] = []
@@ -132,7 +141,7 @@ def price_all(
         perdiem = drg.perdiem_rate
         if perdiem is not None:
             rates.append(_rate_row("PERDIEM", "perdiem", perdiem, note="床日费用标准"))
-        payments.append(_frozen(store, drg.payment.order_by("setl_id").to_pyarrow(), "DRG", run))
+        payments.append(_frozen(store, store.to_arrow(drg.payment.order_by("setl_id")), "DRG", run))
         warnings += drg.warnings
     dip = price_dip(
         store,
@@ -157,7 +166,7 @@ def price_all(
         rates.append(_rate_row("DIP", f"coefficient:{lv}", v, note="级别系数"))
     for s, v in dip_std.severity.items():
         rates.append(_rate_row("DIP", f"severity:{s}", v, note="辅助目录严重程度系数"))
-    payments.append(_frozen(store, dip.payment.order_by("setl_id").to_pyarrow(), "DIP", run))
+    payments.append(_frozen(store, store.to_arrow(dip.payment.order_by("setl_id")), "DIP", run))
     cols = PAYMENT_RATE.columns
     store.write(
         PAYMENT_RATE.name,
@@ -171,7 +180,7 @@ def price_all(
     run.rows[PRICING_WARNING.name] = store.write(
         PRICING_WARNING.name, warning_table(warnings), mode="replace"
     )
-    review = dip.review.order_by("setl_id").to_pyarrow()
+    review = store.to_arrow(dip.review.order_by("setl_id"))
     run.rows[DIP_REVIEW.name] = store.write(DIP_REVIEW.name, review, mode="replace")
     if review.num_rows:
         run.notes.append(

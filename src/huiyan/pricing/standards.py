@@ -33,7 +33,7 @@ from huiyan.pricing.weights import trim
 if TYPE_CHECKING:
     import ibis.expr.types as ir
 
-    from huiyan.engine import Store
+    from huiyan.engine import Engine
 
 
 @dataclass
@@ -148,7 +148,7 @@ def _coefficients(
 
 
 def derive_drg_standards(
-    store: Store, grouped: ir.Table, window: Window, config: dict[str, dict[str, Any]]
+    store: Engine, grouped: ir.Table, window: Window, config: dict[str, dict[str, Any]]
 ) -> DrgStandards:
     """Weights of every DRG with cases, plus published ones; coefficients by level."""
     p = config["payment"]["drg"]
@@ -184,7 +184,7 @@ def derive_drg_standards(
     adrg = pool_weight(lambda g: g[:3])
     mdc = pool_weight(lambda g: g[:1])
     pub_rows = (
-        store.ibis_table(DRG_WEIGHT.name)
+        store.table(DRG_WEIGHT.name)
         .filter(lambda t: t.scheme == scheme)
         .select("drg", "weight", "avg_cost")
         .to_pyarrow()

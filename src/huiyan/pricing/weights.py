@@ -19,7 +19,7 @@ from huiyan.pricing.formulas import relative_weight
 if TYPE_CHECKING:
     import ibis.expr.types as ir
 
-    from huiyan.engine import Store
+    from huiyan.engine import Engine
 
 TRIM_METHODS = ("iqr", "sd_log", "percentile", "none")
 
@@ -109,9 +109,9 @@ def derive_weights(
     )
 
 
-def apply_published(store: Store, derived: ir.Table, scheme: str) -> ir.Table:
+def apply_published(store: Engine, derived: ir.Table, scheme: str) -> ir.Table:
     """Published ``drg_weight`` rows of ``scheme`` replace derived weights (stable by decree)."""
-    pub = store.ibis_table(DRG_WEIGHT.name)
+    pub = store.table(DRG_WEIGHT.name)
     pub = pub.filter(pub.scheme == scheme).select(
         "drg", _pw="weight", _pc=pub.avg_cost.cast("decimal(16, 2)")
     )

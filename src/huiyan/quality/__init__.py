@@ -7,7 +7,7 @@
 - ``reference.py`` registers the code tables (ICD-10/ICD-9-CM-3 医保版 2.0, departments,
   nationality, blood unit, sex-specific and not-principal codes) on the backend.
 - ``runner.py`` renders messages and collects ``qc_issue``; ``indicators.py`` computes the
-  four institution-month indicators; ``service.py`` runs both on a ``Store``.
+  four institution-month indicators; ``service.py`` runs both on an ``Engine``.
 
 To add a check: append an entry to ``data/checks.yaml`` with a new permanent id (a generic
 kind needs no code; a logic check also needs a ``@logic("name")`` function in ``logic/``), and

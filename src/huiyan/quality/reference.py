@@ -13,7 +13,6 @@ from functools import cache
 from importlib import resources
 from typing import TYPE_CHECKING
 
-import ibis
 import pyarrow as pa
 import yaml
 
@@ -21,11 +20,9 @@ from huiyan.kb import dictionaries, sex_limits
 from huiyan.model import enums
 
 if TYPE_CHECKING:
-    import ibis.expr.types as ir
-    from ibis.backends import BaseBackend
+    from collections.abc import Callable
 
-# Backends whose create_table cannot make temporary tables (Ibis 12).
-_NO_TEMP_TABLES = ("pyspark",)
+    import ibis.expr.types as ir
 
 _KB_DICTS = {
     "dept": "dict_dept_code.csv",
@@ -89,13 +86,7 @@ def arrow_tables() -> dict[str, pa.Table]:
     return out
 
 
-def register(backend: BaseBackend) -> dict[str, ir.Table]:
-    """Register every reference table on ``backend`` (temporary) and return them by name."""
-    refs = {}
-    for name, data in arrow_tables().items():
-        if backend.name in _NO_TEMP_TABLES:
-            # In-memory tables, which Ibis registers with the session when a query runs.
-            refs[name] = ibis.memtable(data)
-        else:
-            refs[name] = backend.create_table(f"_qc_ref_{name}", data, temp=True, overwrite=True)
-    return refs
+def register(small: Callable[[str, pa.Table], ir.Table]) -> dict[str, ir.Table]:
+    """Every reference table handed to the engine with ``small(name, arrow)`` (e.g.
+    ``Engine.register``), by name."""
+    return {name: small(f"_qc_ref_{name}", data) for name, data in arrow_tables().items()}

@@ -5,12 +5,15 @@ negative amount ...) never reaches ``setl_list``, so the checks cannot see it. H
 becomes an error-level ``qc_issue`` under the ingest check that rejected it
 (``data/rejected.yaml``), with the institution and discharge month read from the row as
 submitted, and it counts in the four indicators as an uploaded list that failed. A list
-accepted later (a corrected file) is no longer rejected. Rejected rows live in the DuckDB
-store only (``quarantine``), so this is plain SQL on the store's connection.
+accepted later (a corrected file) is no longer rejected.
 """
 
 from __future__ import annotations
 
+import json
+import re
+from contextlib import suppress
+from datetime import datetime
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -18,7 +21,7 @@ from typing import Any
 import pyarrow as pa
 import yaml
 
-from huiyan.engine import Store
+from huiyan.engine import Engine
 from huiyan.model.tables import QC_ISSUE, QUARANTINE, SETL_LIST
 
 UNKNOWN_PERIOD = "未知"
@@ -45,45 +48,65 @@ def field_check_ids() -> list[str]:
     )
 
 
-def _lit(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
+def _period(submitted: str | None) -> str:
+    text = (submitted or "").strip()
+    if text:
+        with suppress(ValueError):
+            return datetime.fromisoformat(text).strftime("%Y-%m")
+        for fmt in _TIME_FORMATS:
+            with suppress(ValueError):
+                return datetime.strptime(text, fmt).strftime("%Y-%m")
+    return UNKNOWN_PERIOD
 
 
-def rejected_lists(store: Store) -> pa.Table:
+def _blank_none(value: Any) -> str | None:
+    text = str(value).strip() if value is not None else ""
+    return text or None
+
+
+def rejected_lists(store: Engine) -> pa.Table:
     """One row per rejected settlement and reason: ``setl_id, medins_code, period, check_id,
-    field, value, message``. Settlements stored in ``setl_list`` since are left out."""
+    field, value, message``. Settlements stored in ``setl_list`` since are left out.
+
+    Rejected rows are few (they are errors), so they are read into the process and their
+    submitted JSON record parsed here, the same on every engine.
+    """
     cols = ["setl_id", "medins_code", "period", "check_id", "field", "value", "message"]
     if not store.has(QUARANTINE.name):
         return pa.table({c: pa.array([], pa.string()) for c in cols})
     checks = rejected_checks()
-    ids = " ".join(f"WHEN {_lit(code)} THEN {_lit(c['id'])}" for code, c in checks.items())
-    dscg = "nullif(trim(q.record->>'dscg_time'), '')"
-    parsed = ", ".join(
-        [f"TRY_CAST({dscg} AS TIMESTAMP)"]
-        + [f"try_strptime({dscg}, {_lit(f)})" for f in _TIME_FORMATS]
+    q = store.table(QUARANTINE.name)
+    q = q.filter(q.table_name == SETL_LIST.name).select(
+        "record", "row_number", "source_file", "reason_code", "field", "value", "reason"
     )
-    stored = (
-        f"AND q.record->>'setl_id' NOT IN (SELECT setl_id FROM {SETL_LIST.name})"
-        if store.has(SETL_LIST.name)
-        else ""
-    )
-    # The setl_id of a row rejected for lacking one is its place in the file.
-    return store.con.sql(
-        f"""
-        SELECT DISTINCT
-            coalesce(nullif(trim(q.record->>'setl_id'), ''),
-                     '第' || q.row_number || '行@' || parse_filename(q.source_file)) AS setl_id,
-            nullif(trim(q.record->>'medins_code'), '') AS medins_code,
-            coalesce(strftime(coalesce({parsed}), '%Y-%m'), {_lit(UNKNOWN_PERIOD)}) AS period,
-            CASE q.reason_code {ids} ELSE 'QC-I010' END AS check_id,
-            coalesce(q.field, '') AS field,
-            q.value,
-            '入库时被拒绝(已隔离): ' || q.reason AS message
-        FROM {QUARANTINE.name} q
-        WHERE q.table_name = {_lit(SETL_LIST.name)} {stored}
-        ORDER BY setl_id, check_id, field
-        """
-    ).to_arrow_table()
+    stored: set[str | None] = set()
+    if store.has(SETL_LIST.name):
+        setl = store.table(SETL_LIST.name).select("setl_id").distinct()
+        stored = set(store.to_arrow(setl).column("setl_id").to_pylist())
+    out: dict[tuple[Any, ...], None] = {}
+    for r in store.to_arrow(q).to_pylist():
+        record = json.loads(r["record"]) if r["record"] else {}
+        submitted = record.get("setl_id")
+        # SQL ``NOT IN`` semantics, as before: a row without a setl_id is left out once any
+        # settlement is stored.
+        if stored and (submitted is None or str(submitted) in stored or None in stored):
+            continue
+        # The setl_id of a row rejected for lacking one is its place in the file.
+        file = re.split(r"[\\/]", r["source_file"] or "")[-1]
+        setl_id = _blank_none(submitted) or f"第{r['row_number']}行@{file}"
+        check = checks.get(r["reason_code"])
+        row = (
+            setl_id,
+            _blank_none(record.get("medins_code")),
+            _period(None if record.get("dscg_time") is None else str(record["dscg_time"])),
+            check["id"] if check else "QC-I010",
+            r["field"] or "",
+            r["value"],
+            "入库时被拒绝(已隔离): " + r["reason"] if r["reason"] is not None else None,
+        )
+        out[row] = None
+    rows = sorted(out, key=lambda x: (x[0], x[3], x[4]))
+    return pa.table({c: pa.array([x[i] for x in rows], pa.string()) for i, c in enumerate(cols)})
 
 
 def rejected_issues(lists: pa.Table) -> pa.Table:

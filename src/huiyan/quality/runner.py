@@ -19,23 +19,23 @@ from huiyan.quality.spec import INPUT_TABLES, CheckSpec, checks
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
-    from ibis.backends import BaseBackend
 
 _PLACEHOLDER = re.compile(r"\{(value|other)\}")
 
 
 def inputs(
-    backend: BaseBackend,
     table: Callable[[str], ir.Table],
+    small: Callable[[str, pa.Table], ir.Table],
     qc_config: Mapping[str, Any],
     *,
     payment_scheme: str = "chs-drg-1.1",
 ) -> QcInputs:
-    """Inputs for the checks: ``table(name)`` gives each input table on ``backend``."""
+    """Inputs for the checks: ``table(name)`` gives each input table, ``small(name, arrow)``
+    hands a reference table to the same engine (``Engine.table`` and ``Engine.register``)."""
     params = {k: v for k, v in qc_config.items() if k != "checks"}
     return QcInputs(
         tables={n: table(n) for n in INPUT_TABLES},
-        refs=register(backend),
+        refs=register(small),
         params=params,
         payment_scheme=payment_scheme,
     )

@@ -6,10 +6,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import ibis
 import pyarrow as pa
 
-from huiyan.engine import Store
+from huiyan.engine import Engine
 from huiyan.quality.indicators import indicators
 from huiyan.quality.inputs import QcInputs
 from huiyan.quality.rejected import rejected_issues, rejected_lists
@@ -23,18 +22,18 @@ class QcResult:
     indicators: pa.Table
 
 
-def store_inputs(store: Store, config: Mapping[str, Mapping[str, Any]]) -> QcInputs:
+def store_inputs(store: Engine, config: Mapping[str, Mapping[str, Any]]) -> QcInputs:
     """QC inputs over the store's tables (missing optional tables are empty)."""
     return inputs(
-        store.ibis,
-        store.ibis_table,
+        store.table,
+        store.register,
         config["qc"],
         payment_scheme=config.get("grouping", {}).get("payment_scheme", "chs-drg-1.1"),
     )
 
 
 def run_qc(
-    store: Store,
+    store: Engine,
     config: Mapping[str, Mapping[str, Any]],
     *,
     on_check: Callable[[CheckSpec, int], None] | None = None,
@@ -49,22 +48,23 @@ def run_qc(
     med_types = config.get("scope", {}).get("inpatient_med_types", [])
     ind = indicators(
         q,
-        store.ibis_table("qc_issue"),
+        store.table("qc_issue"),
         inpatient_med_types=med_types,
-        rejected=ibis.memtable(rejected) if rejected.num_rows else None,
-    ).to_pyarrow()
+        rejected=store.register("_qc_rejected", rejected) if rejected.num_rows else None,
+    )
+    ind = store.to_arrow(ind)
     store.write("qc_indicator", ind, mode="replace")
     return QcResult(issues=issues, indicators=ind)
 
 
 def explain(
-    store: Store, config: Mapping[str, Mapping[str, Any]], setl_id: str
+    store: Engine, config: Mapping[str, Mapping[str, Any]], setl_id: str
 ) -> list[tuple[CheckSpec, list[dict[str, Any]]]]:
     """Every active check's verdict on one settlement: the spec and its failing rows (empty = pass)."""
     q = store_inputs(store, config)
     out = []
     for spec in active_checks(config["qc"]):
         e = check_expr(q, spec)
-        rows = e.filter(e.setl_id == setl_id).to_pyarrow().to_pylist()
+        rows = store.to_arrow(e.filter(e.setl_id == setl_id)).to_pylist()
         out.append((spec, rows))
     return out

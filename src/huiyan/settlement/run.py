@@ -24,7 +24,7 @@ from huiyan.settlement.deductions import net_deductions
 from huiyan.settlement.ledger import Cases, Ledger, monthly, yuan
 
 if TYPE_CHECKING:
-    from huiyan.engine import Store
+    from huiyan.engine import Engine
 
 _PERIOD = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 _MONEY_COLS = (
@@ -80,7 +80,7 @@ def read_amounts(path: str | Path, *, amount: bool) -> dict[str, int]:
 
 
 def _cases(
-    store: Store,
+    store: Engine,
     config: dict[str, dict[str, Any]],
     year: int,
     month: int | None,
@@ -88,11 +88,11 @@ def _cases(
 ) -> pa.Table:
     method = config["payment"]["method"]
     scheme = config["grouping"]["payment_scheme"]
-    pay = store.ibis_table(PAYMENT.name)
+    pay = store.table(PAYMENT.name)
     pay = pay.filter((pay.method == method) & (pay.case_type != "out_of_scope"))
     if method == "DIP" and store.has(DIP_REVIEW.name):
         pay = _reviewed(store, pay)
-    s = store.ibis_table(SETL_LIST.name)
+    s = store.table(SETL_LIST.name)
     when = s.dscg_time.year() == year
     if month is not None:
         when &= s.dscg_time.month() == month
@@ -101,7 +101,7 @@ def _cases(
         "adm_way",
         patient=(s.medfee_sumamt - s.fund_pay_sumamt.fill_null(0)).cast("decimal(16, 2)"),
     )
-    r = store.ibis_table(DRG_RESULT.name)
+    r = store.table(DRG_RESULT.name)
     r = (
         r.filter(r.scheme == scheme)
         .select("setl_id", "has_mcc")
@@ -131,19 +131,19 @@ def _cases(
         # The review workflow's final decisions replace the automatic 明确违规 deductions.
         fen = net_deductions(decided)
     elif store.has(FINDING.name):
-        f = store.ibis_table(FINDING.name)
+        f = store.table(FINDING.name)
         f = f.filter(f.sev_deg == "1").select("setl_id", "vola_amt", "detail")
         fen = net_deductions(f.to_pyarrow())
     deduction = [yuan(fen.get(sid, 0)) for sid in cases.column("setl_id").to_pylist()]
     return cases.append_column("deduction", pa.array(deduction, pa.decimal128(16, 2)))
 
 
-def _reviewed(store: Store, pay: Any) -> Any:
+def _reviewed(store: Engine, pay: Any) -> Any:
     """Extreme DIP cases the expert panel approved (``dip_review.status = approved``) are
     paid at their proposed score, from the row's own point value and coefficient."""
     import ibis
 
-    rv = store.ibis_table(DIP_REVIEW.name)
+    rv = store.table(DIP_REVIEW.name)
     rv = rv.filter(rv.status == "approved").select(r_setl="setl_id", r_score="proposed_score")
     j = pay.left_join(rv, pay.setl_id == rv.r_setl)
     ok = j.r_score.notnull() & j.rate_or_point_value.notnull()
@@ -161,7 +161,7 @@ def _fen(col: pa.ChunkedArray) -> np.ndarray:
 
 
 def settle(
-    store: Store,
+    store: Engine,
     config: dict[str, dict[str, Any]],
     *,
     period: str,
@@ -242,32 +242,18 @@ def _units(t: pa.Table) -> tuple[list[int | None], Decimal | None]:
     return units, provisional
 
 
-def _prepaid(store: Store, year: int) -> dict[str, int]:
+def _prepaid(store: Engine, year: int) -> dict[str, int]:
     if not store.has(SETTLEMENT.name):
         return {}
-    rows = store.con.sql(
-        "select medins_code, sum(paid) from settlement where kind = 'monthly' and period like ? "
-        "group by 1",
-        params=[f"{year}-%"],
-    ).fetchall()
-    return {code: to_fen(v) for code, v in rows}
+    t = store.table(SETTLEMENT.name)
+    monthly_rows = t.filter((t.kind == "monthly") & t.period.startswith(f"{year}-"))
+    sums = store.to_arrow(
+        monthly_rows.group_by("medins_code").aggregate(paid=monthly_rows.paid.sum())
+    )
+    return {r["medins_code"]: to_fen(r["paid"]) for r in sums.to_pylist()}
 
 
-def _drop_if_stale(store: Store, spec: Any) -> None:
-    """A ledger table stored by an older huiyan (other columns) is rebuilt, not appended to."""
-    have = [
-        r[0]
-        for r in store.con.sql(
-            "select column_name from information_schema.columns where table_name = ? "
-            "order by ordinal_position",
-            params=[spec.name],
-        ).fetchall()
-    ]
-    if have and have != list(spec.columns):
-        store.con.execute(f'DROP TABLE "{spec.name}"')
-
-
-def _write(store: Store, ledger: Ledger, *, period: str, kind: str) -> None:
+def _write(store: Engine, ledger: Ledger, *, period: str, kind: str) -> None:
     def table(rows: list[dict[str, Any]], spec: Any, money: tuple[str, ...]) -> pa.Table:
         rows = [
             {
@@ -284,15 +270,16 @@ def _write(store: Store, ledger: Ledger, *, period: str, kind: str) -> None:
     p = ledger.pool
     identity = p["pool_in"] == p["paid_out"] + p["withheld"] + p["redistributed"]
     pool = {**p, "reconciled": bool(p.get("reconciled", True)) and identity}
-    for spec, rows, money in (
-        (SETTLEMENT, ledger.hospitals, _MONEY_COLS),
-        (SETTLEMENT_CASE, ledger.cases, ("fund_due", "deduction", "redistributed")),
-        (SETTLEMENT_POOL, [pool], _POOL_MONEY),
-    ):
-        _drop_if_stale(store, spec)
-        store.ensure(spec.name)
-        with store.transaction():
-            store.con.execute(
-                f'DELETE FROM "{spec.name}" WHERE period = ? AND kind = ?', [period, kind]
+    # The three ledger tables of a period are replaced together: a failure leaves the period
+    # as it was, never hospitals without their cases or pool.
+    with store.transaction():
+        for spec, rows, money in (
+            (SETTLEMENT, ledger.hospitals, _MONEY_COLS),
+            (SETTLEMENT_CASE, ledger.cases, ("fund_due", "deduction", "redistributed")),
+            (SETTLEMENT_POOL, [pool], _POOL_MONEY),
+        ):
+            # A ledger table stored by an older huiyan (other columns) is rebuilt, not appended to.
+            store.drop_stale(spec.name, types=False)
+            store.replace_where(
+                spec.name, {"period": [period], "kind": [kind]}, table(rows, spec, money)
             )
-        store.write(spec.name, table(rows, spec, money))

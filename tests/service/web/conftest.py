@@ -24,7 +24,7 @@ def web_region(tmp_path_factory: pytest.TempPathFactory) -> Path:
     cfg = config.load(None)
     with Store(db) as store:
         run_steps(
-            RunContext(store=store, config=cfg, data_dir=root / "data", show_progress=False), STEPS
+            RunContext(engine=store, config=cfg, data_dir=root / "data", show_progress=False), STEPS
         )
         settle(store, cfg, period="2025-12")
     return db

@@ -12,15 +12,15 @@ from huiyan.model.tables import CASE_SCOPE, MEDINS, SETL_LIST
 if TYPE_CHECKING:
     import ibis.expr.types as ir
 
-    from huiyan.engine import Store
+    from huiyan.engine import Engine
 
 
-def history_cases(store: Store) -> ir.Table:
+def history_cases(store: Engine) -> ir.Table:
     """In-scope settlements with cost (float), discharge year and institution level."""
-    s = store.ibis_table(SETL_LIST.name)
-    m = store.ibis_table(MEDINS.name).select("medins_code", "medins_lv")
+    s = store.table(SETL_LIST.name)
+    m = store.table(MEDINS.name).select("medins_code", "medins_lv")
     m = m.distinct(on="medins_code", keep="first")
-    sc = store.ibis_table(CASE_SCOPE.name).select("setl_id", "in_scope")
+    sc = store.table(CASE_SCOPE.name).select("setl_id", "in_scope")
     sc = sc.distinct(on="setl_id", keep="first")
     t = s.select(
         "setl_id",
@@ -50,7 +50,7 @@ def _weighted_means(t: ir.Table, keys: list[str], latest: int, weights: list[flo
 
 
 def build_catalog(
-    store: Store,
+    store: Engine,
     params: dict[str, Any],
     *,
     scheme: str,

@@ -16,7 +16,7 @@ from huiyan.model.tables import DISEINFO, OPRNINFO
 if TYPE_CHECKING:
     import ibis.expr.types as ir
 
-    from huiyan.engine import Store
+    from huiyan.engine import Engine
 
 # Precedence when a case has several procedures: the heaviest type names the case.
 PROC_TYPES = ("conservative", "diagnostic", "therapeutic", "surgery")
@@ -45,20 +45,20 @@ def _type_rank(code: ir.StringValue, is_or: ir.BooleanValue) -> ir.IntegerValue:
     return ibis.cases(*branches, else_=_RANK["therapeutic"])
 
 
-def case_features(store: Store, params: dict[str, Any], *, scheme: str) -> ir.Table:
+def case_features(store: Engine, params: dict[str, Any], *, scheme: str) -> ir.Table:
     """One row per settlement with a principal diagnosis.
 
     Columns: setl_id, subcat, category, procedures ('+'-joined sorted distinct codes, '' when
     none), proc_type.
     """
-    d = store.ibis_table(DISEINFO.name)
+    d = store.table(DISEINFO.name)
     principal = d.filter(d.diag_srt_no == 1).select(
         "setl_id",
         subcat=d.diag_code.substr(0, int(params["subcategory_length"])),
         category=d.diag_code.substr(0, int(params["category_length"])),
     )
     principal = principal.distinct(on="setl_id", keep="first")
-    o = store.ibis_table(OPRNINFO.name).select("setl_id", "oprn_oprt_code").distinct()
+    o = store.table(OPRNINFO.name).select("setl_id", "oprn_oprt_code").distinct()
     or_codes = ibis.memtable(_or_codes(scheme)).mutate(_or=ibis.literal(True))
     o = o.left_join(or_codes, "oprn_oprt_code").drop("oprn_oprt_code_right")
     o = o.mutate(_or=o._or.fill_null(False))

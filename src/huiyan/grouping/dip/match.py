@@ -11,11 +11,11 @@ from huiyan.grouping.dip.features import case_features, comprehensive_key, core_
 if TYPE_CHECKING:
     import ibis.expr.types as ir
 
-    from huiyan.engine import Store
+    from huiyan.engine import Engine
 
 
 def match_cases(
-    store: Store, catalog: ir.Table, params: dict[str, Any], *, scheme: str
+    store: Engine, catalog: ir.Table, params: dict[str, Any], *, scheme: str
 ) -> tuple[ir.Table, ir.Table]:
     """``(dip_result rows, unmatched setl_ids)`` for every case with a principal diagnosis.
 

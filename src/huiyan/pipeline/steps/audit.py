@@ -14,8 +14,8 @@ from huiyan.pipeline.context import RunContext, StepReport
 
 
 def run(ctx: RunContext, *, stage: str = "post") -> StepReport:
-    result = audit_store(ctx.store, ctx.config, stage=stage)
-    written = ctx.store.write(FINDING.name, result.findings, mode="replace")
+    result = audit_store(ctx.engine, ctx.config, stage=stage)
+    written = ctx.engine.write(FINDING.name, result.findings, mode="replace")
     sev = Counter(result.findings.column("sev_deg").to_pylist())
     cases = len(set(result.findings.column("setl_id").to_pylist()))
     return StepReport(

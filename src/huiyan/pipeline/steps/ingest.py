@@ -13,7 +13,7 @@ from huiyan.pipeline.context import RunContext, StepReport
 def run(ctx: RunContext) -> StepReport:
     if ctx.data_dir is None:
         raise InputError("ingest: 未指定数据目录 (no dataset folder given)")
-    report = ingest(ctx.data_dir, ctx.store, ctx.config, force=ctx.force)
+    report = ingest(ctx.data_dir, ctx.engine, ctx.config, force=ctx.force)
     step = StepReport(step="ingest", notes=list(report.notes))
     for name, c in report.tables.items():
         step.rows[name] = c.accepted

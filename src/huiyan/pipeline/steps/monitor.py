@@ -12,9 +12,9 @@ from huiyan.pipeline.context import RunContext, StepReport
 
 def run(ctx: RunContext, *, decided: pa.Table | None = None) -> StepReport:
     """``decided``: the review workflow's final deductions (confirmed amounts), if known."""
-    result = monitor_store(ctx.store, ctx.config, decided)
-    n_ind = ctx.store.write("indicator", result.indicators, mode="replace")
-    n_warn = ctx.store.write("warning", result.warnings, mode="replace")
+    result = monitor_store(ctx.engine, ctx.config, decided)
+    n_ind = ctx.engine.write("indicator", result.indicators, mode="replace")
+    n_warn = ctx.engine.write("warning", result.warnings, mode="replace")
     sev = Counter(result.warnings.column("severity").to_pylist())
     return StepReport(
         step="monitor",

@@ -10,7 +10,7 @@ from huiyan.quality.service import run_qc
 
 
 def run(ctx: RunContext) -> StepReport:
-    result = run_qc(ctx.store, ctx.config)
+    result = run_qc(ctx.engine, ctx.config)
     errors = sum(1 for s in result.issues.column("severity").to_pylist() if s == "error")
     return StepReport(
         step="qc",

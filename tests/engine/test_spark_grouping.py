@@ -10,10 +10,9 @@ import pyarrow as pa
 import pytest
 
 from huiyan.engine import Store
-from huiyan.grouping import group_table
-from huiyan.grouping.batch import RESULT_SCHEMA
+from huiyan.grouping.outputs import drg_result_rows
 from huiyan.grouping.store_cases import cases_expr, cases_from_store
-from huiyan.model.tables import DISEINFO, OPRNINFO, SETL_LIST
+from huiyan.model.tables import DISEINFO, DRG_RESULT, OPRNINFO, SETL_LIST
 
 pytestmark = pytest.mark.spark
 
@@ -33,32 +32,32 @@ def region_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _rows(t: pa.Table) -> list[dict[str, Any]]:
-    return sorted(t.to_pylist(), key=lambda r: r["case_id"])
+    return sorted(t.to_pylist(), key=lambda r: r.get("case_id") or r["setl_id"])
 
 
 def test_case_table_and_grouping_identical_on_spark(
     region_store: Path, spark: Any, tmp_path: Path
 ) -> None:
-    from huiyan.engine.spark import SparkEngine
+    from huiyan.engine.spark import open_engine
 
     with Store(region_store, read_only=True) as store:
         duck_cases = cases_from_store(store)
         inputs = {t.name: store.read(t.name) for t in (SETL_LIST, DISEINFO, OPRNINFO)}
-    duck = group_table(duck_cases, "chs-drg-1.1")
+    rows = partial(drg_result_rows, scheme="chs-drg-1.1", explain=True)
+    duck = rows(duck_cases)
     assert duck_cases.num_rows == inputs[SETL_LIST.name].num_rows > 1000
     assert pa.compute.sum(pa.compute.equal(duck.column("status"), "SUCCESS")).as_py() > 1000
 
-    with SparkEngine(spark, tmp_path / "results") as eng:
-        views = {n: eng.expr(eng.from_arrow(t).repartition(3)) for n, t in inputs.items()}
+    with open_engine(session=spark, warehouse=tmp_path / "wh") as eng:
+        views = {n: eng.view(eng.from_arrow(t).repartition(3), n) for n, t in inputs.items()}
         cases = cases_expr(views[SETL_LIST.name], views[DISEINFO.name], views[OPRNINFO.name])
-        spark_cases = eng.to_arrow(eng.dataframe(cases))
+        spark_cases = eng.to_arrow(cases)
         # the case table itself: same rows, code lists in the same order
         assert _rows(spark_cases.cast(duck_cases.schema)) == _rows(duck_cases)
 
         cases_df = eng.dataframe(cases).repartition(4)
         assert cases_df.rdd.getNumPartitions() == 4
-        grouped = eng.map_batches(
-            eng.expr(cases_df), partial(group_table, scheme="chs-drg-1.1"), RESULT_SCHEMA
-        )
-        result = eng.to_arrow(eng.dataframe(grouped), RESULT_SCHEMA)
+        grouped = eng.map_batches(eng.view(cases_df), rows, DRG_RESULT.arrow_schema())
+        assert not isinstance(grouped, pa.Table)  # stays on Spark until collected
+        result = eng.to_arrow(grouped).cast(DRG_RESULT.arrow_schema())
     assert _rows(result) == _rows(duck)

@@ -19,7 +19,7 @@ import shutil
 import sys
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -130,16 +130,12 @@ class SparkEngine(Engine):
         self._ibis: IbisSpark = ibis.pyspark.connect(spark)
         self._scratch = self.warehouse / "_scratch"
         self._depth = 0
-        self._cached: dict[str, DataFrame] = {}
         self._views: set[str] = set()
         #: Tables written through this engine since it was opened (a run's results).
         self.written: set[str] = set()
 
     # ------------------------------------------------------------------ lifecycle
     def close(self) -> None:
-        for df in self._cached.values():
-            df.unpersist()
-        self._cached.clear()
         for view in self._views:
             self.spark.catalog.dropTempView(view)
         self._views.clear()
@@ -155,6 +151,9 @@ class SparkEngine(Engine):
     # ------------------------------------------------------------------ conversions
     def dataframe(self, expr: ir.Table) -> DataFrame:
         """The Spark DataFrame of an Ibis expression on this engine."""
+        # In-memory tables (ibis.memtable) the expression names become views first, as Ibis's
+        # own execute does.
+        self._ibis._run_pre_execute_hooks(expr)
         return self.spark.sql(str(self._ibis.compile(expr)))
 
     def view(self, df: DataFrame, name: str | None = None) -> ir.Table:
@@ -217,19 +216,18 @@ class SparkEngine(Engine):
 
     # ------------------------------------------------------------------ derived tables
     def materialize(self, expr: ir.Table) -> ir.Table:
-        df = self.dataframe(expr).cache()
-        df.count()  # computed now, once
-        view = f"huiyan_m_{uuid.uuid4().hex[:12]}"
-        self._cached[view] = df
-        return self.view(df, view)
+        # Ibis's cache (a cached DataFrame behind a temporary view): the table it returns can
+        # also be released by ``table.release()``, as callers of the DuckDB engine do.
+        return expr.cache()
 
     def release(self, table: ir.Table) -> None:
         view = table.get_name()
-        if view in self._cached:
-            self._cached.pop(view).unpersist()
         if view in self._views:
             self.spark.catalog.dropTempView(view)
             self._views.discard(view)
+            return
+        with suppress(Exception):  # already released, or not a cached table
+            table.release()
 
     def register(self, name: str, data: pa.Table) -> ir.Table:
         return self.view(self.from_arrow(data), name)

@@ -30,7 +30,7 @@ def test_whole_pipeline_identical_on_spark(tmp_path: Path, spark: Any) -> None:
     from huiyan.synth.generate import generate
 
     data = tmp_path / "data"
-    generate(data, cases=700, seed=5, labels_dir=tmp_path / "labels")
+    generate(data, cases=300, seed=5, labels_dir=tmp_path / "labels")
     cfg = config.load()
     with Store(tmp_path / "duck.duckdb") as duck, Store(tmp_path / "staging.duckdb") as staging:
         run_steps(RunContext(engine=duck, config=cfg, data_dir=data, show_progress=False))
@@ -39,7 +39,7 @@ def test_whole_pipeline_identical_on_spark(tmp_path: Path, spark: Any) -> None:
         )
         with open_engine(session=spark, warehouse=tmp_path / "wh") as eng:
             adopted = eng.adopt(staging, base_tables(staging))
-            assert adopted["setl_list"] == duck.count("setl_list") > 700
+            assert adopted["setl_list"] == duck.count("setl_list") > 300
             ctx = RunContext(engine=eng, config=cfg, data_dir=data, show_progress=False)
             reports = run_steps(ctx, AFTER_INGEST)
             assert [r.step for r in reports if not r.skipped] == list(AFTER_INGEST)

@@ -23,6 +23,7 @@ demo: setup
 test: setup
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy src
 	$(VENV)/bin/python -m pytest -q
 
 test-spark: setup

@@ -29,6 +29,7 @@ def _sorted_ids(engine: Engine, name: str) -> list[str]:
 
 
 def test_missing_table_reads_as_empty_canonical_table(engine: Engine) -> None:
+    assert engine.count("warning") == 0 and not engine.has("warning")
     assert not engine.has("drg_result") or engine.count("drg_result") == 0
     t = engine.table("drg_result")
     assert list(t.columns) == table("drg_result").columns
@@ -127,3 +128,34 @@ def test_connect_opens_the_duckdb_engine_and_rejects_unknown(tmp_path) -> None: 
         assert eng.capabilities.transactions and eng.capabilities.in_process
     with pytest.raises(ValueError, match="unknown engine"):
         connect("oracle")
+
+
+def test_publish_copies_tables_from_the_local_store(engine: Engine, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from huiyan.engine import Store
+
+    with Store(tmp_path / "local.duckdb") as local:
+        local.write("drg_result", _results("s1", ["a", "b"]))
+        engine.write("drg_result", _results("s0", ["z"]))
+        assert engine.publish(local, ["drg_result", "payment"]) == {"drg_result": 2}
+        assert _sorted_ids(engine, "drg_result") == ["a", "b"]
+        assert engine.publish(engine, ["drg_result"]) == {}
+
+
+def _upper_drg(batch: pa.RecordBatch) -> pa.Table:
+    import pyarrow.compute as pc
+
+    t = pa.Table.from_batches([batch]).select(["setl_id", "scheme", "drg"])
+    return table("drg_regroup").conform(t.set_column(2, "drg", pc.utf8_lower(t.column("drg"))))
+
+
+def test_map_batches_runs_a_pure_function_over_every_batch(engine: Engine) -> None:
+    engine.write("drg_result", _results("s1", [f"c{i}" for i in range(5)]))
+    schema = table("drg_regroup").arrow_schema()
+    src = engine.table("drg_result").order_by("setl_id")
+    out = engine.map_batches(src, _upper_drg, schema, batch_size=2)
+    assert engine.write("drg_regroup", out, mode="replace") == 5
+    got = engine.read("drg_regroup")
+    assert sorted(got.column("setl_id").to_pylist()) == [f"c{i}" for i in range(5)]
+    assert set(got.column("drg").to_pylist()) == {"aa11"}
+    empty = engine.table("drg_result").filter(lambda t: t.setl_id == "none")
+    assert engine.write("drg_regroup", engine.map_batches(empty, _upper_drg, schema)) == 0

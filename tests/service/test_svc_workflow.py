@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from sqlalchemy import select
 from tests.service.conftest import item_ids
 
 from huiyan.review import workflow
-from huiyan.review.db import CrossVote, ReviewItem, User
+from huiyan.review.db import AuditEntry, CrossVote, ReviewItem, User
 
 API = "/api/v1"
 
@@ -300,5 +301,42 @@ def test_stale_version_is_a_conflict(client) -> None:
         f"{API}/reviews/{ids['J1']}/initial",
         json={"outcome": "confirmed", "version": v},
         headers=aud1,
+    )
+    assert r.status_code == 409
+
+
+def test_decision_read_outside_the_write_lock_loses_to_an_earlier_writer(client, app) -> None:
+    """The API reads and checks an item before its write transaction; a decision committed in
+    between must make the later one a conflict (nothing written), never a second decision."""
+    ids = item_ids(client)
+    with app.state.read_session() as s:
+        aud1, aud2 = (
+            s.scalars(select(User).where(User.username == name)).one() for name in ("aud1", "aud2")
+        )
+    with app.state.read_session() as read:
+        stale = workflow.get_item(read, aud1, ids["J1"])  # aud1 opens the item ...
+    with app.state.write_session() as w:  # ... aud2 decides it first
+        workflow.initial_review(w, aud2, ids["J1"], outcome="dismissed", reason="R06")
+        w.commit()
+    with app.state.write_session() as w, app.state.read_session() as read:
+        late = workflow.get_item(read, aud1, ids["J1"])
+        assert late.state == "final"
+        with pytest.raises(workflow.Conflict):
+            workflow._write_decision(w, stale, {"state": "reviewed", "initial_by": aud1.id})
+        w.rollback()
+    with app.state.read_session() as s:
+        item = s.get(ReviewItem, ids["J1"])
+        assert (item.state, item.initial_by, item.version) == ("final", aud2.id, 2)
+        logged = s.scalars(
+            select(AuditEntry).where(
+                AuditEntry.action == "initial_review", AuditEntry.object_id == str(ids["J1"])
+            )
+        ).all()
+        assert [e.actor for e in logged] == ["aud2"]
+    # through the API, the stale version is refused the same way
+    r = client.post(
+        f"{API}/reviews/{ids['J1']}/initial",
+        json={"outcome": "confirmed", "version": stale.version},
+        headers=client.as_("aud1"),
     )
     assert r.status_code == 409

@@ -12,7 +12,7 @@ import pyarrow as pa
 
 from huiyan.audit.findings import CASE_ID_COLUMNS, assemble
 from huiyan.audit.inputs import RuleInputs
-from huiyan.audit.spec import HIT_COLUMNS, RuleSpec, registry
+from huiyan.audit.spec import HIT_COLUMNS, RuleSpec, check_params, registry
 from huiyan.errors import ConfigurationError
 from huiyan.model.tables import FINDING
 
@@ -29,10 +29,12 @@ class AuditResult:
 
 
 def rule_config(audit: dict[str, Any], spec: RuleSpec) -> dict[str, Any]:
-    """The configuration entry of ``spec`` (``enabled``, ``sev_deg``, ``params``)."""
+    """The configuration entry of ``spec`` (``enabled``, ``sev_deg``, ``params``), its
+    parameters checked against the rule's declaration (a region's override included)."""
     entry = audit.get("rules", {}).get(spec.id)
     if entry is None:
         raise ConfigurationError(f"audit.yaml: 规则 {spec.id} 缺少参数配置")
+    check_params(spec, entry.get("params") or {}, f"audit.rules.{spec.id}.params")
     return entry
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
+from huiyan.errors import ConfigurationError
 from huiyan.model.enums import codes
 
 if TYPE_CHECKING:
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
 # What a rule returns: one row per unit of evidence. ``amount`` is float yuan (rounded to the fen
 # when findings are assembled), ``unit`` the feedetl_sn or related setl_id, ``text`` Chinese.
 HIT_COLUMNS = ("setl_id", "unit", "amount", "text")
+AUDIT_YAML = "kb/data/config/audit.yaml"
 
 SEVERITY_VIOLATION = "1"
 SEVERITY_SUSPICIOUS = "2"
@@ -44,6 +46,15 @@ AMOUNT_METHODS = {
 
 Params = Mapping[str, Any]
 RuleFn = Callable[["RuleInputs", Params], "ir.Table"]
+# A declared parameter's kind: a YAML scalar or list. ``float`` accepts an integer too.
+ParamKind = type[int] | type[float] | type[str] | type[bool] | type[list]
+_KIND_NAMES = {
+    int: "整数 int",
+    float: "数值 number",
+    str: "文本 str",
+    bool: "布尔 bool",
+    list: "列表 list",
+}
 
 
 @dataclass(frozen=True)
@@ -60,6 +71,7 @@ class RuleSpec:
     template: str
     fn: RuleFn = field(repr=False, compare=False)
     aliases: tuple[str, ...] = ()
+    params: Mapping[str, ParamKind] = field(default_factory=dict)
 
     @property
     def doc(self) -> str:
@@ -84,8 +96,14 @@ def rule(
     vola_evid: str,
     template: str,
     aliases: tuple[str, ...] = (),
+    params: Mapping[str, ParamKind] | None = None,
 ) -> Callable[[RuleFn], RuleFn]:
-    """Register the decorated function as rule ``id`` (ids are permanent: retire, never reuse)."""
+    """Register the decorated function as rule ``id`` (ids are permanent: retire, never reuse).
+
+    ``params`` declares every parameter the rule reads, by name and kind; the rule's entry in
+    ``kb/data/config/audit.yaml`` must give exactly these (checked here, at registration, so a
+    parameter added to one and not the other fails on import, naming the rule).
+    """
 
     def register(fn: RuleFn) -> RuleFn:
         spec = RuleSpec(
@@ -99,8 +117,10 @@ def rule(
             template=template,
             fn=fn,
             aliases=aliases,
+            params=dict(params or {}),
         )
         _check(spec)
+        _check_shipped_params(spec)
         if id in _REGISTRY and _REGISTRY[id].fn.__qualname__ != fn.__qualname__:
             raise ValueError(f"rule id {id} registered twice")
         _REGISTRY[id] = spec
@@ -118,6 +138,69 @@ def _check(spec: RuleSpec) -> None:
         raise ValueError(f"{spec.id}: stages must be among {STAGES}")
     if spec.amount not in AMOUNT_METHODS:
         raise ValueError(f"{spec.id}: unknown amount method {spec.amount}")
+
+
+def check_params(spec: RuleSpec, given: Mapping[str, Any], where: str) -> None:
+    """``given`` (a rule's ``params`` in a configuration) has exactly the declared parameters,
+    each of its declared kind; otherwise a ``ConfigurationError`` naming ``where`` and the rule."""
+    problems = []
+    unknown = sorted(set(given) - set(spec.params))
+    if unknown:
+        known = ", ".join(sorted(spec.params)) or "无 none"
+        problems.append(f"未知参数 unknown parameter {', '.join(unknown)} (可用 known: {known})")
+    missing = sorted(set(spec.params) - set(given))
+    if missing:
+        problems.append(f"缺少参数 missing parameter {', '.join(missing)}")
+    for name, kind in spec.params.items():
+        if name in given and not _is_kind(given[name], kind):
+            problems.append(f"参数 {name} 应为 {_KIND_NAMES[kind]}, 实为 {given[name]!r}")
+    if problems:
+        raise ConfigurationError(f"{where}: 规则 rule {spec.id}: " + "; ".join(problems))
+
+
+def _is_kind(value: Any, kind: ParamKind) -> bool:
+    if isinstance(value, bool):
+        return kind is bool
+    if kind is float:
+        return isinstance(value, int | float)
+    return isinstance(value, kind)
+
+
+@cache
+def _shipped_rules() -> dict[str, Any]:
+    from huiyan.kb.config import defaults
+
+    return defaults("audit").get("rules") or {}
+
+
+def _check_shipped_params(spec: RuleSpec) -> None:
+    entry = _shipped_rules().get(spec.id)
+    if entry is None:
+        raise ConfigurationError(f"{AUDIT_YAML}: 规则 rule {spec.id} 缺少配置 has no entry")
+    check_params(spec, entry.get("params") or {}, f"{AUDIT_YAML} rules.{spec.id}.params")
+
+
+@dataclass(frozen=True)
+class Preset:
+    """The attributes a family of rules shares (class, severity, stages, amount, basis...):
+    ``@SPLIT(id=..., name=..., params=...)`` registers one of the family, ``SPLIT.but(...)``
+    is a narrower family."""
+
+    attrs: Mapping[str, Any]
+
+    def __call__(self, **attrs: Any) -> Callable[[RuleFn], RuleFn]:
+        return rule(**{**self.attrs, **attrs})
+
+    def but(self, **attrs: Any) -> Preset:
+        return Preset({**self.attrs, **attrs})
+
+
+def preset(**attrs: Any) -> Preset:
+    """A family of rules sharing ``attrs`` (any keyword of ``rule``)."""
+    unknown = set(attrs) - set(inspect.signature(rule).parameters)
+    if unknown:
+        raise TypeError(f"preset: unknown rule attributes {sorted(unknown)}")
+    return Preset(attrs)
 
 
 @cache

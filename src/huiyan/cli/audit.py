@@ -144,21 +144,27 @@ def _labels_belong(store, labels: Path, db: Path) -> None:  # noqa: ANN001 - Sto
     stamp = labels.parent / STAMP
     if stamp.is_file() and store.has("ingest_batch"):
         digest = json.loads(stamp.read_text("utf-8")).get("setl_list_sha256")
-        ((n,),) = store.con.sql(
-            "select count(*) from ingest_batch where table_name = 'setl_list' and content_hash = ?",
-            params=[digest],
-        ).fetchall()
+        b = store.table("ingest_batch")
+        mine = b.filter((b.table_name == "setl_list") & (b.content_hash == digest))
+        n = store.to_arrow(mine.limit(1)).num_rows
         if not n:
             fail(
                 f"{labels}: 标签与数据库 {db} 不匹配 labels do not belong to this store "
                 f"(标签所属数据集的结算清单未导入此库; {stamp})"
             )
         return
-    ((labelled, found),) = store.con.sql(
-        "select count(distinct l.setl_id), count(distinct s.setl_id) "
-        "from read_csv(?, all_varchar = true) l left join setl_list s using (setl_id)",
-        params=[str(labels)],
-    ).fetchall()
+    import pyarrow.csv as pacsv
+
+    ids = pacsv.read_csv(
+        labels,
+        convert_options=pacsv.ConvertOptions(
+            column_types={"setl_id": "string"}, strings_can_be_null=True
+        ),
+    ).column("setl_id")
+    marked = {i for i in ids.to_pylist() if i is not None}
+    stored = store.table("setl_list").select("setl_id").distinct()
+    labelled = len(marked)
+    found = len(marked & set(store.to_arrow(stored).column("setl_id").to_pylist()))
     if labelled and found < LABELS_MATCH * labelled:
         fail(
             f"{labels}: 标签与数据库 {db} 不匹配 labels do not belong to this store "

@@ -98,10 +98,10 @@ def is_code(column: str) -> bool:
 
 def medins_names(store: object) -> dict[str, str]:
     """Institution code -> name, from the store's ``medins`` table (empty when absent)."""
-    from huiyan.engine import Store
+    from huiyan.engine import Engine
 
-    assert isinstance(store, Store)
+    assert isinstance(store, Engine)
     if not store.has("medins"):
         return {}
-    rows = store.con.sql("select medins_code, medins_name from medins").fetchall()
-    return {code: name or "" for code, name in rows}
+    rows = store.to_arrow(store.table("medins").select("medins_code", "medins_name")).to_pylist()
+    return {r["medins_code"]: r["medins_name"] or "" for r in rows}

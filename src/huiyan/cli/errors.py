@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import errno
 import os
-import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -41,9 +40,6 @@ EXTRAS = {
     "pyspark": "spark",
 }
 
-_LOCK = re.compile(r'lock on file "(?P<file>[^"]+)".*?held in (?P<prog>\S+) \(PID (?P<pid>\d+)\)')
-_NOT_DUCKDB = re.compile(r'file "(?P<file>[^"]+)" exists, but it is not a valid DuckDB')
-
 
 def describe(exc: BaseException) -> tuple[str, int] | None:
     """The user-facing line and exit code for ``exc``; ``None`` when it is not a user mistake."""
@@ -62,8 +58,10 @@ def describe(exc: BaseException) -> tuple[str, int] | None:
         return "内存不足 out of memory: 请减少数据量或在更大内存的机器上运行", EXIT_USER
     if isinstance(exc, OSError):
         return _os_error(exc), EXIT_USER
-    if type(exc).__module__.split(".")[0] in ("duckdb", "_duckdb"):
-        return _duckdb_error(exc)
+    from huiyan.engine import describe_error
+
+    if (message := describe_error(exc)) is not None:
+        return message, EXIT_USER
     return None
 
 
@@ -86,26 +84,6 @@ def _os_error(exc: OSError) -> str:
         return f"{name}: 文件系统只读 read-only file system"
     reason = exc.strerror or str(exc)
     return f"{name}: 读写失败 I/O error ({reason})" if name else f"读写失败 I/O error: {reason}"
-
-
-def _duckdb_error(exc: BaseException) -> tuple[str, int] | None:
-    text = str(exc)
-    if m := _LOCK.search(text):
-        prog = Path(m["prog"]).name
-        return (
-            f"{m['file']}: 数据库正被另一进程使用 (PID {m['pid']}, {prog}), 请等它结束后重试 "
-            "database in use by another process",
-            EXIT_USER,
-        )
-    if m := _NOT_DUCKDB.search(text):
-        return f"{m['file']}: 不是 DuckDB 数据库文件 not a DuckDB database", EXIT_USER
-    if "No space left" in text or "disk is full" in text.lower():
-        return "磁盘空间不足 no space left on device (数据库写入失败)", EXIT_USER
-    if "Permission denied" in text:
-        return f"没有读写权限 permission denied: {text.split(':', 1)[-1].strip()}", EXIT_USER
-    if "Out of Memory" in text:
-        return "内存不足 out of memory: 请减少数据量或在更大内存的机器上运行", EXIT_USER
-    return None
 
 
 def report(exc: BaseException) -> int:

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from huiyan.cli.console import console, progress, user_errors
 from huiyan.cli.errors import existing_store, input_file, output_file
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 CHUNK = 50_000  # cases per batch call: keeps the progress bar moving on large files
 SCREEN_ROWS = 20  # without --out, results go to the screen: only for a few cases
@@ -172,14 +175,14 @@ def _show(result: object) -> None:
     console.print(t)
 
 
-def _summary(result: object) -> None:
+def _summary(result: pa.Table) -> None:
     from collections import Counter
 
     from rich.table import Table
 
     from huiyan.model.enums import label
 
-    counts = Counter(result.column("status").to_pylist())  # type: ignore[attr-defined]
+    counts: Counter[str] = Counter(result.column("status").to_pylist())
     t = Table(title="分组状态")
     t.add_column("状态", overflow="fold")
     t.add_column("说明", overflow="fold")

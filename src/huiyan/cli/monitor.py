@@ -53,10 +53,14 @@ def monitor(
                 console.print(f"{name}: {n:,} 行")
             for note in result.notes:
                 console.print(f"[yellow]{note}[/]")
-            rows = store.con.sql(
-                "select level, severity, count(*), count(distinct subject) from warning "
-                "group by all order by 1, 2"
-            ).fetchall()
+            w = store.table("warning")
+            agg = w.group_by(["level", "severity"]).aggregate(
+                n=w.count(), subjects=w.subject.nunique()
+            )
+            rows = [
+                tuple(r.values())
+                for r in store.to_arrow(agg.order_by(["level", "severity"])).to_pylist()
+            ]
             table = Table(title="预警汇总")
             for col in ("层级", "等级", "预警数", "对象数"):
                 table.add_column(col, overflow="fold")

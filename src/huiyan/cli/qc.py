@@ -41,9 +41,8 @@ def register(app: typer.Typer) -> None:
             cfg = config.load(config_file)
             with existing_store(db, need=("setl_list",)) as store:
                 if explain is not None:
-                    ((known,),) = store.con.sql(
-                        "select count(*) from setl_list where setl_id = ?", params=[explain]
-                    ).fetchall()
+                    setl = store.table("setl_list")
+                    known = store.to_arrow(setl.filter(setl.setl_id == explain).limit(1)).num_rows
                     if not known:
                         fail(f"结算ID {explain!r} 不在 {db} 的结算清单中 (setl_id not found)")
                     verdicts = explain_case(store, cfg, explain)

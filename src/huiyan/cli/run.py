@@ -11,7 +11,7 @@ import typer
 from huiyan.cli.console import console, user_errors
 
 if TYPE_CHECKING:
-    from huiyan.engine import Store
+    from huiyan.engine import Engine
     from huiyan.pipeline.context import RunContext
 
 DbOption = Annotated[Path, typer.Option("--db", help="DuckDB 数据库文件 (database file)")]
@@ -40,7 +40,7 @@ def _print_notes(reports: list) -> None:
 _MAX_NOTES = 8
 
 
-def print_summary(store: Store, *, labels: Path | None = None) -> None:
+def print_summary(store: Engine, *, labels: Path | None = None) -> None:
     """Print the run summary (report.summary) as Rich tables."""
     from rich.table import Table
 

@@ -82,7 +82,7 @@ def stamp_labels(data_dir: Path, labels_dir: Path) -> Path:
     import hashlib
     import json
 
-    (setl,) = [p for p in data_dir.glob("setl_list.*") if p.is_file()][:1] or [None]
+    setl = next((p for p in data_dir.glob("setl_list.*") if p.is_file()), None)
     digest = hashlib.sha256(setl.read_bytes()).hexdigest() if setl is not None else None
     path = labels_dir / STAMP
     path.write_text(

@@ -8,7 +8,7 @@ asked for (``pip install 'huiyan[spark]'``).
 
 from __future__ import annotations
 
-from huiyan.engine.base import Capabilities, Engine, WriteMode, connect
+from huiyan.engine.base import Capabilities, Engine, WriteMode, connect, describe_error
 from huiyan.engine.store import Store
 
-__all__ = ["Capabilities", "Engine", "Store", "WriteMode", "connect"]
+__all__ = ["Capabilities", "Engine", "Store", "WriteMode", "connect", "describe_error"]

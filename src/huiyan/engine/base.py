@@ -47,6 +47,8 @@ if TYPE_CHECKING:
     import ibis.expr.types as ir
     from ibis.backends import BaseBackend
 
+    from huiyan.engine.store import Store
+
 WriteMode = Literal["append", "replace"]
 BatchFn = Callable[[pa.RecordBatch], pa.Table]
 
@@ -136,8 +138,9 @@ class Engine(ABC):
     def map_batches(
         self, expr: ir.Table, fn: BatchFn, schema: pa.Schema, *, batch_size: int = 100_000
     ) -> pa.Table | ir.Table:
-        """``fn`` (a pure Python function of an Arrow batch, e.g. the DRG grouper) applied to
-        every batch of ``expr``; the result has ``schema`` and is what ``write`` accepts.
+        """``fn`` (a pure Python function of an Arrow batch, e.g. the DRG grouper, returning a
+        table with exactly the fields of ``schema``) applied to every batch of ``expr``; the
+        result is what ``write`` accepts.
 
         In-process engines run the batches here one after another; a distributed engine runs
         them on its partitions (Spark: ``mapInArrow``) and keeps the result there.
@@ -214,6 +217,24 @@ class Engine(ABC):
     def in_transaction(self) -> bool:
         """Whether a ``transaction()`` is open."""
 
+    # ------------------------------------------------------------------ ingest
+    def local_store(self) -> Store:
+        """The embedded store that ingest reads files into (ingest stages, validates and
+        upserts by key on it). The DuckDB engine is its own; another engine keeps one beside
+        its tables and receives the loaded tables with ``publish``."""
+        raise NotImplementedError(f"{self.name}: no local store for ingest")
+
+    def publish(self, source: Engine, names: Sequence[str]) -> dict[str, int]:
+        """Replace the tables ``names`` with their content on ``source`` (after an ingest into
+        ``local_store()``); nothing to do when ``source`` is this engine. Returns rows per table."""
+        if source is self:
+            return {}
+        return {
+            n: self.write(n, source.to_arrow(source.table(n)), mode="replace")
+            for n in names
+            if source.has(n)
+        }
+
     @contextmanager
     def memory_limit(self, limit: str) -> Iterator[None]:
         """Cap the working memory of the step inside (engines without the capability ignore it:
@@ -225,6 +246,24 @@ class Engine(ABC):
         return self.name
 
 
+_MODULES = {"duckdb": "huiyan.engine.store", "spark": "huiyan.engine.spark"}
+
+
+def describe_error(exc: BaseException) -> str | None:
+    """The user's line for an error an engine's library raised (a locked store, a full disk),
+    or None: each engine module whose library is loaded may describe its own errors."""
+    import sys
+    from importlib import import_module
+
+    for module in _MODULES.values():
+        if module not in sys.modules and module != _MODULES["duckdb"]:
+            continue  # an engine never used in this process raised nothing
+        describe = getattr(import_module(module), "describe_error", None)
+        if describe is not None and (message := describe(exc)) is not None:
+            return str(message)
+    return None
+
+
 def connect(kind: str = "duckdb", **options: object) -> Engine:
     """The engine ``kind`` (``duckdb`` or ``spark``) opened with ``options``.
 
@@ -233,9 +272,8 @@ def connect(kind: str = "duckdb", **options: object) -> Engine:
     """
     from importlib import import_module
 
-    modules = {"duckdb": "huiyan.engine.store", "spark": "huiyan.engine.spark"}
-    if kind not in modules:
-        raise ValueError(f"未知引擎 {kind!r} / unknown engine; known: {', '.join(modules)}")
-    module = import_module(modules[kind])
+    if kind not in _MODULES:
+        raise ValueError(f"未知引擎 {kind!r} / unknown engine; known: {', '.join(_MODULES)}")
+    module = import_module(_MODULES[kind])
     engine: Engine = module.open_engine(**options)
     return engine

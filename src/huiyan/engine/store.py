@@ -82,6 +82,9 @@ class Store(Engine):
     def describe(self) -> str:
         return f"duckdb ({self.path})"
 
+    def local_store(self) -> Store:
+        return self
+
     @property
     def ibis(self) -> IbisDuckDB:
         """An Ibis backend on the same connection (imported lazily: Ibis is slow to import)."""
@@ -137,6 +140,8 @@ class Store(Engine):
         ]
 
     def count(self, name: str) -> int:
+        if not self.has(name):
+            return 0
         return int(self.con.sql(f'select count(*) from "{name}"').fetchall()[0][0])
 
     def read(self, name: str) -> pa.Table:
@@ -294,6 +299,35 @@ def open_engine(
 ) -> Store:
     """The DuckDB engine on the store file ``path`` (``engine.connect("duckdb", ...)``)."""
     return Store(path, read_only=read_only, wait=wait)
+
+
+_CLI_LOCK = re.compile(
+    r'lock on file "(?P<file>[^"]+)".*?held in (?P<prog>\S+) \(PID (?P<pid>\d+)\)'
+)
+_NOT_DUCKDB = re.compile(r'file "(?P<file>[^"]+)" exists, but it is not a valid DuckDB')
+
+
+def describe_error(exc: BaseException) -> str | None:
+    """The user's line (Chinese + English) for an error DuckDB raised, or None when it is not
+    one of the known causes (locked, not a database, disk full, permissions, memory)."""
+    if type(exc).__module__.split(".")[0] not in ("duckdb", "_duckdb"):
+        return None
+    text = str(exc)
+    if m := _CLI_LOCK.search(text):
+        prog = Path(m["prog"]).name
+        return (
+            f"{m['file']}: 数据库正被另一进程使用 (PID {m['pid']}, {prog}), 请等它结束后重试 "
+            "database in use by another process"
+        )
+    if m := _NOT_DUCKDB.search(text):
+        return f"{m['file']}: 不是 DuckDB 数据库文件 not a DuckDB database"
+    if "No space left" in text or "disk is full" in text.lower():
+        return "磁盘空间不足 no space left on device (数据库写入失败)"
+    if "Permission denied" in text:
+        return f"没有读写权限 permission denied: {text.split(':', 1)[-1].strip()}"
+    if "Out of Memory" in text:
+        return "内存不足 out of memory: 请减少数据量或在更大内存的机器上运行"
+    return None
 
 
 def _connect(path: Path, *, read_only: bool, wait: float) -> duckdb.DuckDBPyConnection:

@@ -65,7 +65,7 @@ def first_status(flags: Flags, *, checked: bool) -> np.ndarray:
             "ZD_NOT_PRINCIPAL": flags.zd_not_principal,
             "ZD_NOT_MATCH_GENDER": flags.zd_not_match_gender,
         }
-        order = CHECKED_STATUSES
+        order: tuple[str, ...] = CHECKED_STATUSES
     else:
         by_status = {
             "ZD_NOT_MAPPING": flags.zd_not_mapping,

@@ -232,8 +232,8 @@ def evaluate_one(cond: Condition, c: CaseView, cs: CompiledScheme) -> bool:
         return len(trauma_sites(c.dx, arg["sites"], cs)) >= arg["min_sites"]
     numeric = _numeric(key)
     if numeric is not None:
-        value = c.num.get(numeric[0])
-        return value is not None and bool(RELATIONS[numeric[1]](value, arg))
+        number = c.num.get(numeric[0])
+        return number is not None and bool(RELATIONS[numeric[1]](number, arg))
     raise ConfigurationError(f"未知的分组条件 {key!r}")
 
 

@@ -71,7 +71,9 @@ def enum_code(f: Field, expr: str) -> str:
     """The code of enumeration field ``f`` for the cleaned text ``expr``: a code as it is, a
     label or alias of a code (``model.enums.aliases``: 男 for 1, 中医 for tcm) as that code,
     anything else as it is, for the enumeration check to reject."""
-    names = aliases(f.enum) if f.enum else {}
+    if not f.enum:
+        return expr
+    names = aliases(f.enum)
     if not names:
         return expr
     valid = ", ".join(lit(c) for c in sorted(codes(f.enum)))
@@ -169,13 +171,13 @@ def _plausible(t: Table, f: Field, value: str, limits: dict[str, Any]) -> tuple[
     finite = f"NOT isfinite({value}) OR " if kind == "double" else ""
     rng = (limits.get("fields") or {}).get(f"{t.name}.{f.name}")
     if rng:
-        lo, hi = rng
-        return f"{finite}{value} < {lo} OR {value} > {hi}", f"{lo}~{hi}"
+        low, high = rng
+        return f"{finite}{value} < {low} OR {value} > {high}", f"{low}~{high}"
     ceilings = limits.get("ceilings") or {}
-    top = ceilings.get("amount" if kind == "decimal128(16, 2)" else "number")
-    if top is None:
+    ceiling = ceilings.get("amount" if kind == "decimal128(16, 2)" else "number")
+    if ceiling is None:
         return (finite[: -len(" OR ")], "") if finite else None
-    return f"{finite}abs({value}) > {top}", f"-{top}~{top}"
+    return f"{finite}abs({value}) > {ceiling}", f"-{ceiling}~{ceiling}"
 
 
 def error_cases(

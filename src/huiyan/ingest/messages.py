@@ -105,7 +105,8 @@ def parse(path: Path) -> tuple[dict[str, list[dict[str, str | None]]], list[tupl
             bad.append((line, f"{names}: not a list of objects / object as required", shown))
             continue
         if isinstance(setl, dict):
-            rows["setl_list"].append({"__row": str(line)} | {k: _text(v) for k, v in setl.items()})
+            row: dict[str, str | None] = {"__row": str(line)}
+            rows["setl_list"].append(row | {k: _text(v) for k, v in setl.items()})
         parent = (
             {k: _text(setl.get(k)) for k in ("setl_id", "mdtrt_id")}
             if isinstance(setl, dict)

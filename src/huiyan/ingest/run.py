@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -147,7 +148,7 @@ def _units(
                     src.table,
                     src,
                     Future(),
-                    lambda tmp, found, s=src, t=t, r=reader: r(store.con, s.path, t, tmp, found),
+                    partial(reader, store.con, src.path, t),
                 )
             )
             continue
@@ -168,9 +169,7 @@ def _units(
                     name,
                     src,
                     _done(FileScan(digest)),
-                    lambda tmp, _found, s=src, n=name, r=rows[name], b=bad_here: _stage_message(
-                        store, s, n, r, b
-                    ),
+                    _message_stage(store, src, name, rows[name], bad_here),
                 )
             )
     for u in units:
@@ -180,6 +179,18 @@ def _units(
         if u.source.table is not None:
             u.digest = pool.submit(_scan, u.source.path, u.source.fmt)
     return units
+
+
+def _message_stage(
+    store: Store,
+    src: Source,
+    name: str,
+    rows: list[dict[str, str | None]],
+    bad: list[tuple[int, str, str]],
+) -> Callable[[Path, FileScan], Staged]:
+    """The stage function of one message table: the rows are parsed already, so neither the
+    temporary folder nor the file scan is needed."""
+    return lambda _tmp, _found: _stage_message(store, src, name, rows, bad)
 
 
 def _stage_message(

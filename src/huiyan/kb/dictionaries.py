@@ -11,12 +11,14 @@ import csv
 from functools import cache
 from importlib import resources
 
+from huiyan.kb.tablefiles import open_csv_text
+
 NATIONAL_SCHEME = "chs-drg-1.1"
 
 
 def _rows(scheme: str, name: str) -> list[list[str]]:
     path = resources.files("huiyan.kb").joinpath(f"data/drg/{scheme}/{name}.tsv")
-    with path.open(encoding="utf-8", newline="") as fh:
+    with open_csv_text(path) as fh:
         reader = csv.reader(fh, delimiter="\t", quoting=csv.QUOTE_NONE)
         next(reader)
         return list(reader)

@@ -14,6 +14,7 @@ from importlib import resources
 from importlib.abc import Traversable
 
 from huiyan.errors import ConfigurationError
+from huiyan.kb.tablefiles import open_csv_text
 
 LK_VERSION = "nhsa-lk-2025"
 
@@ -51,7 +52,7 @@ def rows(file: str, version: str = LK_VERSION) -> Iterator[Row]:
     path = folder(version).joinpath(file)
     if not path.is_file():
         raise ConfigurationError(f"knowledge-point file not found: data/lk/{version}/{file}")
-    with path.open(encoding="utf-8", newline="") as fh:
+    with open_csv_text(path) as fh:
         for number, cells in enumerate(csv.DictReader(fh), start=1):
             yield Row(file, number, cells)
 
@@ -64,7 +65,7 @@ def drug_codes(
     A code whose generic name has no point row is an error: silently dropping it would
     lose a restriction.
     """
-    points = {}
+    points: dict[str, Row] = {}
     for point in rows(points_file, version):
         points.setdefault(point["药品通用名"], point)
     for code_row in rows(codes_file, version):

@@ -10,6 +10,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from huiyan.kb import catalog, dictionaries, knowledge, restrictions
+from huiyan.kb.tablefiles import open_csv_text
 from huiyan.model.kb_tables import DUP_CHARGE_PAIR, ITEM_RESTRICTION, SURGERY_DISCOUNT
 
 # Columns of each knowledge table that hold a code: "dx"/"oprn" hold prefixes of diagnosis or
@@ -120,7 +121,7 @@ def _code_lists() -> dict[str, set[str]]:
         ("cc.tsv", "CHS-DRG 1.1 并发症/合并症 CC"),
         ("or_procedures.tsv", "CHS-DRG 1.1 手术室手术 OR"),
     ):
-        with folder.joinpath(file).open(encoding="utf-8", newline="") as fh:
+        with open_csv_text(folder.joinpath(file)) as fh:
             reader = csv.reader(fh, delimiter="\t", quoting=csv.QUOTE_NONE)
             next(reader)
             lists[label] = {row[0] for row in reader}

@@ -138,14 +138,14 @@ def verify() -> list[str]:
     for folder in sorted(found - set(declared())):
         problems.append(f"{folder}: 未在 {DECLARED} 中登记 data set not declared")
     for ds in datasets():
-        folder = data_root().joinpath(ds.folder)
+        root = data_root().joinpath(ds.folder)
         for name, expected in ds.files.items():
-            path = folder.joinpath(name)
+            path = root.joinpath(name)
             if not path.is_file():
                 problems.append(f"{ds.folder}/{name}: 文件缺失 missing")
             elif sha256(path) != expected:
                 problems.append(f"{ds.folder}/{name}: 校验和不符 checksum mismatch")
-        for child in folder.iterdir():
+        for child in root.iterdir():
             if child.is_file() and child.name != MANIFEST and child.name not in ds.files:
                 problems.append(f"{ds.folder}/{child.name}: 未登记 not in manifest")
     return problems

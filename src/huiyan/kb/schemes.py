@@ -27,6 +27,7 @@ import yaml
 
 from huiyan.errors import ConfigurationError
 from huiyan.kb import scheme_delta
+from huiyan.kb.tablefiles import open_csv_text
 
 TABLE_ROLES: tuple[str, ...] = (
     "diagnoses",
@@ -116,7 +117,7 @@ def manifest(name: str) -> dict[str, Any]:
 
 def read_tsv_file(path: Path | Traversable) -> tuple[list[str], list[list[str]]]:
     """(header, rows) of a TSV file, cells verbatim, blank lines skipped."""
-    with path.open(encoding="utf-8", newline="") as fh:
+    with open_csv_text(path) as fh:
         reader = csv.reader(fh, delimiter="\t", quoting=csv.QUOTE_NONE)
         header = next(reader)
         return header, [row for row in reader if row]

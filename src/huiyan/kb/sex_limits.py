@@ -13,6 +13,8 @@ from importlib import resources
 
 import pyarrow as pa
 
+from huiyan.kb.tablefiles import open_csv_text
+
 _FILE = "data/coding/sex_specific.csv"
 
 
@@ -20,7 +22,7 @@ _FILE = "data/coding/sex_specific.csv"
 def table() -> pa.Table:
     """The ranges as published: ``kind`` (diag/oprn), ``prefix``, ``gend`` (1/2), ``note``."""
     path = resources.files("huiyan.kb").joinpath(_FILE)
-    with path.open(encoding="utf-8", newline="") as fh:
+    with open_csv_text(path) as fh:
         rows = list(csv.DictReader(fh))
     return pa.table({k: pa.array([r[k] for r in rows], pa.string()) for k in rows[0]})
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import io
 from importlib import resources
+from importlib.resources.abc import Traversable
+from typing import IO
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -32,3 +35,12 @@ def read_package_csv(relative: str, table: Table) -> pa.Table:
     if unknown:
         raise ConfigurationError(f"data/{relative}: 未知列 unknown columns {unknown}")
     return table.conform(data)
+
+
+def open_csv_text(path: Traversable) -> IO[str]:
+    """A package data file opened as UTF-8 text for ``csv``, with newlines left to the reader.
+
+    ``Traversable.open`` accepts ``newline`` only for some implementations (the typing protocol
+    has no such parameter), so the bytes are wrapped here: the same on a folder and in a zip.
+    """
+    return io.TextIOWrapper(path.open("rb"), encoding="utf-8", newline="")

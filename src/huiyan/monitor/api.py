@@ -63,12 +63,12 @@ def _monitor(
     cfg = config["monitor"]
     inp = store_inputs(store, config, decided)
     _, confirmed_source = confirmed_amounts(inp)
-    c = case_base(inp, cfg).cache()
+    c = store.materialize(case_base(inp, cfg))
     try:
         periods = tuple(p for p in PERIOD_TYPES if p in cfg["periods"] or p == cfg["warn_period"])
         if "month" not in periods:
             periods = ("month", *periods)
-        ind = long_table(subject_sums(c, periods=periods)).to_pyarrow()
+        ind = store.to_arrow(long_table(subject_sums(c, periods=periods)))
         values = _judged_values(ind, cfg)
         values = values[~values.period.isin(_incomplete(values, cfg))]
         warns = _deviation_warnings(c, values, cfg)
@@ -86,7 +86,7 @@ def _monitor(
             cost_shift_warnings(values, cfg),
         ]
     finally:
-        c.release()
+        store.release(c)
     found = [w for w in (warns, *extra) if len(w)]
     all_w = pd.concat(found, ignore_index=True) if found else pd.DataFrame()
     notes = [
@@ -164,14 +164,16 @@ def _evidence(c: ir.Table, w: pd.DataFrame, cfg: dict[str, Any]) -> list[str]:
     cases = evidence.prepare(c.filter(key.isin(pairs)).select(*cols).to_pandas())
     groups = {k: g for k, g in cases.groupby(["medins_code", period_col])}  # noqa: C416
     out = []
-    for r in w.itertuples(index=False):
-        g = groups.get((r.medins_code, r.period))
+    for r in w.to_dict("records"):
+        g = groups.get((r["medins_code"], r["period"]))
         if g is None:
             out.append("")
             continue
-        g = g[g[subj_col[r.level]] == r.subject]
-        direction = cfg["indicators"][r.indicator]["direction"]
-        out.append(evidence.describe(g, r.indicator, r.peer_value, direction, cfg["evidence"]))
+        g = g[g[subj_col[r["level"]]] == r["subject"]]
+        direction = cfg["indicators"][r["indicator"]]["direction"]
+        out.append(
+            evidence.describe(g, r["indicator"], r["peer_value"], direction, cfg["evidence"])
+        )
     return out
 
 

@@ -47,13 +47,10 @@ def store_inputs(
     """Bind the stored tables. ``decided``: the review workflow's final deductions
     (``setl_id, vola_amt``), when the caller has them."""
     tables = {name: store.table(name) for name in STORE_TABLES}
-    optional = {
-        name: store.ibis.table(name) if store.has(name) and store.count(name) else None
-        for name in OPTIONAL_TABLES
-    }
+    optional = {name: store.table(name) if store.count(name) else None for name in OPTIONAL_TABLES}
     review = None
     if decided is not None:
-        review = ibis.memtable(decided.select(["setl_id", "vola_amt"]))
+        review = store.register("_monitor_review", decided.select(["setl_id", "vola_amt"]))
     return MonitorInputs(
         **tables, **optional, review=review, payment_scheme=config["grouping"]["payment_scheme"]
     )

@@ -29,7 +29,7 @@ def series(indicators: pd.DataFrame) -> pd.DataFrame:
         if name == "confirmed_amt":
             # numerator of confirmed_amt_per_100 is 100 × the amount
             inst = d.assign(value=d.numerator / 100)[["medins_code", "period", "value"]]
-            reg = inst.groupby("period", as_index=False).value.sum()
+            reg = inst.groupby("period", as_index=False)[["value"]].sum()
         else:
             inst = d[["medins_code", "period", "value"]]
             g = d.groupby("period", as_index=False)[["numerator", "denominator"]].sum()

@@ -13,6 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from huiyan.model.monitor_tables import INDICATOR
+from huiyan.model.tables import WARNING
+
 if TYPE_CHECKING:
     from huiyan.engine import Engine
 
@@ -39,7 +42,8 @@ def evaluate_drifts(store: Engine, drift_csv: str | Path, config: dict[str, Any]
     with Path(drift_csv).open(encoding="utf-8") as fh:
         labels = list(csv.DictReader(fh))
     cfg = config["monitor"]
-    warns = store.con.sql("select level, subject, period, indicator from warning").fetchall()
+    w = store.table(WARNING.name).select("level", "subject", "period", "indicator")
+    warns = [tuple(r.values()) for r in store.to_arrow(w).to_pylist()]
     wp = cfg["warn_period"]
     drifts = []
     for d in labels:
@@ -55,11 +59,15 @@ def evaluate_drifts(store: Engine, drift_csv: str | Path, config: dict[str, Any]
     drift_subjects = {d["subject"] for d in labels if d["kind"] != "decoy"}
     subjects, false = {}, {}
     for level in LEVELS:
-        subjects[level] = store.con.sql(
-            "select count(distinct subject) from indicator where level = ? and period_type = ? "
-            "and indicator = 'cases' and value >= ?",
-            params=[level, wp, cfg["min_cases"][level]],
-        ).fetchall()[0][0]
+        ind = store.table(INDICATOR.name)
+        big = ind.filter(
+            (ind.level == level)
+            & (ind.period_type == wp)
+            & (ind.indicator == "cases")
+            & (ind.value >= cfg["min_cases"][level])
+        )
+        n = store.to_arrow(big.aggregate(n=big.subject.nunique())).column("n")[0].as_py()
+        subjects[level] = int(n or 0)
         warned = {w[1] for w in warns if w[0] == level}
         false[level] = sum(
             1

@@ -87,7 +87,9 @@ def recalibrate(
     pools = {k: per_year(v)[k] for k, v in pooled(cs, pool_key).items()}
     n_of = {g: sum(n for n, _ in ys.values()) for g, ys in py.items()}
     means = {g: weighted_mean(ys, wy) for g, ys in py.items()}
-    plain = {g: sum(s for _, s in ys.values()) / n_of[g] for g, ys in py.items() if n_of[g]}
+    plain = {
+        g: sum((s for _, s in ys.values()), Decimal(0)) / n_of[g] for g, ys in py.items() if n_of[g]
+    }
     if p["coefficients"] == "derive":
         coefficients = level_coefficients(cs, plain)
     else:

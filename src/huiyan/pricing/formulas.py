@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
+# A number or an Ibis column; defaults are ints so that they combine with Decimal as well as float.
 N = TypeVar("N", bound=Any)
 
 
@@ -49,7 +50,7 @@ def base_rate(forecast_cost: N, forecast_weight: N) -> N:
     return forecast_cost / forecast_weight
 
 
-def standard_payment(weight: N, rate: N, coefficient: N = 1.0) -> N:
+def standard_payment(weight: N, rate: N, coefficient: N | int = 1) -> N:
     """Payment standard = RW × rate × hospital coefficient.
 
     >>> standard_payment(1.5, 10_000)
@@ -58,7 +59,7 @@ def standard_payment(weight: N, rate: N, coefficient: N = 1.0) -> N:
     return weight * rate * coefficient
 
 
-def high_points_payment(standard0: N, cost: N, k_high: N, coefficient: N = 1.0) -> N:
+def high_points_payment(standard0: N, cost: N, k_high: N, coefficient: N | int = 1) -> N:
     """Point-method high-multiple payment: std·coef + (cost/std − k)·std (§1.4).
 
     ``standard0`` is the uncoefficiented standard (base points × point value).
@@ -69,7 +70,7 @@ def high_points_payment(standard0: N, cost: N, k_high: N, coefficient: N = 1.0) 
     return standard0 * coefficient + (cost / standard0 - k_high) * standard0
 
 
-def dip_score(packet_mean: N, grand_mean: N, scale: N = 1000) -> N:
+def dip_score(packet_mean: N, grand_mean: N, scale: N | int = 1000) -> N:
     """DIP score = m_i / M × scale (§2.2).
 
     >>> round(dip_score(9_600, 8_000), 6)
@@ -87,7 +88,7 @@ def settlement_point_value(fund: float, reimbursement_ratio: float, total_score:
     return fund / reimbursement_ratio / total_score
 
 
-def dip_case_payment(score: N, point_value: N, coefficient: N = 1.0) -> N:
+def dip_case_payment(score: N, point_value: N, coefficient: N | int = 1) -> N:
     """Case payable = score × point value × hospital coefficient (§2.3).
 
     >>> round(dip_case_payment(1_200, 8.00, 0.93), 2)
@@ -105,7 +106,7 @@ def dip_low_score(score: N, ratio: N) -> N:
     return score * ratio
 
 
-def dip_high_score(score: N, ratio: N, high: N = 2.0) -> N:
+def dip_high_score(score: N, ratio: N, high: N | int = 2) -> N:
     """Cost ultra-high case: score × [(ratio − high) + 1] (§2.5).
 
     >>> dip_high_score(1_200, 3.0)

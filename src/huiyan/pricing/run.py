@@ -14,9 +14,6 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 
 from huiyan.errors import InputError
-from huiyan.grouping.dip.catalog import build_catalog
-from huiyan.grouping.dip.match import match_cases
-from huiyan.grouping.dip.published import load_catalog
 from huiyan.model.payment_tables import (
     DIP_CATALOG,
     DIP_REVIEW,
@@ -48,33 +45,6 @@ def _frozen(store: Engine, t: pa.Table, method: str, run: PricingRun) -> pa.Tabl
     if n:
         run.notes.append(f"{method}: {n} 例按出院时生效的冻结/发布标准支付 (price_freeze)")
     return t
-
-
-def group_dip(engine: Engine, config: dict[str, dict[str, Any]]) -> tuple[bool, list[str]]:
-    """Store the DIP catalog (built from history, or a bureau's published one loaded) and the
-    cases matched to its packets (``dip_result``).
-
-    Returns whether the catalog was derived (``price_all`` then recalibrates its scores) and
-    notes for the run summary.
-    """
-    p = config["payment"]["dip"]
-    scheme = config["grouping"]["payment_scheme"]
-    weights = [float(w) for w in config["payment"]["history"]["year_weights"]]
-    notes = []
-    if p["catalog_file"]:
-        catalog = load_catalog(p["catalog_file"], name=str(p["catalog"]))
-        notes.append(f"DIP目录: 已加载发布目录 {p['catalog_file']}")
-    else:
-        built = build_catalog(engine, p, scheme=scheme, year_weights=weights)
-        catalog = engine.to_arrow(built)
-    engine.drop_stale(DIP_CATALOG.name)
-    engine.write(DIP_CATALOG.name, catalog, mode="replace")
-    matched, unmatched = match_cases(engine, engine.table(DIP_CATALOG.name), p, scheme=scheme)
-    engine.write(DIP_RESULT.name, matched.order_by("setl_id"), mode="replace")
-    n_unmatched = engine.to_arrow(unmatched.aggregate(n=unmatched.count())).column("n")[0]
-    if n_unmatched.as_py():
-        notes.append(f"DIP: {n_unmatched.as_py()} 例未匹配到病种, 按项目付费")
-    return not p["catalog_file"], notes
 
 
 def _rate_row(method: str, kind: str, value: Decimal, **kw: Any) -> dict[str, Any]:

@@ -142,7 +142,8 @@ def _coefficients(
         return {str(k): q6(v) for k, v in p["coefficients"].items()}, "published"
     py = per_year(drg_cells)
     means = {
-        g: sum(s for _n, s in ys.values()) / sum(n for n, _s in ys.values()) for g, ys in py.items()
+        g: sum((s for _n, s in ys.values()), Decimal(0)) / sum(n for n, _s in ys.values())
+        for g, ys in py.items()
     }
     return level_coefficients(drg_cells, means), "derived"
 

@@ -17,6 +17,7 @@ import pyarrow as pa
 import yaml
 
 from huiyan.kb import dictionaries, sex_limits
+from huiyan.kb.tablefiles import open_csv_text
 from huiyan.model import enums
 
 if TYPE_CHECKING:
@@ -42,13 +43,13 @@ def _code_name(pairs: dict[str, str]) -> pa.Table:
 
 def _kb_dict(file: str) -> dict[str, str]:
     path = resources.files("huiyan.kb").joinpath(f"data/dict/{file}")
-    with path.open(encoding="utf-8", newline="") as fh:
+    with open_csv_text(path) as fh:
         return {row["code"].strip(): row["label"] for row in csv.DictReader(fh)}
 
 
 def _own_csv(file: str) -> pa.Table:
     path = resources.files("huiyan.quality").joinpath(f"data/{file}")
-    with path.open(encoding="utf-8", newline="") as fh:
+    with open_csv_text(path) as fh:
         rows = list(csv.DictReader(fh))
     return pa.table({k: pa.array([r[k] for r in rows], pa.string()) for k in rows[0]})
 

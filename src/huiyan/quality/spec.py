@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -35,7 +36,8 @@ class CheckSpec:
     ``kind`` selects the expression builder: the generic kinds (``required``, ``codes``,
     ``dictionary``, ``name_match``, ``pattern``, ``range``) read ``table``/``field`` and
     ``params``; ``logic`` names a function registered in :mod:`huiyan.quality.logic`.
-    ``message`` may contain ``{value}`` and ``{other}`` (e.g. the front-page value).
+    ``message`` may contain ``{value}`` and ``{other}`` (e.g. the front-page value) and any
+    parameter as ``{name}``, so that it states the threshold applied (``{max_los_days}``).
     """
 
     id: str
@@ -80,6 +82,11 @@ def _spec(raw: dict[str, Any], where: str) -> CheckSpec:
         problems.append(f"category {spec.category!r} not in {CATEGORIES}")
     if spec.kind not in KINDS:
         problems.append(f"kind {spec.kind!r} not in {KINDS}")
+    placeholders = set(re.findall(r"\{(\w+)\}", spec.message))
+    unknown_names = sorted(placeholders - {"value", "other"} - set(spec.params) - _shared_params())
+    if unknown_names:
+        names = ", ".join(f"{{{n}}}" for n in unknown_names)
+        problems.append(f"message placeholders {names} are neither value/other nor parameters")
     if spec.table not in INPUT_TABLES:
         problems.append(f"table {spec.table!r} not in {INPUT_TABLES}")
     else:
@@ -89,6 +96,14 @@ def _spec(raw: dict[str, Any], where: str) -> CheckSpec:
     if problems:
         raise ConfigurationError(f"{where} ({spec.id}): " + "; ".join(problems))
     return spec
+
+
+@cache
+def _shared_params() -> frozenset[str]:
+    """The section-wide QC parameters (``kb/data/config/qc.yaml``), which every check sees."""
+    from huiyan.kb.config import defaults
+
+    return frozenset(k for k in defaults("qc") if k != "checks")
 
 
 def parse(items: list[dict[str, Any]], source: str) -> tuple[CheckSpec, ...]:

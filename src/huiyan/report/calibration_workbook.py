@@ -15,7 +15,14 @@ from typing import TYPE_CHECKING
 import xlsxwriter
 
 if TYPE_CHECKING:
-    from huiyan.engine import Store
+    from collections.abc import Callable
+
+    import ibis.expr.types as ir
+
+    from huiyan.engine import Engine
+
+# Sheet title -> (table, its columns in sheet order, row order, Chinese headers).
+_Sheet = tuple[str, "Callable[[ir.Table], list[ir.Value]]", list[str], list[str]]
 
 _BASIS = {
     "own": "本组病例",
@@ -26,10 +33,19 @@ _BASIS = {
     "shrunk_all": "向全体均值收缩",
 }
 
-_SHEETS = {
+_SHEETS: dict[str, _Sheet] = {
     "DRG权重": (
-        "select drg, n_cases, n_window, n_window - n_used, n_used, mean_cost, cv, raw_weight, "
-        "weight, stable, basis, note from drg_standard order by drg",
+        "drg_standard",
+        lambda t: [
+            t.drg,
+            t.n_cases,
+            t.n_window,
+            (t.n_window - t.n_used).name("n_trimmed"),
+            *(t[c] for c in ("n_used", "mean_cost", "cv", "raw_weight", "weight", "stable")),
+            t.basis,
+            t.note,
+        ],
+        ["drg"],
         [
             "DRG组",
             "历史病例数",
@@ -46,8 +62,23 @@ _SHEETS = {
         ],
     ),
     "DIP病种": (
-        "select dip_group, group_type, n_cases, mean_cost, score, ref_cost_lv1, ref_cost_lv2, "
-        "ref_cost_lv3, primary_care, note from dip_catalog order by dip_group",
+        "dip_catalog",
+        lambda t: [
+            t[c]
+            for c in (
+                "dip_group",
+                "group_type",
+                "n_cases",
+                "mean_cost",
+                "score",
+                "ref_cost_lv1",
+                "ref_cost_lv2",
+                "ref_cost_lv3",
+                "primary_care",
+                "note",
+            )
+        ],
+        ["dip_group"],
         [
             "DIP病种",
             "病种类型",
@@ -62,12 +93,17 @@ _SHEETS = {
         ],
     ),
     "费率点值系数": (
-        "select method, kind, value, budget, total_units, note from payment_rate order by 1, 2",
+        "payment_rate",
+        lambda t: [t[c] for c in ("method", "kind", "value", "budget", "total_units", "note")],
+        ["method", "kind"],
         ["支付方式", "类别", "值", "预算", "总权重/总分值", "说明"],
     ),
     "测算预警": (
-        'select method, "group", parent, kind, before, after, message from pricing_warning '
-        "order by 1, 3, 2",
+        "pricing_warning",
+        lambda t: [
+            t[c] for c in ("method", "group", "parent", "kind", "before", "after", "message")
+        ],
+        ["method", "parent", "group"],
         ["支付方式", "组", "ADRG", "类别", "调整前", "调整后", "说明"],
     ),
 }
@@ -81,17 +117,21 @@ def _basis(code: str | None) -> str:
     return text + ("; 严重程度倒挂合并" if "severity" in parts[1:] else "")
 
 
-def write_calibration_workbook(store: Store, path: str | Path) -> Path:
+def write_calibration_workbook(store: Engine, path: str | Path) -> Path:
     """Write the calibration workbook (one sheet per table) to ``path``."""
     path = Path(path)
     wb = xlsxwriter.Workbook(str(path))
     head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True})
     num = wb.add_format({"num_format": "#,##0.00####"})
-    for title, (sql, cols) in _SHEETS.items():
+    for title, (name, columns, order, cols) in _SHEETS.items():
         ws = wb.add_worksheet(title)
         ws.write_row(0, 0, cols, head)
         ws.freeze_panes(1, 1)
-        rows = store.con.sql(sql).fetchall() if _has_all(store, sql) else []
+        rows = []
+        if store.has(name):
+            t = store.table(name)
+            got = store.to_arrow(t.order_by(order).select(*columns(t)))
+            rows = [tuple(r.values()) for r in got.to_pylist()]
         for i, row in enumerate(rows, start=1):
             for j, v in enumerate(row):
                 if cols[j] == "依据":
@@ -108,8 +148,3 @@ def write_calibration_workbook(store: Store, path: str | Path) -> Path:
         ws.set_column(len(cols) - 1, len(cols) - 1, 60)
     wb.close()
     return path
-
-
-def _has_all(store: Store, sql: str) -> bool:
-    table = sql.split(" from ")[1].split()[0]
-    return store.has(table)

@@ -6,12 +6,15 @@ from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import ibis
 import xlsxwriter
 
 from huiyan.monitor.evaluate import REGION, SERIES, series
 
 if TYPE_CHECKING:
-    from huiyan.engine import Store
+    import ibis.expr.types as ir
+
+    from huiyan.engine import Engine
 
 _LEVEL = {"institution": "机构", "department": "科室", "doctor": "医师"}
 _SEVERITY = {"high": "高", "medium": "中", "low": "低"}
@@ -31,7 +34,7 @@ _WARN_COLS = (
 )
 
 
-def write_workbook(store: Store, path: str | Path) -> Path:
+def write_workbook(store: Engine, path: str | Path) -> Path:
     """Write the monitoring workbook to ``path`` (needs the monitor step's tables)."""
     path = Path(path)
     ind = store.read("indicator").to_pandas() if store.has("indicator") else None
@@ -82,17 +85,21 @@ def _series_sheet(wb, ws, s, head, num) -> None:  # noqa: ANN001 (xlsxwriter obj
     ws.set_column(1, len(scopes), 14)
 
 
+def _severity_rank(w: ir.Table) -> ir.IntegerValue:
+    return ibis.cases((w.severity == "high", 0), (w.severity == "medium", 1), else_=2)
+
+
 def _warnings_sheet(wb, store, head, num, wrap) -> None:  # noqa: ANN001
     ws = wb.add_worksheet("预警清单")
     ws.write_row(0, 0, _WARN_COLS, head)
     ws.freeze_panes(1, 0)
     if not store.has("warning"):
         return
-    rows = store.con.sql(
-        "select level, subject, period, indicator, value, peer_value, deviation, severity, "
-        "method, message, evidence from warning order by "
-        "case severity when 'high' then 0 when 'medium' then 1 else 2 end, level, subject, period"
-    ).fetchall()
+    w = store.table("warning")
+    cols = ["level", "subject", "period", "indicator", "value", "peer_value", "deviation"]
+    cols += ["severity", "method", "message", "evidence"]
+    ordered = w.order_by([_severity_rank(w), "level", "subject", "period"]).select(*cols)
+    rows = [tuple(r.values()) for r in store.to_arrow(ordered).to_pylist()]
     for i, r in enumerate(rows, start=1):
         ws.write_row(i, 0, [_LEVEL.get(r[0], r[0]), r[1], r[2], r[3]])
         for j in (4, 5, 6):
@@ -148,7 +155,7 @@ def _svg_line(title: str, periods: list[str], lines: dict[str, list[float | None
     return "".join(parts)
 
 
-def monitor_html(store: Store, *, institutions: int = 4, warnings: int = 30) -> str:
+def monitor_html(store: Engine, *, institutions: int = 4, warnings: int = 30) -> str:
     """The monitoring section of the HTML report: the effect series as SVG charts (region and
     the institutions with most cases) and the most severe warnings. Empty without results."""
     if not store.has("indicator") or not store.count("indicator"):
@@ -157,12 +164,13 @@ def monitor_html(store: Store, *, institutions: int = 4, warnings: int = 30) -> 
     if s.empty:
         return ""
     periods = sorted(s.period.unique())
-    top = store.con.sql(
-        "select subject from indicator where level = 'institution' and period_type = 'month' "
-        "and indicator = 'cases' group by 1 order by sum(value) desc, 1 limit ?",
-        params=[institutions],
-    ).fetchall()
-    scopes = [REGION] + [r[0] for r in top]
+    ind = store.table("indicator")
+    cases = ind.filter(
+        (ind.level == "institution") & (ind.period_type == "month") & (ind.indicator == "cases")
+    )
+    sums = cases.group_by("subject").aggregate(total=cases.value.sum())
+    top = sums.order_by([sums.total.desc(), "subject"]).limit(institutions).select("subject")
+    scopes = [REGION] + store.to_arrow(top).column("subject").to_pylist()
     html = ["<h2>监测预警 · 效果评估</h2>"]
     for name, label in SERIES.items():
         d = s[s.indicator == name].pivot_table(index="period", columns="scope", values="value")
@@ -172,12 +180,10 @@ def monitor_html(store: Store, *, institutions: int = 4, warnings: int = 30) -> 
         }
         html.append(_svg_line(f"{label} 月度趋势", periods, lines))
     if store.has("warning"):
-        rows = store.con.sql(
-            "select level, subject, period, severity, message, evidence from warning order by "
-            "case severity when 'high' then 0 when 'medium' then 1 else 2 end, deviation desc "
-            "limit ?",
-            params=[warnings],
-        ).fetchall()
+        w = store.table("warning")
+        worst = w.order_by([_severity_rank(w), w.deviation.desc()]).limit(warnings)
+        worst = worst.select("level", "subject", "period", "severity", "message", "evidence")
+        rows = [tuple(r.values()) for r in store.to_arrow(worst).to_pylist()]
         total = store.count("warning")
         html.append(f"<h2>预警清单 (共 {total} 条, 显示前 {len(rows)} 条)</h2><table>")
         html.append(

@@ -66,8 +66,10 @@ def store_key(store: Store) -> str:
         if rows:
             return str(rows[0][0])
     secret = secrets.token_hex(32)
-    store.con.execute(f"create table if not exists {KEY_TABLE} (secret varchar not null)")
-    store.con.execute(f"insert into {KEY_TABLE} values (?)", [secret])
+    # One transaction: a run killed between the two never leaves an empty key table behind.
+    with store.transaction():
+        store.con.execute(f"create table if not exists {KEY_TABLE} (secret varchar not null)")
+        store.con.execute(f"insert into {KEY_TABLE} values (?)", [secret])
     return secret
 
 

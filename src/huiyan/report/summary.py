@@ -1,6 +1,6 @@
 """The run summary: what came in, what QC, grouping, pricing and audit found.
 
-Figures are read from the store's tables with plain SQL: the summary is a view of results,
+Figures are read from the engine's tables with Ibis: the summary is a view of results,
 written by the pipeline, and shows a section only for the tables a run produced.
 """
 
@@ -9,9 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from huiyan.engine import Store
 from huiyan.model import TABLES, label
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
+
+    from huiyan.engine import Engine
 
 
 @dataclass
@@ -30,122 +35,130 @@ class Summary:
     generated_at: str = field(default_factory=lambda: datetime.now().strftime("%Y-%m-%d %H:%M"))
 
 
-def _rows(store: Store, sql: str) -> list[list[object]]:
-    return [list(r) for r in store.con.sql(sql).fetchall()]
+def _rows(store: Engine, expr: ir.Table) -> list[list[Any]]:
+    return [list(r.values()) for r in store.to_arrow(expr).to_pylist()]
 
 
-def _ingest(store: Store) -> Section | None:
+def _ingest(store: Engine) -> Section | None:
     if not store.has("ingest_batch"):
         return None
-    rows = _rows(
-        store,
-        """select table_name, sum(rows_read)::bigint, sum(rows_accepted)::bigint,
-                  sum(rows_quarantined)::bigint
-           from ingest_batch group by 1 order by 1""",
+    t = store.table("ingest_batch")
+    agg = t.group_by("table_name").aggregate(
+        read=t.rows_read.sum().cast("int64"),
+        accepted=t.rows_accepted.sum().cast("int64"),
+        quarantined=t.rows_quarantined.sum().cast("int64"),
     )
+    rows = _rows(store, agg.order_by("table_name"))
     for r in rows:  # the table's Chinese label beside its interface name
-        t = TABLES.get(str(r[0]))
-        r[0] = f"{t.label} {r[0]}" if t is not None else r[0]
+        tbl = TABLES.get(str(r[0]))
+        r[0] = f"{tbl.label} {r[0]}" if tbl is not None else r[0]
     return Section("数据导入 (读入 = 接收 + 隔离)", ["表", "读入", "接收", "隔离"], rows)
 
 
-def _scope(store: Store) -> Section | None:
+def _scope(store: Engine) -> Section | None:
     if not store.has("case_scope"):
         return None
-    rows = _rows(store, "select scope_reason, count(*) from case_scope group by 1 order by 2 desc")
+    t = store.table("case_scope")
+    agg = t.group_by("scope_reason").aggregate(n=t.count())
+    rows = _rows(store, agg.order_by(agg.n.desc()))
     rows = [[label("scope_reason", r[0]), r[1]] for r in rows]
     return Section("DRG/DIP 付费范围", ["范围", "病例数"], rows)
 
 
-def _qc(store: Store) -> Section | None:
+def _qc(store: Engine) -> Section | None:
     if not store.has("qc_issue"):
         return None
-    rows = _rows(
-        store,
-        """select check_id, any_value(severity), count(*), count(distinct setl_id),
-                  any_value(message)
-           from qc_issue group by 1 order by 3 desc limit 15""",
+    t = store.table("qc_issue")
+    agg = t.group_by("check_id").aggregate(
+        severity=t.severity.arbitrary(),
+        n=t.count(),
+        cases=t.setl_id.nunique(),
+        message=t.message.arbitrary(),
     )
+    rows = _rows(store, agg.order_by(agg.n.desc()).limit(15))
     rows = [[r[0], label("qc_severity", r[1]), r[2], r[3], r[4]] for r in rows]
     return Section("结算清单质控 (前15项)", ["规则", "级别", "问题数", "病例数", "示例"], rows)
 
 
-def _qc_indicators(store: Store) -> Section | None:
+def _qc_indicators(store: Engine) -> Section | None:
     if not store.has("qc_indicator"):
         return None
-    rows = _rows(
-        store,
-        """select indicator, sum(numerator)::bigint, sum(denominator)::bigint,
-                  round(100.0 * sum(numerator) / nullif(sum(denominator), 0), 2)
-           from qc_indicator group by 1 order by 1""",
+    t = store.table("qc_indicator")
+    agg = t.group_by("indicator").aggregate(
+        num=t.numerator.sum().cast("int64"), den=t.denominator.sum().cast("int64")
     )
+    rate = (100.0 * agg.num / agg.den.nullif(0)).round(2)
+    rows = _rows(store, agg.mutate(rate=rate).order_by("indicator"))
     rows = [
         [label("qc_indicator", r[0]), r[1], r[2], "—" if r[3] is None else f"{r[3]}%"] for r in rows
     ]
     return Section("质控四项指标 (全统筹区)", ["指标", "分子", "分母", "比率"], rows)
 
 
-def _drg(store: Store) -> Section | None:
+def _drg(store: Engine) -> Section | None:
     if not store.has("drg_result"):
         return None
-    rows = _rows(
-        store,
-        """select scheme, status, count(*),
-                  round(100.0 * count(*) / sum(count(*)) over (partition by scheme), 2)
-           from drg_result group by 1, 2 order by 1, 3 desc""",
-    )
+    t = store.table("drg_result")
+    agg = t.group_by(["scheme", "status"]).aggregate(n=t.count())
+    share = (100.0 * agg.n / agg.n.sum().over(group_by=agg.scheme)).round(2)
+    rows = _rows(store, agg.mutate(share=share).order_by(["scheme", agg.n.desc()]))
     rows = [[r[0], label("group_status", r[1]), r[2], f"{r[3]}%"] for r in rows]
     return Section("DRG 分组", ["方案", "状态", "病例数", "占比"], rows)
 
 
-def _payment(store: Store) -> Section | None:
+def _payment(store: Engine) -> Section | None:
     if not store.has("payment"):
         return None
-    rows = _rows(
-        store,
-        """select method, case_type, count(*), sum(standard_payment), sum(actual_cost),
-                  sum(difference)
-           from payment group by 1, 2 order by 1, 3 desc""",
+    t = store.table("payment")
+    agg = t.group_by(["method", "case_type"]).aggregate(
+        n=t.count(),
+        standard=t.standard_payment.sum(),
+        actual=t.actual_cost.sum(),
+        difference=t["difference"].sum(),
     )
+    rows = _rows(store, agg.order_by(["method", agg.n.desc()]))
     rows = [[r[0], label("case_type", r[1]), r[2], r[3], r[4], r[5]] for r in rows]
     return Section(
         "模拟支付", ["方式", "病例类型", "病例数", "支付标准合计", "实际费用合计", "差额"], rows
     )
 
 
-def _findings(store: Store) -> Section | None:
+def _findings(store: Engine) -> Section | None:
     if not store.has("finding"):
         return None
-    rows = _rows(
-        store,
-        """select vola_bhvr_type, count(distinct setl_id),
-                  count(*) filter (where sev_deg = '1'), count(*) filter (where sev_deg = '2'),
-                  sum(vola_amt)
-           from finding group by 1 order by 2 desc""",
+    t = store.table("finding")
+    agg = t.group_by("vola_bhvr_type").aggregate(
+        cases=t.setl_id.nunique(),
+        definite=t.count(where=t.sev_deg == "1"),
+        suspect=t.count(where=t.sev_deg == "2"),
+        amount=t.vola_amt.sum(),
     )
+    rows = _rows(store, agg.order_by(agg.cases.desc()))
     rows = [[f"{label('vola_bhvr_type', r[0])} {r[0]}", *r[1:]] for r in rows]
     return Section("智能审核", ["违规类别", "病例数", "明确违规", "可疑", "涉及金额"], rows)
 
 
-def _evaluation(store: Store, labels: Path | None) -> Section | None:
+def _evaluation(store: Engine, labels: Path | None) -> Section | None:
     if labels is None or not labels.is_file() or not store.has("finding"):
         return None
-    store.con.execute(
-        "create or replace temp table _labels as select distinct setl_id, vola_bhvr_type "
-        "from read_csv(?, all_varchar=true)",
-        [str(labels)],
+    from huiyan.audit.evaluate import read_labels
+
+    lab = read_labels(labels)
+    planted_pairs = set(
+        zip(
+            lab.column("setl_id").to_pylist(), lab.column("vola_bhvr_type").to_pylist(), strict=True
+        )
     )
-    rows = _rows(
-        store,
-        """with found as (select distinct setl_id, vola_bhvr_type from finding),
-           classes as (select vola_bhvr_type from found union select vola_bhvr_type from _labels)
-           select c.vola_bhvr_type,
-                  (select count(*) from _labels l where l.vola_bhvr_type = c.vola_bhvr_type) planted,
-                  (select count(*) from found f where f.vola_bhvr_type = c.vola_bhvr_type) flagged,
-                  (select count(*) from found f join _labels l using (setl_id, vola_bhvr_type)
-                    where f.vola_bhvr_type = c.vola_bhvr_type) hit
-           from classes c order by 1""",
-    )
+    f = store.table("finding").select("setl_id", "vola_bhvr_type").distinct()
+    found = {(r["setl_id"], r["vola_bhvr_type"]) for r in store.to_arrow(f).to_pylist()}
+    classes = {c for _, c in found} | {c for _, c in planted_pairs}
+    rows = []
+    for cls in sorted(classes, key=lambda c: (c is None, c or "")):
+        # A missing class matches nothing (SQL equality with NULL), as before.
+        planted = sum(1 for _, c in planted_pairs if c == cls and cls is not None)
+        flagged = sum(1 for _, c in found if c == cls and cls is not None)
+        hit = sum(1 for p in found & planted_pairs if p[1] == cls and cls is not None)
+        rows.append((cls, planted, flagged, hit))
     out = []
     for cls, planted, flagged, hit in rows:
         precision = hit / flagged if flagged else None
@@ -160,7 +173,7 @@ def _pct(x: float | None) -> str:
     return "—" if x is None else f"{100 * x:.1f}%"
 
 
-def build_summary(store: Store, *, labels: Path | None = None) -> Summary:
+def build_summary(store: Engine, *, labels: Path | None = None) -> Summary:
     """Every section the store has results for."""
     parts = [
         _ingest(store),
@@ -189,7 +202,7 @@ def fmt(value: object) -> str:
     return str(value)
 
 
-def write_summary_html(store: Store, path: Path, *, labels: Path | None = None) -> Path:
+def write_summary_html(store: Engine, path: Path, *, labels: Path | None = None) -> Path:
     """Write the summary as a self-contained HTML page (Chinese) and return its path."""
     from jinja2 import Environment, PackageLoader, select_autoescape
 

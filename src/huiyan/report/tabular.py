@@ -20,7 +20,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from huiyan.model import TABLES, enums
+from huiyan.model import TABLES, Field, enums
 from huiyan.report.safe import FORMULA_START, is_formula_like
 
 BOM = b"\xef\xbb\xbf"
@@ -188,7 +188,7 @@ def labelled(data: pa.Table, table: str | None = None) -> tuple[pa.Table, list[s
     return data, headers
 
 
-def _field(name: str) -> object | None:
+def _field(name: str) -> Field | None:
     for t in TABLES.values():
         if name in t:
             return t[name]

@@ -240,14 +240,23 @@ def make_engine(url: str, **kw: Any) -> Engine:
             else:
                 conn.exec_driver_sql("BEGIN")
 
-        def _release(conn: Any) -> None:
+        def _end(conn: Any, how: str) -> None:
             fh = conn.info.pop("huiyan_lock", None)
-            if fh is not None:
+            if fh is None:
+                return
+            # SQLAlchemy fires these events *before* it commits or rolls back. Ending the
+            # transaction here first means the next writer, woken by the file lock, finds
+            # SQLite's lock free; otherwise its BEGIN IMMEDIATE collides with this COMMIT and
+            # SQLite's busy handler sleeps (1 ms, 2 ms, 5 ms ...). SQLAlchemy's own
+            # commit/rollback that follows is then a no-op (no transaction is open).
+            try:
+                getattr(conn.connection.dbapi_connection, how)()
+            finally:
                 fcntl.flock(fh, fcntl.LOCK_UN)
                 fh.close()
 
-        event.listen(engine, "commit", _release)
-        event.listen(engine, "rollback", _release)
+        event.listen(engine, "commit", lambda conn: _end(conn, "commit"))
+        event.listen(engine, "rollback", lambda conn: _end(conn, "rollback"))
         return engine
     kw.setdefault("pool_size", 10)
     kw.setdefault("max_overflow", 20)

@@ -16,8 +16,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Protocol
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, and_, func, or_, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from huiyan.errors import HuiyanError
 from huiyan.review import auditlog
@@ -157,6 +158,20 @@ def _log(session: Session, user: Actor | str, action: str, item: ReviewItem, **d
     )
 
 
+def _final_values(
+    outcome: str, amount: int, by: int | None, reason: str | None, note: str | None
+) -> dict[str, Any]:
+    return {
+        "state": "final",
+        "final_outcome": outcome,
+        "final_amount_fen": amount,
+        "final_by": by,
+        "final_reason": reason,
+        "final_note": note,
+        "final_at": utcnow(),
+    }
+
+
 def _finalise(
     item: ReviewItem,
     outcome: str,
@@ -165,13 +180,32 @@ def _finalise(
     reason: str | None,
     note: str | None,
 ) -> None:
-    item.state = "final"
-    item.final_outcome = outcome
-    item.final_amount_fen = amount
-    item.final_by = by
-    item.final_reason = reason
-    item.final_note = note
-    item.final_at = utcnow()
+    for k, v in _final_values(outcome, amount, by, reason, note).items():
+        setattr(item, k, v)
+
+
+def _write_decision(session: Session, item: ReviewItem, values: dict[str, Any]) -> None:
+    """Apply a decision to ``item`` as it was read: one conditional UPDATE (same version and
+    state), so the item may have been read and checked outside the write transaction.
+
+    Someone else's change in between matches no row: ``Conflict``, nothing written. ``item``
+    then carries the new values as committed state (no second UPDATE at flush).
+    """
+    done = session.execute(
+        update(ReviewItem)
+        .where(
+            ReviewItem.id == item.id,
+            ReviewItem.version == item.version,
+            ReviewItem.state == item.state,
+        )
+        .values(**values, version=item.version + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if done.rowcount != 1:  # type: ignore[attr-defined]
+        raise Conflict(f"复核事项 {item.id} 已被他人修改, 请刷新后重试")
+    for k, v in values.items():
+        set_committed_value(item, k, v)
+    set_committed_value(item, "version", item.version + 1)
 
 
 # ---------------------------------------------------------------- import
@@ -279,10 +313,13 @@ def initial_review(
     reason: str | None = None,
     note: str | None = None,
     version: int | None = None,
+    read: Session | None = None,
 ) -> ReviewItem:
+    """``read``: a session to read and check the item in, outside ``session``'s write
+    transaction (which then holds SQLite's write lock for one UPDATE and the audit entry)."""
     _need(user, "auditor", "admin")
-    item = _decidable(session, user, item_id, version, "pending")
-    _apply_initial(item, user, outcome, amount, reason, note)
+    item = _decidable(read or session, user, item_id, version, "pending")
+    _write_decision(session, item, _initial_values(item, user, outcome, amount, reason, note))
     _log(
         session,
         user,
@@ -295,21 +332,31 @@ def initial_review(
     return item
 
 
+def _initial_values(
+    item: ReviewItem, user: Actor, outcome: str, amount: Any, reason: str | None, note: str | None
+) -> dict[str, Any]:
+    f = _check_decision(item, outcome, amount, reason)
+    values: dict[str, Any] = {
+        "initial_outcome": outcome,
+        "initial_amount_fen": f,
+        "initial_reason": reason,
+        "initial_note": note,
+        "initial_by": user.id,
+        "initial_at": utcnow(),
+    }
+    if outcome == "dismissed":
+        # Nothing to deduct, nothing for the hospital to appeal.
+        values.update(_final_values("dismissed", 0, user.id, reason, note))
+    else:
+        values["state"] = "reviewed"
+    return values
+
+
 def _apply_initial(
     item: ReviewItem, user: Actor, outcome: str, amount: Any, reason: str | None, note: str | None
 ) -> None:
-    f = _check_decision(item, outcome, amount, reason)
-    item.initial_outcome = outcome
-    item.initial_amount_fen = f
-    item.initial_reason = reason
-    item.initial_note = note
-    item.initial_by = user.id
-    item.initial_at = utcnow()
-    if outcome == "dismissed":
-        # Nothing to deduct, nothing for the hospital to appeal.
-        _finalise(item, "dismissed", 0, user.id, reason, note)
-    else:
-        item.state = "reviewed"
+    for k, v in _initial_values(item, user, outcome, amount, reason, note).items():
+        setattr(item, k, v)
 
 
 def bulk_initial_review(
@@ -632,9 +679,11 @@ def final_decision(
     reason: str | None = None,
     note: str | None = None,
     version: int | None = None,
+    read: Session | None = None,
 ) -> ReviewItem:
+    """``read``: as for ``initial_review``."""
     _need(user, "auditor", "admin")
-    item = _decidable(session, user, item_id, version, "second_review")
+    item = _decidable(read or session, user, item_id, version, "second_review")
     if user.id == item.initial_by:
         raise Forbidden("复审须由初审以外的审核员进行")
     if (
@@ -644,7 +693,7 @@ def final_decision(
     ):
         raise Forbidden("该事项已指定其他复审人员")
     f = _check_decision(item, outcome, amount, reason)
-    _finalise(item, outcome, f, user.id, reason, note)
+    _write_decision(session, item, _final_values(outcome, f, user.id, reason, note))
     _log(session, user, "final_decision", item, outcome=outcome, amount=str(yuan(f)), reason=reason)
     return item
 

@@ -40,7 +40,7 @@ class Cases:
 class Ledger:
     hospitals: list[dict[str, Any]]
     cases: list[dict[str, Any]]
-    pool: dict[str, int]
+    pool: dict[str, Any]
     notes: list[str] = field(default_factory=list)
 
 
@@ -69,7 +69,7 @@ def monthly(cases: Cases, *, prepay_share: Decimal | str) -> Ledger:
     std_h = _by_hospital(cases.medins_code, cases.standard)
     act_h = _by_hospital(cases.medins_code, cases.actual)
     pat_h = _by_hospital(cases.medins_code, cases.patient)
-    hospitals = []
+    hospitals: list[dict[str, Any]] = []
     for code in sorted(due_h):
         paid = share_fen(due_h[code], prepay_share, floor=True)
         hospitals.append(
@@ -186,7 +186,7 @@ def year_end(
         notes.append("扣减金额未再分配, 留在基金池")
     red_h = _by_hospital(codes, redistributed)
 
-    hospitals = []
+    hospitals: list[dict[str, Any]] = []
     for h in hospitals_codes:
         due = agg["case_due"][h] + adj[h] - agg["deduction"][h]
         pre = int(prepaid.get(h, 0))

@@ -20,6 +20,7 @@ from importlib import resources
 import numpy as np
 import pyarrow as pa
 
+from huiyan.kb.tablefiles import open_csv_text
 from huiyan.model.tables import HILIST
 
 LEVEL_PRICE_FACTOR = {1: Decimal("0.80"), 2: Decimal("0.90"), 3: Decimal("1")}
@@ -98,13 +99,14 @@ class Catalog:
                     fen = int(self.price_fen[i, int(f.name[-1])])
                     cols[f.name].append(Decimal(fen) / 100 if fen else None)
                 else:
-                    value = r.get(f.name) or None
-                    if value is not None and pa.types.is_integer(f.type):
-                        value = int(value)
-                    elif value is not None and pa.types.is_floating(f.type):
-                        value = float(value)
-                    elif value is not None and pa.types.is_decimal(f.type):
-                        value = Decimal(value)
+                    text = r.get(f.name) or None
+                    value: object = text
+                    if text is not None and pa.types.is_integer(f.type):
+                        value = int(text)
+                    elif text is not None and pa.types.is_floating(f.type):
+                        value = float(text)
+                    elif text is not None and pa.types.is_decimal(f.type):
+                        value = Decimal(text)
                     cols[f.name].append(value)
         return pa.table(
             {f.name: pa.array(cols[f.name], type=f.type) for f in HILIST.fields},
@@ -115,7 +117,7 @@ class Catalog:
 @cache
 def _base_rows() -> tuple[dict[str, str], ...]:
     path = resources.files(__package__).joinpath("data/catalog.csv")
-    with path.open(encoding="utf-8", newline="") as fh:
+    with open_csv_text(path) as fh:
         return tuple(csv.DictReader(fh))
 
 

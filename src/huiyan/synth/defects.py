@@ -275,7 +275,7 @@ def _unknown_code(code: str, known: dict[str, str]) -> str:
 def _asterisk_codes() -> tuple[tuple[str, str], ...]:
     """Bare manifestation codes (the ``*`` half of a dagger pair) and the pair's name."""
     d = diagnoses()
-    out = {}
+    out: dict[str, str] = {}
     for code, name in sorted(d.items()):
         if "+" in code:
             star = code.split("+")[1]

@@ -21,20 +21,27 @@ from importlib import resources
 
 from huiyan.kb import restrictions
 from huiyan.kb.catalog import shipped_hilist
+from huiyan.kb.tablefiles import open_csv_text
 from huiyan.synth.catalog import Catalog
 from huiyan.synth.merged import Evidence, Knowledge
 
 # National restriction kinds an evidence item may carry: limits the generator respects.
 HARMLESS_KINDS = {"frequency", "period_frequency", "care_setting"}
 ITEM_PRICE = {"03": "120.00", "04": "30.00", "05": "80.00", "06": "800.00", "07": "30.00"}
-_RESTRICTION_COLUMNS = ("lmt_gend", "lmt_age_min", "lmt_age_max", "lmt_medins_lv", "lmt_dx")
+_RESTRICTION_COLUMNS: tuple[str, ...] = (
+    "lmt_gend",
+    "lmt_age_min",
+    "lmt_age_max",
+    "lmt_medins_lv",
+    "lmt_dx",
+)
 _RESTRICTION_COLUMNS += ("max_days", "max_cnt_day")
 
 
 @cache
 def _evidence_drugs() -> tuple[dict[str, str], ...]:
     path = resources.files(__package__).joinpath("data/evidence_drugs.csv")
-    with path.open(encoding="utf-8", newline="") as fh:
+    with open_csv_text(path) as fh:
         return tuple(csv.DictReader(fh))
 
 
@@ -157,8 +164,8 @@ class Resolver:
             if best is None or best[0] == 0:
                 self.unresolved.append(code)
                 break
-            rank, order, row = options[best[3]]
-            idx = self.cat.add_row(row) if row is not None else order
+            rank, order, new_row = options[best[3]]
+            idx = self.cat.add_row(new_row) if new_row is not None else order
             chosen.append(idx)
             todo = [g for g in todo if not any(self.covers(best[3], e) for e in g)]
         return chosen

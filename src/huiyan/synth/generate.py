@@ -122,24 +122,24 @@ def generate(
         w.close()
         report.rows[w.table.name] = w.rows
     medins = _medins(hosp)
-    TableWriter(out, MEDINS, fmt).write(medins) if False else _write_one(out, MEDINS, medins, fmt)
+    _write_one(out, MEDINS, medins, fmt)
     _write_one(out, _hilist_table(), None, fmt, arrow=cat.hilist())
     report.rows["medins"] = len(hosp.code)
     report.rows["hilist"] = len(cat.rows)
     knowledge.write(out / "knowledge", wld.dataset_tables)
     with report.labels_path.open("w", encoding="utf-8", newline="") as fh:
-        w = csv.writer(fh)
-        w.writerow(LABEL_COLUMNS)
-        w.writerows(label_rows)
+        rows_out = csv.writer(fh)
+        rows_out.writerow(LABEL_COLUMNS)
+        rows_out.writerows(label_rows)
     for r in label_rows:
         report.labels_by_class[r[1]] = report.labels_by_class.get(r[1], 0) + 1
     if planter is not None:
         report.defects_path = labels_folder / "qc_defects.csv"
         report.defects = len({(r[0], r[1]) for r in defect_rows})
         with report.defects_path.open("w", encoding="utf-8", newline="") as fh:
-            w = csv.writer(fh)
-            w.writerow(defects.DEFECT_COLUMNS)
-            w.writerows(defect_rows)
+            rows_out = csv.writer(fh)
+            rows_out.writerow(defects.DEFECT_COLUMNS)
+            rows_out.writerows(defect_rows)
     return report
 
 

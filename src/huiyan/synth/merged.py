@@ -18,6 +18,7 @@ from typing import Any
 import pyarrow as pa
 
 from huiyan.kb import knowledge as kb_knowledge
+from huiyan.kb.tablefiles import open_csv_text
 from huiyan.model.tables import KNOWLEDGE_TABLES
 
 TABLES = {t.name: t for t in KNOWLEDGE_TABLES}
@@ -32,7 +33,7 @@ def static_tables() -> Rows:
     folder = resources.files(__package__).joinpath("data/knowledge")
     for entry in sorted(folder.iterdir(), key=lambda e: e.name):
         if entry.name.endswith(".csv"):
-            with entry.open(encoding="utf-8", newline="") as fh:
+            with open_csv_text(entry) as fh:
                 rows = list(csv.reader(fh))
             out[entry.name[:-4]] = [tuple(r) for r in rows[1:]]
     return out

@@ -91,8 +91,9 @@ def quota(n: int, rate: float, rng: np.random.Generator) -> dict[str, int]:
 
 def plan_cases(
     cases, level, quota_: dict[str, int], rng
-) -> tuple[dict, list[Label], dict[int, list[str]]]:
-    """Case-level plants: returns the cases (with readmissions appended), labels, extra dx."""
+) -> tuple[dict, list[Label], dict[int, list[str]], np.ndarray, np.ndarray]:
+    """Case-level plants: the cases (with readmissions appended), labels, extra dx, and the
+    low-standard admissions and under-service cases (indices) that ``plant_lines`` trims."""
     pa_ = profile_arrays()
     n = len(cases["los"])
     used = cases["dscg_way"] != 1  # keep deaths, transfers … out of the planted pool
@@ -233,7 +234,7 @@ def plant_lines(
     used |= cases["dscg_way"] != 1
     starts = np.searchsorted(lines["case"], np.arange(n + 1))
     price = cat.price_fen[lines["item"], level[lines["case"]]].copy()
-    add: list[dict[str, np.ndarray]] = []
+    add: list[dict[str, int]] = []
     labels: list[Label] = []
     next_uid = [len(keep)]
 
@@ -402,13 +403,12 @@ def plant_lines(
             f"{d0}起连续{end - first + 1}天仅收床位费, 无护理、查房、用药及检查",
             [int(u) for u in run],
         )
-        lab.uids_are_evidence_only = True  # type: ignore[attr-defined]
         labels.append(lab)
     for i in pick(los >= 3, quota_["EXCLUSIVE"]):
         grade = int(cases["nurse"][i])
-        last = lines_of(i, f"nurse_{grade}", int(los[i]) - 1)
-        if len(last):
-            keep[last[0]] = False
+        last_day = lines_of(i, f"nurse_{grade}", int(los[i]) - 1)
+        if len(last_day):
+            keep[last_day[0]] = False
             other = 1 + grade % 3
             labels.append(
                 Label(

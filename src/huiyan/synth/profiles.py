@@ -24,6 +24,7 @@ import yaml
 
 from huiyan.kb.dictionaries import NATIONAL_SCHEME, diagnoses, procedures
 from huiyan.kb.sex_limits import required_sex
+from huiyan.kb.tablefiles import open_csv_text
 from huiyan.synth.merged import Knowledge, static_tables
 
 # Words in a diagnosis name that tie it to newborns or children: not used for adult profiles.
@@ -104,7 +105,7 @@ def comorbidities() -> tuple[dict[str, Any], ...]:
 @cache
 def outpatient_treatable_prefixes() -> tuple[str, ...]:
     path = resources.files(__package__).joinpath("data/knowledge/outpatient_treatable.csv")
-    with path.open(encoding="utf-8", newline="") as fh:
+    with open_csv_text(path) as fh:
         return tuple(r["diag_prefix"] for r in csv.DictReader(fh))
 
 
@@ -232,11 +233,13 @@ def profiles() -> tuple[Profile, ...]:
                         complexity=1 + (k % 3 if kind == "surgical" else k % 2),
                         has_mcc_split=_has_mcc_split(step),
                         comorbidities=cms,
-                        clean_incision=bool(oprn)
-                        and (
-                            oprn.startswith(CLEAN_INCISION_PREFIXES)
-                            or m["code"] in _CLEAN_MDCS
-                            or (know.incision(oprn) or ("",))[0] == "I"
+                        clean_incision=bool(
+                            oprn
+                            and (
+                                oprn.startswith(CLEAN_INCISION_PREFIXES)
+                                or m["code"] in _CLEAN_MDCS
+                                or (know.incision(oprn) or ("",))[0] == "I"
+                            )
                         ),
                         outpatient_treatable=pdx.startswith(treatable),
                     )

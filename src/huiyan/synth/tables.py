@@ -171,7 +171,9 @@ def _setl(c, level, hosp, setl_id, mdtrt_id, medfee, fund, cash, selfpay, offset
         "lv3_nurscare_days": pa.array(np.where(nurse == 3, los, 0), pa.int32()),
         "dscg_way": int_strings(c["dscg_way"]),
         "days_rinp_flag_31": int_strings(c["flag31"]),
-        "days_rinp_pup_31": strings(np.where(c["flag31"] == 2, "按计划化疗", None).astype(object)),
+        "days_rinp_pup_31": strings(
+            np.where(c["flag31"] == 2, "按计划化疗", np.full(n, None, object)).astype(object)
+        ),
         "chfpdr_code": strings(doctor),
         "chfpdr_name": strings(np.char.add("医师", doctor.astype(str)).astype(object)),
         "resp_nurs_code": strings(np.char.replace(doctor.astype(str), "D", "N").astype(object)),
@@ -195,7 +197,9 @@ def _setl(c, level, hosp, setl_id, mdtrt_id, medfee, fund, cash, selfpay, offset
         "out_setl_flag": strings(["2"] * n),
     }
     tr = c["dscg_way"] == 2
-    out["acp_medins_name"] = pa.array(np.where(tr, "上级医院", None).tolist(), pa.string())
+    out["acp_medins_name"] = pa.array(
+        np.where(tr, "上级医院", np.full(n, None, object)).tolist(), pa.string()
+    )
     return out
 
 

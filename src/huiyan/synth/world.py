@@ -74,7 +74,7 @@ def world() -> World:
         if p.oprn:
             got = resolver.resolve(p.oprn, know.oprn_groups(p.oprn), got)
         pdx_items.append(tuple(i for i in got if i not in pre))
-    capped = np.array([bool(p.oprn) and know.has_incision_row(p.oprn) for p in profiles()])
+    capped = np.array([bool(p.oprn and know.has_incision_row(p.oprn)) for p in profiles()])
     return World(
         cat,
         know,

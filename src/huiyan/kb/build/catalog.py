@@ -18,6 +18,7 @@ from importlib import resources
 from pathlib import Path
 
 from huiyan.kb import lk
+from huiyan.kb.tablefiles import open_csv_text
 from huiyan.model.tables import HILIST
 
 CATALOG = "data/catalog/hilist.csv"
@@ -48,7 +49,7 @@ _UNITS = {"小时": "小时", "日": "日", "天": "日"}
 def charge_types() -> list[tuple[str, str]]:
     """(code prefix, med_chrgitm_type), longest prefix first."""
     path = resources.files("huiyan.kb").joinpath("data/catalog/chrgitm_type_by_prefix.csv")
-    with path.open(encoding="utf-8", newline="") as fh:
+    with open_csv_text(path) as fh:
         pairs = [(r["code_prefix"], r["med_chrgitm_type"]) for r in csv.DictReader(fh)]
     return sorted(pairs, key=lambda p: -len(p[0]))
 

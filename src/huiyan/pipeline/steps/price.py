@@ -6,8 +6,9 @@ pricing_warning, dip_review), so re-running never duplicates rows.
 
 from __future__ import annotations
 
+from huiyan.grouping.dip.assign import group_dip
 from huiyan.pipeline.context import RunContext, StepReport
-from huiyan.pricing.run import group_dip, price_all
+from huiyan.pricing.run import price_all
 
 
 def run(ctx: RunContext) -> StepReport:

@@ -35,9 +35,7 @@ def act_days_mismatch(q: QcInputs, p: dict[str, Any]) -> ir.Table:
 @logic("stay_too_long")
 def stay_too_long(q: QcInputs, p: dict[str, Any]) -> ir.Table:
     st = q.stay
-    return out(
-        st.filter(st.los > p["max_los_days"]), "dscg_time", st.los, ibis.literal(p["max_los_days"])
-    )
+    return out(st.filter(st.los > p["max_los_days"]), "dscg_time", st.los)
 
 
 @logic("nursing_days_exceed")

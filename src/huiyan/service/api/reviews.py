@@ -121,26 +121,36 @@ def get_item(item_id: int, request: Request, db: Db, user: CurrentUser) -> JSONR
 
 
 def _decide(
-    step: Callable[..., ReviewItem], item_id: int, body: Decision, db: Session, user: Principal
+    step: Callable[..., ReviewItem],
+    item_id: int,
+    body: Decision,
+    request: Request,
+    db: Session,
+    user: Principal,
 ) -> ReviewItem:
-    """An initial or final decision from its request body, committed."""
-    item = step(
-        db,
-        user,
-        item_id,
-        outcome=body.outcome,
-        amount=body.amount,
-        reason=body.reason,
-        note=body.note,
-        version=body.version,
-    )
+    """An initial or final decision from its request body, committed.
+
+    The item is read and checked in a read session, so the write transaction (SQLite's one
+    write lock, shared by every worker) lasts one conditional UPDATE plus the audit entry."""
+    with request.app.state.read_session() as read:
+        item = step(
+            db,
+            user,
+            item_id,
+            outcome=body.outcome,
+            amount=body.amount,
+            reason=body.reason,
+            note=body.note,
+            version=body.version,
+            read=read,
+        )
     db.commit()
     return item
 
 
 @router.post("/{item_id}/initial")
 def initial(item_id: int, body: Decision, request: Request, db: Db, user: Reviewer) -> JSONResponse:
-    item = _decide(workflow.initial_review, item_id, body, db, user)
+    item = _decide(workflow.initial_review, item_id, body, request, db, user)
     return JSONResponse(item_json(item, user, request))
 
 
@@ -214,5 +224,5 @@ def vote(item_id: int, body: Vote, request: Request, db: Db, user: Expert) -> di
 
 @router.post("/{item_id}/final")
 def final(item_id: int, body: Decision, request: Request, db: Db, user: Reviewer) -> dict[str, Any]:
-    item = _decide(workflow.final_decision, item_id, body, db, user)
+    item = _decide(workflow.final_decision, item_id, body, request, db, user)
     return item_json(item, user, request)

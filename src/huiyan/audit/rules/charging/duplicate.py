@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from functools import partial
 from typing import TYPE_CHECKING
 
 from huiyan.audit.helpers import item_label, line_hits, restriction
-from huiyan.audit.spec import ITEM_STAGES, SEVERITY_VIOLATION, Params, rule
+from huiyan.audit.spec import ITEM_STAGES, SEVERITY_VIOLATION, Params, preset
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -18,8 +17,7 @@ DUP_EVID = (
 )
 
 # Duplicate charging: violations at every stage, the duplicate lines' amount.
-dup_rule = partial(
-    rule,
+dup_rule = preset(
     vola_bhvr_type="DUPCHG",
     sev_deg=SEVERITY_VIOLATION,
     stages=ITEM_STAGES,

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from functools import partial
 from typing import TYPE_CHECKING
 
 from huiyan.audit.helpers import item_label, line_hits, num, with_case
-from huiyan.audit.spec import ITEM_STAGES, SEVERITY_VIOLATION, Params, rule
+from huiyan.audit.spec import ITEM_STAGES, SEVERITY_VIOLATION, Params, preset
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -18,8 +17,7 @@ PRICE_EVID = (
 )
 
 # Over-standard prices: violations at every stage, the price difference.
-price_rule = partial(
-    rule,
+price_rule = preset(
     vola_bhvr_type="OVERPRICE",
     sev_deg=SEVERITY_VIOLATION,
     stages=ITEM_STAGES,
@@ -29,7 +27,7 @@ price_rule = partial(
 )
 
 
-@price_rule(id="OVERPRICE-001", name="收费单价高于本级医院限价")
+@price_rule(id="OVERPRICE-001", name="收费单价高于本级医院限价", params={"tolerance": float})
 def above_level_price(t: RuleInputs, p: Params) -> ir.Table:
     """A unit price above the catalog's maximum price at the hospital's level.
 
@@ -53,7 +51,7 @@ def above_level_price(t: RuleInputs, p: Params) -> ir.Table:
     return line_hits(hit, (hit.pric - hit.lim) * hit.cnt, text)
 
 
-@price_rule(id="OVERPRICE-002", name="明细金额高于单价×数量")
+@price_rule(id="OVERPRICE-002", name="明细金额高于单价×数量", params={"tolerance": float})
 def amount_above_price(t: RuleInputs, p: Params) -> ir.Table:
     """A line amount larger than its unit price times its quantity.
 

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     amount="line",
     vola_evid="《抗菌药物临床应用指导原则(2015年版)》: Ⅰ类切口手术预防用药一般不超过24小时",
     template="{hits}",
+    params={"atc_prefixes": list, "infection_dx_prefixes": list, "preop_therapy_hours": int},
 )
 def prophylaxis_too_long(t: RuleInputs, p: Params) -> ir.Table:
     """Antibiotics billed beyond the prophylaxis limit after clean (class I) surgery only.

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from functools import partial
 from typing import TYPE_CHECKING
 
 from huiyan.audit.helpers import diag_matches, item_label, line_hits, restriction
-from huiyan.audit.spec import ITEM_STAGES, SEVERITY_SUSPICIOUS, Params, rule
+from huiyan.audit.spec import ITEM_STAGES, SEVERITY_SUSPICIOUS, Params, preset
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -16,8 +15,7 @@ if TYPE_CHECKING:
 EXAM_EVID = "《医疗保障基金使用监督管理条例》第三十八条(过度检查); 检查项目最短间隔与适应证"
 
 # Over-examination: suspicious (a reason may exist), the excess lines' amount.
-exam_rule = partial(
-    rule,
+exam_rule = preset(
     vola_bhvr_type="OVEREXAM",
     sev_deg=SEVERITY_SUSPICIOUS,
     stages=ITEM_STAGES,

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from functools import partial
 from typing import TYPE_CHECKING
 
 from huiyan.audit.rules.drg.evidence import case_norms
-from huiyan.audit.spec import CASE_STAGES, SEVERITY_SUSPICIOUS, Params, rule
+from huiyan.audit.spec import CASE_STAGES, SEVERITY_SUSPICIOUS, Params, preset
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -17,8 +16,7 @@ SPLIT_EVID = "《医疗保障基金使用监督管理条例》第三十八条(�
 LOWADM_EVID = "《医疗保障基金使用监督管理条例》第三十八条; 不符合入院指征的低标准入院"
 
 # Split admissions: suspicious (judged on review), whole-stay rules, the later stay's fund payment.
-split_rule = partial(
-    rule,
+split_rule = preset(
     vola_bhvr_type="SPLIT",
     sev_deg=SEVERITY_SUSPICIOUS,
     stages=CASE_STAGES,
@@ -27,8 +25,7 @@ split_rule = partial(
     template="{hits}",
 )
 # Low-standard admissions: suspicious, whole-stay rules, the whole case cost.
-lowadm_rule = partial(
-    rule,
+lowadm_rule = preset(
     vola_bhvr_type="LOWADM",
     sev_deg=SEVERITY_SUSPICIOUS,
     stages=CASE_STAGES,
@@ -93,7 +90,9 @@ def _split_hits(j: ir.Table, what: str) -> ir.Table:
     )
 
 
-@split_rule(id="SPLIT-001", name="同一机构短期内同病种再入院")
+@split_rule(
+    id="SPLIT-001", name="同一机构短期内同病种再入院", params={"window_days": int, "match": str}
+)
 def same_hospital_readmission(t: RuleInputs, p: Params) -> ir.Table:
     """Readmission to the same hospital within ``window_days`` for the same condition.
 
@@ -107,7 +106,7 @@ def same_hospital_readmission(t: RuleInputs, p: Params) -> ir.Table:
     return _split_hits(j.filter(_related(j, p)), "同机构同病种再入院")
 
 
-@split_rule(id="SPLIT-002", name="出院当日或次日同机构再入院")
+@split_rule(id="SPLIT-002", name="出院当日或次日同机构再入院", params={"window_days": int})
 def next_day_readmission(t: RuleInputs, p: Params) -> ir.Table:
     """Discharge and readmission to the same hospital on the same or the next day.
 
@@ -119,7 +118,9 @@ def next_day_readmission(t: RuleInputs, p: Params) -> ir.Table:
     return _split_hits(_pairs(t, p, same_hospital=True), "即再次入院")
 
 
-@split_rule(id="SPLIT-003", name="短期内转至其他机构同病种再入院")
+@split_rule(
+    id="SPLIT-003", name="短期内转至其他机构同病种再入院", params={"window_days": int, "match": str}
+)
 def other_hospital_readmission(t: RuleInputs, p: Params) -> ir.Table:
     """Readmission to another hospital within ``window_days`` for the same ADRG, not a transfer.
 
@@ -141,7 +142,11 @@ def _short_cheap(t: RuleInputs, p: Params) -> ir.Table:
     )
 
 
-@lowadm_rule(id="LOWADM-001", name="门诊可治疗病种短期住院仅做检查")
+@lowadm_rule(
+    id="LOWADM-001",
+    name="门诊可治疗病种短期住院仅做检查",
+    params={"max_los": int, "max_cost_ratio": float, "allowed_chrgitm_types": list},
+)
 def outpatient_condition_exams_only(t: RuleInputs, p: Params) -> ir.Table:
     """A condition treatable as an outpatient admitted briefly for examinations only.
 
@@ -175,7 +180,17 @@ def outpatient_condition_exams_only(t: RuleInputs, p: Params) -> ir.Table:
     return j.select("setl_id", unit=j.o_code, amount=j.medfee, text=text)
 
 
-@lowadm_rule(id="LOWADM-002", name="短期低费用住院以检查检验为主")
+@lowadm_rule(
+    id="LOWADM-002",
+    name="短期低费用住院以检查检验为主",
+    params={
+        "max_los": int,
+        "max_cost_ratio": float,
+        "min_exam_share": float,
+        "exam_chrgitm_types": list,
+        "banned_chrgitm_types": list,
+    },
+)
 def exams_dominated_stay(t: RuleInputs, p: Params) -> ir.Table:
     """A short cheap stay whose charges are almost only examinations and tests.
 
@@ -200,7 +215,11 @@ def exams_dominated_stay(t: RuleInputs, p: Params) -> ir.Table:
     return j.select("setl_id", unit=ibis.null("string"), amount=j.medfee, text=text)
 
 
-@lowadm_rule(id="LOWADM-003", name="住院一至两日仅做检查检验")
+@lowadm_rule(
+    id="LOWADM-003",
+    name="住院一至两日仅做检查检验",
+    params={"max_los": int, "exam_chrgitm_types": list, "allowed_chrgitm_types": list},
+)
 def exams_only_short_stay(t: RuleInputs, p: Params) -> ir.Table:
     """An admission of a day or two that only ran examinations and tests.
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import partial
 from typing import TYPE_CHECKING
 
 from huiyan.audit.rules.drg.evidence import decisive_unsupported_cc, unsupported_secondary_dx
@@ -12,7 +11,7 @@ from huiyan.audit.spec import (
     SEVERITY_SUSPICIOUS,
     SEVERITY_VIOLATION,
     Params,
-    rule,
+    preset,
 )
 
 if TYPE_CHECKING:
@@ -24,8 +23,8 @@ CODING_EVID = "《医疗保障基金结算清单填写规范》; 医保版ICD-10
 GEND = {"1": "男", "2": "女"}
 
 # Every coding rule: class DXCODE, no amount (a coding finding), the same policy basis.
-dxcode_rule = partial(
-    rule, vola_bhvr_type="DXCODE", amount="none", vola_evid=CODING_EVID, template="{hits}"
+dxcode_rule = preset(
+    vola_bhvr_type="DXCODE", amount="none", vola_evid=CODING_EVID, template="{hits}"
 )
 
 
@@ -49,6 +48,7 @@ def _restricted(t: RuleInputs) -> ir.Table:
     name="其他诊断无治疗证据(不影响分组)",
     sev_deg=SEVERITY_SUSPICIOUS,
     stages=CASE_STAGES,
+    params={"max_cut_short_los": int, "cut_short_dscg_ways": list},
 )
 def untreated_secondary(t: RuleInputs, p: Params) -> ir.Table:
     """A secondary diagnosis with no treatment evidence that does not change the DRG.

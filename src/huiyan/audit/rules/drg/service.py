@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import partial
 from typing import TYPE_CHECKING
 
 from huiyan.audit.rules.drg.evidence import (
@@ -12,7 +11,7 @@ from huiyan.audit.rules.drg.evidence import (
     standard_in,
     unperformed_procedure_cases,
 )
-from huiyan.audit.spec import CASE_STAGES, SEVERITY_SUSPICIOUS, Params, rule
+from huiyan.audit.spec import CASE_STAGES, SEVERITY_SUSPICIOUS, Params, preset
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -22,8 +21,7 @@ if TYPE_CHECKING:
 UNDERSVC_EVID = "DRG付费: 不得减少必要医疗服务、提前出院或推诿病人(服务不足)"
 
 # Under-service: suspicious, whole-stay rules, standard payment − actual cost.
-undersvc_rule = partial(
-    rule,
+undersvc_rule = preset(
     vola_bhvr_type="UNDERSVC",
     sev_deg=SEVERITY_SUSPICIOUS,
     stages=CASE_STAGES,
@@ -46,7 +44,11 @@ def _amount(t: RuleInputs, j: ir.Table) -> ir.Table:
     return j.mutate(amount=ibis.greatest(j.drg_std.fill_null(j.avg_cost) - j.medfee, 0.0))
 
 
-@undersvc_rule(id="UNDERSVC-001", name="编码手术未实施即提前出院")
+@undersvc_rule(
+    id="UNDERSVC-001",
+    name="编码手术未实施即提前出院",
+    params={"max_cost_ratio": float, "max_los_ratio": float},
+)
 def surgery_not_done(t: RuleInputs, p: Params) -> ir.Table:
     """A surgical case discharged early and cheap with its principal procedure never charged.
 
@@ -79,7 +81,16 @@ def surgery_not_done(t: RuleInputs, p: Params) -> ir.Table:
     return j.select("setl_id", unit=j.oprn_oprt_code, amount=j.amount, text=text)
 
 
-@undersvc_rule(id="UNDERSVC-002", name="费用与住院日远低于病组标准的提前出院")
+@undersvc_rule(
+    id="UNDERSVC-002",
+    name="费用与住院日远低于病组标准的提前出院",
+    params={
+        "surgical_adrg_letters": list,
+        "min_cases": int,
+        "max_cost_ratio": float,
+        "max_los_ratio": float,
+    },
+)
 def far_below_norm(t: RuleInputs, p: Params) -> ir.Table:
     """A surgical-group case with cost and LOS far below its group's norms, ordered discharge.
 
@@ -112,7 +123,17 @@ def far_below_norm(t: RuleInputs, p: Params) -> ir.Table:
     return j.select("setl_id", unit=j.drg, amount=j.amount, text=j.text)
 
 
-@undersvc_rule(id="UNDERSVC-003", name="住院日与费用远低于本地区病组水平的提前出院")
+@undersvc_rule(
+    id="UNDERSVC-003",
+    name="住院日与费用远低于本地区病组水平的提前出院",
+    params={
+        "min_cases": int,
+        "min_group_los": float,
+        "max_cost_ratio": float,
+        "max_los_ratio": float,
+        "treatment_chrgitm_types": list,
+    },
+)
 def early_discharge_below_region_norm(t: RuleInputs, p: Params) -> ir.Table:
     """A treated case sent home early, cost and stay far below its group's regional norms.
 

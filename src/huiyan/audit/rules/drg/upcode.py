@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import partial
 from typing import TYPE_CHECKING
 
 from huiyan.audit.rules.drg.evidence import (
@@ -13,7 +12,7 @@ from huiyan.audit.rules.drg.evidence import (
     standard_in,
     unperformed_procedure_cases,
 )
-from huiyan.audit.spec import CASE_STAGES, SEVERITY_SUSPICIOUS, Params, rule
+from huiyan.audit.spec import CASE_STAGES, SEVERITY_SUSPICIOUS, Params, preset
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -23,8 +22,7 @@ if TYPE_CHECKING:
 UPCODE_EVID = "《医疗保障基金使用监督管理条例》第三十八条; DRG付费: 编码应有诊疗证据, 不得高套分组"
 
 # Upcoding: suspicious, whole-stay rules, the payment difference.
-upcode_rule = partial(
-    rule,
+upcode_rule = preset(
     vola_bhvr_type="UPCODE",
     sev_deg=SEVERITY_SUSPICIOUS,
     stages=CASE_STAGES,
@@ -105,7 +103,11 @@ def unperformed_procedure_paid(t: RuleInputs, p: Params) -> ir.Table:
     return j.select("setl_id", unit=j.oprn_oprt_code, amount=amount, text=text)
 
 
-@upcode_rule(id="UPCODE-003", name="主诊断无诊疗证据而其他诊断有, 按主诊断入较高权重组")
+@upcode_rule(
+    id="UPCODE-003",
+    name="主诊断无诊疗证据而其他诊断有, 按主诊断入较高权重组",
+    params={"min_peer_cases": int},
+)
 def unsupported_principal_dx(t: RuleInputs, p: Params) -> ir.Table:
     """A principal diagnosis the stay never treated, beside a treated lighter condition.
 

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from functools import partial
 from typing import TYPE_CHECKING
 
 from huiyan.audit.helpers import item_label, num, of_list_type, restriction
-from huiyan.audit.spec import ITEM_STAGES, SEVERITY_VIOLATION, Params, rule
+from huiyan.audit.spec import ITEM_STAGES, SEVERITY_VIOLATION, Params, preset
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -17,8 +16,8 @@ FREQ_EVID = "国家医保局两库知识点第八批(限定频次); 医保目录
 DOSE_EVID = "《医疗保障基金使用监督管理条例》第十五条; 医保目录/药品说明书每日最大用量"
 
 # Per-day limits: violations at every stage, excess quantity × price.
-daily_rule = partial(
-    rule, sev_deg=SEVERITY_VIOLATION, stages=ITEM_STAGES, amount="excess_qty", template="{hits}"
+daily_rule = preset(
+    sev_deg=SEVERITY_VIOLATION, stages=ITEM_STAGES, amount="excess_qty", template="{hits}"
 )
 
 
@@ -68,6 +67,7 @@ def item_daily(t: RuleInputs, p: Params) -> ir.Table:
     name="计时项目单日超过24小时",
     vola_bhvr_type="OVERQTY",
     vola_evid="国家医保局两库知识点第八批(按小时计价项目每日不超过24小时)",
+    params={"hour_unit": str, "max_hours_per_day": float},
 )
 def hourly(t: RuleInputs, p: Params) -> ir.Table:
     """An hourly item (unit 小时) billed for more hours in a calendar day than the day has.

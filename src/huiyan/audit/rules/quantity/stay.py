@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from functools import partial
 from typing import TYPE_CHECKING
 
 from huiyan.audit.helpers import item_label, line_hits, num, of_list_type, restriction, with_case
-from huiyan.audit.spec import ITEM_STAGES, SEVERITY_VIOLATION, Params, rule
+from huiyan.audit.spec import ITEM_STAGES, SEVERITY_VIOLATION, Params, preset
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -17,8 +16,7 @@ LOS_EVID = "住院天数=出院日期−入院日期(最少1天), 床位费/护�
 COURSE_EVID = "国家医保局两库知识点第六批(药品限支付疗程)、第八批(项目限疗程); 医保目录最长疗程"
 
 # Days above LOS: violations, known once the stay has days, excess days × price.
-los_rule = partial(
-    rule,
+los_rule = preset(
     vola_bhvr_type="OVERQTY",
     sev_deg=SEVERITY_VIOLATION,
     stages=("in", "post"),
@@ -28,8 +26,7 @@ los_rule = partial(
 )
 
 # Course limits (drugs OVERDOSE, items OVERTREAT): violations, the lines after the course.
-course_rule = partial(
-    rule,
+course_rule = preset(
     sev_deg=SEVERITY_VIOLATION,
     stages=ITEM_STAGES,
     amount="line",
@@ -60,7 +57,11 @@ def _days_above_los(t: RuleInputs, lines: ir.Table, allowance: int, what: str) -
     )
 
 
-@los_rule(id="OVERQTY-003", name="床位费天数超过住院天数")
+@los_rule(
+    id="OVERQTY-003",
+    name="床位费天数超过住院天数",
+    params={"bed_chrgitm_types": list, "hour_unit": str, "allowance_days": int},
+)
 def bed_days(t: RuleInputs, p: Params) -> ir.Table:
     """More bed days billed than the length of stay allows.
 
@@ -79,7 +80,11 @@ def bed_days(t: RuleInputs, p: Params) -> ir.Table:
     return _days_above_los(t, lines, int(p["allowance_days"]), "床位费计")
 
 
-@los_rule(id="OVERQTY-004", name="护理天数超过住院天数")
+@los_rule(
+    id="OVERQTY-004",
+    name="护理天数超过住院天数",
+    params={"nursing_codes": list, "allowance_days": int},
+)
 def nursing_days(t: RuleInputs, p: Params) -> ir.Table:
     """More nursing-grade days billed than the length of stay.
 

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from functools import partial
 from typing import TYPE_CHECKING
 
 from huiyan.audit.helpers import item_label, line_hits, of_list_type
 from huiyan.audit.rules.restrict.lookup import restricted_lines
-from huiyan.audit.spec import ITEM_STAGES, SEVERITY_VIOLATION, Params, rule
+from huiyan.audit.spec import ITEM_STAGES, SEVERITY_VIOLATION, Params, preset
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -21,11 +20,11 @@ AGE_EVID = "《医疗保障基金使用监督管理条例》第十五条; 国家
 GEND = {"1": "男", "2": "女"}
 
 # Sex and age limits: violations checkable at every stage, the offending lines' amount.
-_limit_rule = partial(
-    rule, sev_deg=SEVERITY_VIOLATION, stages=ITEM_STAGES, amount="line", template="{hits}"
+_limit_rule = preset(
+    sev_deg=SEVERITY_VIOLATION, stages=ITEM_STAGES, amount="line", template="{hits}"
 )
-sex_rule = partial(_limit_rule, vola_bhvr_type="SEX", vola_evid=SEX_EVID)
-age_rule = partial(_limit_rule, vola_bhvr_type="AGE", vola_evid=AGE_EVID)
+sex_rule = _limit_rule.but(vola_bhvr_type="SEX", vola_evid=SEX_EVID)
+age_rule = _limit_rule.but(vola_bhvr_type="AGE", vola_evid=AGE_EVID)
 
 
 def _sex(t: RuleInputs, drugs: bool) -> ir.Table:

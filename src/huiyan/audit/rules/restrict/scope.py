@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from functools import partial
 from typing import TYPE_CHECKING
 
 from huiyan.audit.helpers import diag_matches, item_label, line_hits, of_list_type, with_case
 from huiyan.audit.rules.restrict.lookup import restricted_lines
-from huiyan.audit.spec import ITEM_STAGES, SEVERITY_SUSPICIOUS, SEVERITY_VIOLATION, Params, rule
+from huiyan.audit.spec import (
+    ITEM_STAGES,
+    SEVERITY_SUSPICIOUS,
+    SEVERITY_VIOLATION,
+    Params,
+    preset,
+)
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -19,8 +24,8 @@ INDICATION_EVID = "《医疗保障基金使用监督管理条例》第十五条;
 LV = {"1": "一级", "2": "二级", "3": "三级"}
 
 # Level, insurance-type and indication limits: checkable at every stage, the lines' amount.
-scope_rule = partial(
-    rule, sev_deg=SEVERITY_VIOLATION, stages=ITEM_STAGES, amount="line", template="{hits}"
+scope_rule = preset(
+    sev_deg=SEVERITY_VIOLATION, stages=ITEM_STAGES, amount="line", template="{hits}"
 )
 
 
@@ -77,6 +82,7 @@ def not_priced_at_level(t: RuleInputs, p: Params) -> ir.Table:
     name="限工伤/生育保险药品由基本医保支付",
     vola_bhvr_type="LEVEL",
     vola_evid="国家医保局两库知识点第三批(限工伤/生育保险)",
+    params={"basic_insutypes": list},
 )
 def insurance_type(t: RuleInputs, p: Params) -> ir.Table:
     """A drug payable only by work-injury or maternity insurance billed to basic insurance.

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from functools import partial
 from typing import TYPE_CHECKING
 
 from huiyan.audit.helpers import item_label, line_hits, with_case
-from huiyan.audit.spec import SEVERITY_SUSPICIOUS, SEVERITY_VIOLATION, Params, rule
+from huiyan.audit.spec import SEVERITY_SUSPICIOUS, SEVERITY_VIOLATION, Params, preset, rule
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -16,8 +15,7 @@ if TYPE_CHECKING:
 FAKE_EVID = "《医疗保障基金使用监督管理条例》第四十条(虚构医药服务); 住院期间以外不得发生住院费用"
 
 # Charges outside the stay: known once the stay has dates, the lines' amount.
-fake_rule = partial(
-    rule,
+fake_rule = preset(
     vola_bhvr_type="FAKE",
     stages=("in", "post"),
     amount="line",
@@ -32,7 +30,9 @@ def _outside(hit: ir.Table, bound: str, at: ir.TimestampValue) -> ir.Table:
     return line_hits(hit, hit.amt, text + at.cast("string"))
 
 
-@fake_rule(id="FAKE-001", name="出院后仍有收费", sev_deg=SEVERITY_VIOLATION)
+@fake_rule(
+    id="FAKE-001", name="出院后仍有收费", sev_deg=SEVERITY_VIOLATION, params={"grace_hours": int}
+)
 def after_discharge(t: RuleInputs, p: Params) -> ir.Table:
     """Charges after the patient was discharged.
 
@@ -56,7 +56,12 @@ def after_discharge(t: RuleInputs, p: Params) -> ir.Table:
     return _outside(hit, "出院时间", hit.c_dscg_time)
 
 
-@fake_rule(id="FAKE-002", name="入院前发生住院收费", sev_deg=SEVERITY_SUSPICIOUS)
+@fake_rule(
+    id="FAKE-002",
+    name="入院前发生住院收费",
+    sev_deg=SEVERITY_SUSPICIOUS,
+    params={"grace_hours": int},
+)
 def before_admission(t: RuleInputs, p: Params) -> ir.Table:
     """Charges dated before admission, beyond a grace period.
 
@@ -69,7 +74,9 @@ def before_admission(t: RuleInputs, p: Params) -> ir.Table:
     return _outside(hit, "入院时间", hit.c_adm_time)
 
 
-@fake_rule(id="FAKE-003", name="死亡后仍有收费", sev_deg=SEVERITY_VIOLATION)
+@fake_rule(
+    id="FAKE-003", name="死亡后仍有收费", sev_deg=SEVERITY_VIOLATION, params={"grace_hours": int}
+)
 def after_death(t: RuleInputs, p: Params) -> ir.Table:
     """Charges after the time of death on the day of death.
 
@@ -95,6 +102,7 @@ def after_death(t: RuleInputs, p: Params) -> ir.Table:
     amount="line",
     vola_evid="《医疗保障基金使用监督管理条例》第三十八条(挂床住院)",
     template="{hits}",
+    params={"bed_chrgitm_types": list, "min_days": int},
 )
 def bed_only_days(t: RuleInputs, p: Params) -> ir.Table:
     """At least ``min_days`` consecutive days in the stay with a bed fee and nothing else.
@@ -144,6 +152,7 @@ def bed_only_days(t: RuleInputs, p: Params) -> ir.Table:
     amount="fund_pay",
     vola_evid=FAKE_EVID + "; 同一时间不能在两家医疗机构住院",
     template="{hits}",
+    params={"min_overlap_hours": float},
 )
 def overlapping_stays(t: RuleInputs, p: Params) -> ir.Table:
     """One person in hospital at two institutions at the same time.

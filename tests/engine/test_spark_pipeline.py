@@ -47,7 +47,9 @@ def test_whole_pipeline_identical_on_spark(tmp_path: Path, spark: Any) -> None:
             written = sorted(eng.written)
             # every result table of every step, compared row for row
             results = {n for n in duck.tables() if n in TABLES and n not in adopted}
-            assert results <= set(written), sorted(results - set(written))
+            # DuckDB creates a table a step only read (empty); Spark reads it as empty
+            unwritten = {n: duck.count(n) for n in results - set(written)}
+            assert not any(unwritten.values()), unwritten
             diffs = {}
             for name in written:
                 a, b = duck.read(name), eng.read(name)

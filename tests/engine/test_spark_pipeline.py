@@ -56,8 +56,14 @@ def test_whole_pipeline_identical_on_spark(tmp_path: Path, spark: Any) -> None:
                 assert a.schema == b.schema, name
                 drop = RUN_TIME.get(name, [])
                 a, b = a.drop_columns(drop), b.drop_columns(drop)
-                if _rows(a) != _rows(b):
-                    diffs[name] = (a.num_rows, b.num_rows)
+                ra, rb = _rows(a), _rows(b)
+                if ra != rb:
+                    cols = a.column_names
+                    wrong = [(x, y) for x, y in zip(ra, rb, strict=False) if x != y]
+                    where = sorted(
+                        {cols[i] for x, y in wrong for i in range(len(cols)) if x[i] != y[i]}
+                    )
+                    diffs[name] = (a.num_rows, b.num_rows, len(wrong), where, wrong[:2])
             counts = {n: duck.count(n) for n in written}
     assert not diffs, diffs
     for name in ("drg_result", "drg_regroup", "qc_issue", "payment", "finding", "indicator"):

@@ -192,6 +192,7 @@ def _run_on_spark(
 
     from huiyan.engine import connect
     from huiyan.engine.spark import base_tables, link_results
+    from huiyan.pipeline.context import RunContext
 
     store = ctx.engine
     reports = run_with_progress(ctx, ("ingest",), force=force) if "ingest" in steps else []

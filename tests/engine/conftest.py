@@ -16,10 +16,17 @@ def _duckdb(tmp_path: Path, request: pytest.FixtureRequest) -> Engine:
     return Store(tmp_path / "engine.duckdb")
 
 
+def _spark(tmp_path: Path, request: pytest.FixtureRequest) -> Engine:
+    from huiyan.engine.spark import open_engine
+
+    return open_engine(session=request.getfixturevalue("spark"), warehouse=tmp_path / "wh")
+
+
 # name -> (factory(tmp_path, request) -> Engine, pytest marks). The Spark implementation adds
 # ("spark", (factory using the session-scoped ``spark`` fixture, [pytest.mark.spark])).
 FACTORIES: dict[str, tuple[Callable[[Path, pytest.FixtureRequest], Engine], list[Any]]] = {
     "duckdb": (_duckdb, []),
+    "spark": (_spark, [pytest.mark.spark]),
 }
 
 

@@ -122,9 +122,22 @@ def run(
         float,
         typer.Option(help="数据库被占用时最多等待的秒数 (seconds to wait for a store in use)"),
     ] = 0.0,
+    engine: Annotated[
+        str, typer.Option(help="计算引擎 duckdb 或 spark (engine; docs/scale.md)")
+    ] = "duckdb",
+    spark_master: Annotated[
+        str | None,
+        typer.Option(
+            help="Spark master, 如 local[2]、spark://host:7077 (默认: spark-submit 所设, 否则 local[2])"
+        ),
+    ] = None,
+    warehouse: Annotated[
+        Path | None,
+        typer.Option(help="Spark 结果表 Parquet 目录 (default: next to --db, <db>-warehouse)"),
+    ] = None,
 ) -> None:
     """运行完整流程: 导入 → 分组 → 质控 → 测算 → 审核, 输出汇总与 HTML 报告 (the whole pipeline)."""
-    from huiyan.cli.errors import input_dir, output_file
+    from huiyan.cli.errors import fail, input_dir, output_file
     from huiyan.engine import Store
     from huiyan.kb import config as kb_config
     from huiyan.pipeline.context import RunContext
@@ -139,11 +152,18 @@ def run(
         output_file(db)
         output_file(html, (".html",))
         cfg = kb_config.load(config)
+        if engine not in ("duckdb", "spark"):
+            fail(f"--engine: 未知引擎 unknown engine {engine!r}; 可选 known: duckdb, spark")
         created = not db.exists()
         try:
             with Store(db, wait=wait) as store:
                 ctx = RunContext(engine=store, config=cfg, data_dir=data_dir, force=force)
-                reports = run_with_progress(ctx, chosen, force=force)
+                if engine == "spark":
+                    reports = _run_on_spark(
+                        ctx, chosen, master=spark_master, warehouse=warehouse, force=force
+                    )
+                else:
+                    reports = run_with_progress(ctx, chosen, force=force)
                 _print_notes(reports)
                 print_summary(store)
                 write_summary_html(store, html)
@@ -152,6 +172,52 @@ def run(
                 _drop_if_empty(db)
             raise
     console.print(f"[bold green]完成[/] 数据库 {db} · 报告 {html}")
+
+
+def _run_on_spark(
+    ctx: RunContext,
+    steps: tuple[str, ...],
+    *,
+    master: str | None,
+    warehouse: Path | None,
+    force: bool,
+) -> list:
+    """The pipeline with Spark as the engine (docs/scale.md).
+
+    Ingest runs into the DuckDB store ``ctx.engine`` (its checks, quarantine and bookkeeping
+    are the ingest's own); its tables are copied into the warehouse as Parquet and every
+    other step runs on Spark. The result tables stay Parquet in the warehouse and become
+    views in the store, so ``huiyan export`` and the summary read them.
+    """
+    import os
+
+    from huiyan.engine import connect
+    from huiyan.engine.spark import base_tables, link_results
+    from huiyan.pipeline.context import RunContext
+
+    store = ctx.engine
+    reports = run_with_progress(ctx, ("ingest",), force=force) if "ingest" in steps else []
+    rest = tuple(s for s in steps if s != "ingest")
+    if not rest:
+        return reports
+    path = getattr(store, "path", Path("huiyan.duckdb"))
+    folder = warehouse or path.with_name(f"{path.stem}-warehouse")
+    # Under spark-submit the master comes from the submit command; alone, a local session.
+    if (
+        master is None
+        and "SPARK_HOME" not in os.environ
+        and "PYSPARK_GATEWAY_PORT" not in os.environ
+    ):
+        master = "local[2]"
+    with connect("spark", master=master, warehouse=folder) as eng:
+        with console.status(f"载入 Spark 仓库 loading the warehouse {folder} …"):
+            eng.adopt(store, base_tables(store))  # type: ignore[attr-defined]
+        spark_ctx = RunContext(
+            engine=eng, config=ctx.config, data_dir=ctx.data_dir, force=ctx.force
+        )
+        reports += run_with_progress(spark_ctx, rest, force=force)
+        link_results(store, eng, sorted(eng.written))  # type: ignore[attr-defined]
+    return reports
 
 
 def _drop_if_empty(db: Path) -> None:

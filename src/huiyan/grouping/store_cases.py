@@ -45,15 +45,25 @@ DIAG_NO, DIAG_CODE, MAIN_FLAG = _cols(DISEINFO, "diag_srt_no", "diag_code", "mai
 OPRN_NO, OPRN_CODE = _cols(OPRNINFO, "oprn_srt_no", "oprn_oprt_code")
 
 
+def _ordered_list(t: ir.Table, code: str, order: list[ir.Value], name: str) -> ir.Table:
+    """One row per settlement: its ``code`` values as a list in ``order``.
+
+    A window over the whole settlement rather than ``collect(order_by=)``, which Spark SQL
+    cannot express; both engines keep a window frame's order in the list.
+    """
+    whole = ibis.window(group_by=t[SETL_ID], order_by=order, rows=(None, None))
+    first = ibis.window(group_by=t[SETL_ID], order_by=order)
+    rows = t.select(
+        t[SETL_ID], _codes=t[code].collect().over(whole), _rn=ibis.row_number().over(first)
+    )
+    return rows.filter(rows._rn == 0).select(SETL_ID, **{name: rows._codes})
+
+
 def cases_expr(setl: ir.Table, dise: ir.Table, oprn: ir.Table) -> ir.Table:
     """The case table (``cases.CASE_COLUMNS``, code fields as lists) as an Ibis expression."""
     principal_last = ibis.ifelse(dise[MAIN_FLAG] == "1", 0, 1)
-    dx = dise.group_by(SETL_ID).aggregate(
-        diagnoses=dise[DIAG_CODE].collect(order_by=[principal_last, dise[DIAG_NO]])
-    )
-    px = oprn.group_by(SETL_ID).aggregate(
-        procedures=oprn[OPRN_CODE].collect(order_by=[oprn[OPRN_NO]])
-    )
+    dx = _ordered_list(dise, DIAG_CODE, [principal_last, dise[DIAG_NO]], "diagnoses")
+    px = _ordered_list(oprn, OPRN_CODE, [oprn[OPRN_NO]], "procedures")
     los = setl[DSCG].date().delta(setl[ADM].date(), unit="day")
     base = setl.select(
         case_id=setl[SETL_ID],

@@ -66,7 +66,13 @@ def case_features(store: Engine, params: dict[str, Any], *, scheme: str) -> ir.T
         o = o.filter(o._or)
     o = o.mutate(_rank=_type_rank(o.oprn_oprt_code, o._or))
     procs = o.group_by("setl_id").aggregate(
-        procedures=o.oprn_oprt_code.group_concat("+", order_by=o.oprn_oprt_code),
+        # sorted list joined rather than group_concat(order_by=), which Spark SQL lacks;
+        # NULL when a settlement has no code, as group_concat gives
+        procedures=ibis.ifelse(
+            o.oprn_oprt_code.count() > 0,
+            o.oprn_oprt_code.collect().sort().join("+"),
+            ibis.null("string"),
+        ),
         _rank=o._rank.max(),
     )
     out = principal.left_join(procs, "setl_id").drop("setl_id_right")

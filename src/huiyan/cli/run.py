@@ -216,7 +216,7 @@ def _run_on_spark(
             engine=eng, config=ctx.config, data_dir=ctx.data_dir, force=ctx.force
         )
         reports += run_with_progress(spark_ctx, rest, force=force)
-        link_results(store, eng, sorted(eng.written))  # type: ignore[attr-defined]
+        link_results(store, eng, sorted(eng.written))  # type: ignore[attr-defined,arg-type]
     return reports
 
 

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
 
-# What a test or a one-machine run needs (stack.md); a cluster sets its own with spark-submit.
+# What a test or a one-machine run needs; a cluster sets its own with spark-submit.
 LOCAL_CONF: dict[str, str] = {
     "spark.driver.memory": "2g",
     "spark.sql.shuffle.partitions": "2",

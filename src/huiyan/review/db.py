@@ -174,6 +174,27 @@ class CrossVote(Base):
     __table_args__ = (UniqueConstraint("item_id", "expert_id"),)
 
 
+class RealtimeFeedback(Base):
+    """A doctor's answer (3103) to a real-time warning: continue with a reason, or modify.
+
+    ``repeated`` marks a "continue" on a rule already continued for the same stay: the
+    pattern auditors look for (a warning overridden again and again)."""
+
+    __tablename__ = "realtime_feedback"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    warn_rslt_id: Mapped[str] = mapped_column(String(64))
+    rule_id: Mapped[str | None] = mapped_column(String(32))
+    setl_id: Mapped[str | None] = mapped_column(String(64))
+    medins_code: Mapped[str | None] = mapped_column(String(32))
+    dspo_way: Mapped[str] = mapped_column(String(1))  # 1 继续执行, 2 返回修改
+    dspo_way_rea: Mapped[str | None] = mapped_column(Text)
+    warn_type: Mapped[str] = mapped_column(String(8), default="")
+    username: Mapped[str] = mapped_column(String(64))
+    repeated: Mapped[bool] = mapped_column(Boolean, default=False)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    __table_args__ = (Index("ix_realtime_feedback_stay_rule", "medins_code", "setl_id", "rule_id"),)
+
+
 class Setting(Base):
     """Configuration changed at run time by an admin (each change audit-logged)."""
 

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import json
 import logging
-import threading
 import time
-from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
+from huiyan.review import feedback
 from huiyan.service.auth import Principal
 from huiyan.service.deps import CurrentUser
 from huiyan.service.realtime.mapping import (
@@ -26,7 +26,6 @@ from huiyan.service.realtime.mapping import (
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["realtime"])
 MAX_BODY = 2_000_000
-_feedback_lock = threading.Lock()
 
 
 def error(problems: list[Problem], status: int) -> JSONResponse:
@@ -144,18 +143,6 @@ async def audit_3102(request: Request, user: CurrentUser) -> JSONResponse:
     return await _audit(request, user)
 
 
-def _feedback_file(request: Request) -> Path:
-    d = Path(request.app.state.settings.attachment_dir)
-    d.mkdir(parents=True, exist_ok=True)
-    return d / "realtime-feedback.jsonl"
-
-
-def _read_feedback(path: Path) -> list[dict[str, Any]]:
-    if not path.exists():
-        return []
-    return [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
-
-
 @router.post("/3103", summary="处理结果反馈 (3103)")
 async def feedback_3103(request: Request, user: CurrentUser) -> JSONResponse:
     try:
@@ -165,7 +152,7 @@ async def feedback_3103(request: Request, user: CurrentUser) -> JSONResponse:
         if not isinstance(data, dict) or not isinstance(warns, list) or not warns:
             raise MessageError([Problem("data.warns", "缺少必填字段(反馈数组)")])
         issued = getattr(request.app.state, "realtime_issued", {})
-        rows = []
+        answers: list[feedback.Answer] = []
         problems = []
         for i, w in enumerate(warns):
             p = f"data.warns[{i}]"
@@ -185,36 +172,20 @@ async def feedback_3103(request: Request, user: CurrentUser) -> JSONResponse:
             medins = known.get("medins_code") or w.get("medins_code") or user.medins_code
             if user.role == "hospital" and medins != user.medins_code:
                 raise MessageError([Problem(f"{p}.warn_rslt_id", "无权反馈其他机构的提醒")], 403)
-            rows.append(
-                {
-                    "warn_rslt_id": jr,
-                    "rule_id": rule_id,
-                    "setl_id": known.get("setl_id") or w.get("mdtrt_id"),
-                    "medins_code": medins,
-                    "dspo_way": way,
-                    "dspo_way_rea": w.get("dspo_way_rea"),
-                    "warn_type": str(data.get("warn_type", "")),
-                    "user": user.username,
-                    "time": time.strftime("%Y-%m-%d %H:%M:%S"),
-                }
+            answers.append(
+                feedback.Answer(
+                    warn_rslt_id=str(jr),
+                    rule_id=rule_id,
+                    setl_id=known.get("setl_id") or w.get("mdtrt_id"),
+                    medins_code=medins,
+                    dspo_way=way,
+                    dspo_way_rea=w.get("dspo_way_rea"),
+                    warn_type=str(data.get("warn_type", "")),
+                )
             )
         if problems:
             raise MessageError(problems)
-        path = _feedback_file(request)
-        with _feedback_lock:
-            past = _read_feedback(path)
-            for r in rows:
-                r["repeated"] = r["dspo_way"] == "1" and any(
-                    q["dspo_way"] == "1"
-                    and q["rule_id"] == r["rule_id"]
-                    and q["medins_code"] == r["medins_code"]
-                    and q["setl_id"] == r["setl_id"]
-                    for q in past
-                )
-                past.append(r)
-            with path.open("a", encoding="utf-8") as fh:
-                for r in rows:
-                    fh.write(json.dumps(r, ensure_ascii=False) + "\n")
+        repeated = await run_in_threadpool(_record, request, answers, user.username)
     except MessageError as exc:
         return error(exc.problems, exc.status)
     return JSONResponse(
@@ -223,25 +194,36 @@ async def feedback_3103(request: Request, user: CurrentUser) -> JSONResponse:
             "err_msg": "",
             "result": [
                 {
-                    "warn_rslt_id": r["warn_rslt_id"],
-                    "repeated": r["repeated"],
-                    "text": f"同一就诊对规则 {r['rule_id']} 再次选择继续执行, 已报告稽核人员"
-                    if r["repeated"]
+                    "warn_rslt_id": a.warn_rslt_id,
+                    "repeated": again,
+                    "text": f"同一就诊对规则 {a.rule_id} 再次选择继续执行, 已报告稽核人员"
+                    if again
                     else "已记录",
                 }
-                for r in rows
+                for a, again in zip(answers, repeated, strict=True)
             ],
         }
     )
 
 
+def _record(request: Request, answers: list[feedback.Answer], username: str) -> list[bool]:
+    with request.app.state.write_session() as session:
+        repeated = feedback.record(session, answers, username=username)
+        session.commit()
+    return repeated
+
+
 @router.get("/3103", summary="医生对实时提醒的处理结果 (稽核人员查看)")
 async def feedback_list(request: Request, user: CurrentUser) -> JSONResponse:
-    rows = _read_feedback(_feedback_file(request))
-    if user.role == "hospital":
-        rows = [r for r in rows if r["medins_code"] == user.medins_code]
-    elif user.role not in ("admin", "auditor", "expert"):
+    if user.role not in ("admin", "auditor", "expert", "hospital"):
         return error([Problem("$", "当前角色无权查看")], 403)
+    own = user.medins_code if user.role == "hospital" else None
+
+    def read() -> list[dict[str, Any]]:
+        with request.app.state.read_session() as session:
+            return feedback.listing(session, own)
+
+    rows = await run_in_threadpool(read)
     return JSONResponse({"infcode": 0, "err_msg": "", "result": rows})
 
 

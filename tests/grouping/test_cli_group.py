@@ -38,7 +38,9 @@ def test_output_file_carries_drg_names(tmp_path):
         app, ["group", "--scheme", "zhejiang-2022", "--cases", str(SAMPLE), "--out", str(out)]
     )
     assert res.exit_code == 0, res.output
-    with out.open(encoding="utf-8") as fh:
+    # UTF-8 with a BOM: Excel on a Chinese Windows otherwise shows the names garbled.
+    assert out.read_bytes().startswith(b"\xef\xbb\xbf")
+    with out.open(encoding="utf-8-sig") as fh:
         rows = list(csv.DictReader(fh))
     assert len(rows) == 1000
     with SAMPLE.open(encoding="utf-8") as fh:

@@ -103,7 +103,7 @@ def test_cli_group_and_diff(tmp_path, store):
         ["group", "--scheme", "chs-drg-1.1", "--cases", str(cases), "--out", str(out), "--explain"],
     )
     assert res.exit_code == 0, res.output
-    lines = out.read_text("utf-8").splitlines()
+    lines = out.read_text("utf-8-sig").splitlines()
     header = '"case_id","status","mdc","adrg","drg","drg_name","trace"'
     assert lines[0] == header and len(lines) == 51
     _fill(store)
@@ -125,7 +125,7 @@ def test_cli_group_and_diff(tmp_path, store):
         ],
     )
     assert res.exit_code == 0, res.output
-    assert diff_csv.read_text("utf-8").startswith('"case_id","from_status"')
+    assert diff_csv.read_bytes().decode("utf-8").startswith("\ufeff" + '"case_id","from_status"')
 
 
 def test_step_groups_with_regional_schemes(store):

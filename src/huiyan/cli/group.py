@@ -59,12 +59,12 @@ def register(app: typer.Typer) -> None:
             return
         import pyarrow as pa
         import pyarrow.compute as pc
-        import pyarrow.csv as pacsv
 
         from huiyan.errors import InputError
         from huiyan.grouping import Case, group_case, group_table, read_cases_csv
         from huiyan.grouping.batch import MODES
         from huiyan.grouping.compiled import compile_scheme
+        from huiyan.report.tabular import write_csv
 
         with user_errors():
             if cases is None:
@@ -109,7 +109,7 @@ def register(app: typer.Typer) -> None:
             if result is None:
                 raise InputError(f"{cases}: 没有病例")
             if out is not None:
-                pacsv.write_csv(result, out)
+                write_csv(out, result)
                 _summary(result)
             else:
                 _show(result)
@@ -129,11 +129,11 @@ def register(app: typer.Typer) -> None:
         limit: Annotated[int, typer.Option("--limit", help="屏幕上显示的病例数")] = 20,
     ) -> None:
         """方案变更对比: 列出两个方案下分组不同的病例及原因。"""
-        import pyarrow.csv as pacsv
         from rich.table import Table
 
         from huiyan.grouping import diff_schemes
         from huiyan.grouping.store_cases import cases_from_store
+        from huiyan.report.tabular import write_csv
 
         with user_errors():
             if out is not None:
@@ -143,7 +143,7 @@ def register(app: typer.Typer) -> None:
             with console.status(f"对比 {from_scheme} → {to_scheme} ({cases.num_rows} 例)"):
                 changes = diff_schemes(cases, from_scheme, to_scheme, mode=mode)
             if out is not None:
-                pacsv.write_csv(changes, out)
+                write_csv(out, changes)
             t = Table(
                 title=f"{from_scheme} → {to_scheme}: {changes.num_rows}/{cases.num_rows} 例分组变化"
             )

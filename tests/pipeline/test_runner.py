@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import pyarrow.compute as pc
 import pytest
 
 from huiyan.engine import Store
@@ -80,3 +81,33 @@ def test_unknown_step_is_an_error(store: Store) -> None:
     ctx = RunContext(engine=store, config=config.load(None))
     with pytest.raises(ValueError, match="unknown steps"):
         run_steps(ctx, ("ingest", "grup"))
+
+
+def test_pre_and_in_stage_runs_keep_the_post_findings(ctx: RunContext) -> None:
+    """``audit --stage pre|in`` over a year replaces its own stage's findings only: the post
+    findings that settlement deducts, and what the reports count, stay as they were."""
+    from huiyan.pipeline.steps import audit as step
+    from huiyan.report.summary import build_summary
+    from huiyan.settlement.run import settle
+
+    store = ctx.engine
+    run_steps(ctx, STEPS)
+    post = store.read("finding").sort_by("jr_id")
+    report_before = build_summary(store).sections
+    year = store.to_arrow(store.table("setl_list").dscg_time.max().year().as_table())[0][0]
+    period = f"{year.as_py()}-12"
+    ledger_before = settle(store, ctx.config, period=period, year_end_clearing=True).cases
+    assert any(c["deduction"] for c in ledger_before)
+
+    for stage in ("pre", "in", "in"):
+        step.run(ctx, stage=stage)
+    stored = store.read("finding")
+    by_stage = {s: stored.filter(pc.equal(stored.column("stage"), s)) for s in ("pre", "in")}
+    assert by_stage["in"].num_rows > 0 and by_stage["pre"].num_rows > 0
+    # The second "in" run replaced the first: no finding twice within a stage.
+    keys = zip(stored.column("stage").to_pylist(), stored.column("jr_id").to_pylist(), strict=True)
+    assert len(set(keys)) == stored.num_rows
+    kept = stored.filter(pc.equal(stored.column("stage"), "post")).sort_by("jr_id")
+    assert kept.equals(post)
+    assert build_summary(store).sections == report_before
+    assert settle(store, ctx.config, period=period, year_end_clearing=True).cases == ledger_before

@@ -73,8 +73,13 @@ def catalog(config: dict[str, dict[str, Any]]) -> pa.Table:
 
 
 def evaluate_store(store: Engine, labels: str | Path) -> pa.Table:
-    """Per-class precision, recall, F1 and amounts of the stored findings against ``labels``."""
+    """Per-class precision, recall, F1 and amounts of the stored (post) findings against
+    ``labels``."""
+    from huiyan.model.domain import settled_findings
     from huiyan.model.tables import FINDING
 
-    findings = store.read(FINDING.name) if store.has(FINDING.name) else FINDING.empty()
+    if not store.has(FINDING.name):
+        findings = FINDING.empty()
+    else:
+        findings = store.to_arrow(settled_findings(store.table(FINDING.name)))
     return evaluate(findings, read_labels(labels))

@@ -27,7 +27,7 @@ def register(app: typer.Typer) -> None:
             Path | None, typer.Option("--config", help="地区参数文件 huiyan.yaml")
         ] = None,
     ) -> None:
-        """智能审核：运行规则库，结果写入 finding 表（替换上次结果）。"""
+        """智能审核：运行规则库，结果写入 finding 表（替换本环节上次的结果, 其他环节的结果保留）。"""
         from collections import Counter
 
         from huiyan.audit.engine import enabled_rules
@@ -46,7 +46,8 @@ def register(app: typer.Typer) -> None:
                 with progress() as bar:
                     bar.add_task(f"审核规则 {n} 条", total=None)
                     report = step.run(RunContext(store, cfg), stage=stage)
-                findings = store.read("finding")
+                stored = store.table("finding")
+                findings = store.to_arrow(stored.filter(stored.stage == stage))
             by_class = Counter(findings.column("vola_bhvr_type").to_pylist())
             t = table(
                 "审核结果", ["违规类别", "名称", "条数"], numeric=("条数",), codes=("违规类别",)

@@ -33,6 +33,12 @@ DSCG_DEATH = "5"
 # Stays cut short: by death, a transfer or a discharge against advice.
 DSCG_CUT_SHORT = (*DSCG_TRANSFERS, DSCG_AGAINST_ADVICE, DSCG_DEATH)
 
+# The audit stage whose findings count for money (事后审核 of uploaded settlements): settlement,
+# reports, monitoring and the review workflow read only these. Pre/in-event findings (事前/事中,
+# the real-time reminders, or ``audit --stage pre|in`` over a year) are kept beside them in the
+# same ``finding`` table, as the national 3101 result carries its stage.
+SETTLED_STAGE = "post"
+
 # ``diseinfo.maindiag_flag`` of the diagnosis the list declares principal.
 PRINCIPAL_FLAG = "1"
 
@@ -45,6 +51,11 @@ def _check_codes() -> None:
 
 
 _check_codes()
+
+
+def settled_findings(finding: ir.Table) -> ir.Table:
+    """The findings that count for money: those of the ``SETTLED_STAGE``."""
+    return finding.filter(finding.stage == SETTLED_STAGE)
 
 
 def flagged_principal(diseinfo: ir.Table) -> ir.Table:

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 import ibis
 import pyarrow as pa
 
+from huiyan.model.domain import settled_findings
+
 if TYPE_CHECKING:
     import ibis.expr.types as ir
 
@@ -47,6 +49,7 @@ def store_inputs(
     """Bind the stored tables. ``decided``: the review workflow's final deductions
     (``setl_id, vola_amt``), when the caller has them."""
     tables = {name: store.table(name) for name in STORE_TABLES}
+    tables["finding"] = settled_findings(tables["finding"])
     optional = {name: store.table(name) if store.count(name) else None for name in OPTIONAL_TABLES}
     review = None
     if decided is not None:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from huiyan.model import TABLES, label
+from huiyan.model.domain import settled_findings
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir
@@ -126,7 +127,7 @@ def _payment(store: Engine) -> Section | None:
 def _findings(store: Engine) -> Section | None:
     if not store.has("finding"):
         return None
-    t = store.table("finding")
+    t = settled_findings(store.table("finding"))
     agg = t.group_by("vola_bhvr_type").aggregate(
         cases=t.setl_id.nunique(),
         definite=t.count(where=t.sev_deg == "1"),
@@ -149,7 +150,7 @@ def _evaluation(store: Engine, labels: Path | None) -> Section | None:
             lab.column("setl_id").to_pylist(), lab.column("vola_bhvr_type").to_pylist(), strict=True
         )
     )
-    f = store.table("finding").select("setl_id", "vola_bhvr_type").distinct()
+    f = settled_findings(store.table("finding")).select("setl_id", "vola_bhvr_type").distinct()
     found = {(r["setl_id"], r["vola_bhvr_type"]) for r in store.to_arrow(f).to_pylist()}
     classes = {c for _, c in found} | {c for _, c in planted_pairs}
     rows = []

@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
+from huiyan.model.domain import SETTLED_STAGE
 from huiyan.review import workflow
 from huiyan.review.config import WorkflowPolicy, default_policy
 from huiyan.review.db import Setting, make_engine, session_factory
@@ -98,7 +99,9 @@ def sync_findings(app: FastAPI) -> workflow.ImportResult | None:
     if not switched and getattr(state, "synced_snapshot", None) == snap.name:
         return None
     rows = state.store.query(
-        "select " + ", ".join(workflow.FINDING_COLUMNS) + " from finding order by jr_id"
+        "select "
+        + ", ".join(workflow.FINDING_COLUMNS)
+        + f" from finding where stage = '{SETTLED_STAGE}' order by jr_id"
     )
     with state.write_session() as s:
         result = workflow.import_findings(s, rows, state.policy, snapshot=snap.name)

@@ -16,6 +16,7 @@ import numpy as np
 import pyarrow as pa
 
 from huiyan.errors import InputError
+from huiyan.model.domain import settled_findings
 from huiyan.model.payment_tables import DIP_REVIEW, SETTLEMENT, SETTLEMENT_CASE, SETTLEMENT_POOL
 from huiyan.model.tables import DRG_RESULT, FINDING, PAYMENT, SETL_LIST
 from huiyan.settlement.allocate import to_fen
@@ -131,7 +132,7 @@ def _cases(
         # The review workflow's final decisions replace the automatic 明确违规 deductions.
         fen = net_deductions(decided)
     elif store.has(FINDING.name):
-        f = store.table(FINDING.name)
+        f = settled_findings(store.table(FINDING.name))
         f = f.filter(f.sev_deg == "1").select("setl_id", "vola_amt", "detail")
         fen = net_deductions(f.to_pyarrow())
     deduction = [yuan(fen.get(sid, 0)) for sid in cases.column("setl_id").to_pylist()]

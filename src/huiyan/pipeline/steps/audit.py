@@ -1,7 +1,9 @@
-"""Pipeline step ``audit``: run the rule library and replace the ``finding`` table.
+"""Pipeline step ``audit``: run the rule library and replace the stage's rows of ``finding``.
 
-The stage is ``post`` (事后审核, the batch audit of uploaded settlements); the rules enabled and
-their parameters come from the ``audit`` section of the configuration.
+The stage is ``post`` (事后审核, the batch audit of uploaded settlements) unless asked otherwise;
+a pre/in-event run replaces only its own stage's findings, so it never wipes the post findings
+that settlement deducts. The rules enabled and their parameters come from the ``audit`` section
+of the configuration.
 """
 
 from __future__ import annotations
@@ -15,7 +17,10 @@ from huiyan.pipeline.context import RunContext, StepReport
 
 def run(ctx: RunContext, *, stage: str = "post") -> StepReport:
     result = audit_store(ctx.engine, ctx.config, stage=stage)
-    written = ctx.engine.write(FINDING.name, result.findings, mode="replace")
+    if ctx.engine.has(FINDING.name):
+        written = ctx.engine.replace_where(FINDING.name, {"stage": [stage]}, result.findings)
+    else:
+        written = ctx.engine.write(FINDING.name, result.findings, mode="replace")
     sev = Counter(result.findings.column("sev_deg").to_pylist())
     cases = len(set(result.findings.column("setl_id").to_pylist()))
     return StepReport(

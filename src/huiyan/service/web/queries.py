@@ -10,11 +10,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from huiyan.model.domain import SETTLED_STAGE
 from huiyan.service.web.reader import Query
 
 Rows = list[dict[str, Any]]
 
 FINDING_PAGE = 50
+# Totals count the findings that count for money (the post stage); the finding list shows all.
+SETTLED = f"stage = '{SETTLED_STAGE}'"
 
 
 def _scope(scope: str | None, col: str = "medins_code") -> tuple[str, list[Any]]:
@@ -71,7 +74,7 @@ def findings_by_class(q: Query, scope: str | None) -> Rows:
         f"""select vola_bhvr_type as cls, count(*) as n, count(distinct setl_id) as cases,
                    sum(vola_amt) as amount,
                    sum(case when sev_deg = '1' then vola_amt else 0 end) as violation_amt
-            from s.finding where true {w} group by 1 order by amount desc, cls""",
+            from s.finding where {SETTLED} {w} group by 1 order by amount desc, cls""",
         p,
     )
 
@@ -83,7 +86,7 @@ def findings_monthly(q: Query, scope: str | None) -> Rows:
     return q.rows(
         f"""select c.month, count(*) as n, sum(f.vola_amt) as amount
             from s.finding f join cube c using (setl_id)
-            where c.month is not null {w} group by 1 order by 1""",
+            where c.month is not null and f.{SETTLED} {w} group by 1 order by 1""",
         p,
     )
 
@@ -128,7 +131,7 @@ def institutions(q: Query, scope: str | None) -> Rows:
     )
     find = (
         "(select medins_code, count(*) as findings, sum(vola_amt) as finding_amt "
-        "from s.finding group by 1)"
+        f"from s.finding where {SETTLED} group by 1)"
         if q.has("finding")
         else "(select null::varchar medins_code, 0 findings, 0 finding_amt)"
     )
@@ -253,7 +256,7 @@ def rule_hits(q: Query, scope: str | None) -> dict[str, dict[str, Any]]:
         r["rule_id"]: r
         for r in q.rows(
             f"""select rule_id, count(*) as n, count(distinct medins_code) as institutions,
-                       sum(vola_amt) as amount from s.finding where true {w} group by 1""",
+                       sum(vola_amt) as amount from s.finding where {SETTLED} {w} group by 1""",
             p,
         )
     }

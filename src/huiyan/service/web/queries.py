@@ -245,7 +245,12 @@ def findings(
 def finding(q: Query, jr_id: str) -> dict[str, Any]:
     if not q.has("finding"):
         return {}
-    return q.one("select * from s.finding where jr_id = ?", [jr_id])
+    # A violation keeps its id at every stage it was found at; the post finding is the one
+    # under review and deducted.
+    return q.one(
+        f"select * from s.finding where jr_id = ? order by ({SETTLED}) desc, stage limit 1",
+        [jr_id],
+    )
 
 
 def rule_hits(q: Query, scope: str | None) -> dict[str, dict[str, Any]]:

@@ -1,6 +1,6 @@
 """Spark engine: the same Ibis expressions on a Spark cluster, results as Parquet.
 
-A province that outgrows one machine runs ``huiyan run DATA --engine spark --spark-master URL``
+A province that outgrows one machine runs ``huiyan run DATA --engine spark --master URL``
 (docs/scale.md). Inputs are read into Spark with the canonical schema, table logic runs as
 Ibis expressions on Ibis's PySpark backend, and per-case Python work (the DRG interpreter) runs
 on the executors over Arrow record batches (``DataFrame.mapInArrow``): the same function that

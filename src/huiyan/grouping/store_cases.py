@@ -1,6 +1,6 @@
 """Grouper cases built from the store: ``setl_list`` + ``diseinfo`` + ``oprninfo``.
 
-Written as one Ibis expression (runs on DuckDB or Spark): diagnoses ordered principal first
+Written as one Ibis expression (runs on every engine): diagnoses ordered principal first
 (``maindiag_flag`` = 1, then ``diag_srt_no``), procedures by ``oprn_srt_no``, length of stay
 = discharge date - admission date, at least 1 day.
 """
@@ -48,8 +48,8 @@ OPRN_NO, OPRN_CODE = _cols(OPRNINFO, "oprn_srt_no", "oprn_oprt_code")
 def _ordered_list(t: ir.Table, code: str, order: list[ir.Value], name: str) -> ir.Table:
     """One row per settlement: its ``code`` values as a list in ``order``.
 
-    A window over the whole settlement rather than ``collect(order_by=)``, which Spark SQL
-    cannot express; both engines keep a window frame's order in the list.
+    A window over the whole settlement rather than ``collect(order_by=)``, which the distributed
+    engine's SQL cannot express; both engines keep a window frame's order in the list.
     """
     whole = ibis.window(group_by=t[SETL_ID], order_by=order, rows=(None, None))
     first = ibis.window(group_by=t[SETL_ID], order_by=order)

@@ -159,3 +159,42 @@ def test_map_batches_runs_a_pure_function_over_every_batch(engine: Engine) -> No
     assert set(got.column("drg").to_pylist()) == {"aa11"}
     empty = engine.table("drg_result").filter(lambda t: t.setl_id == "none")
     assert engine.write("drg_regroup", engine.map_batches(empty, _upper_drg, schema)) == 0
+
+
+def test_kinds_default_store_and_local_store_capability(engine: Engine, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from huiyan.engine import DEFAULT_KIND, DEFAULT_STORE, KINDS, local
+
+    assert engine.name in KINDS and KINDS[0] == DEFAULT_KIND
+    # Users' existing store files keep their name: the default is unchanged.
+    assert DEFAULT_STORE == "huiyan" + local.SUFFIX
+    if engine.capabilities.local_store:
+        assert engine.local_store() is engine
+    else:
+        with pytest.raises(NotImplementedError, match="local store"):
+            engine.local_store()
+
+
+def test_written_base_tables_and_files(engine: Engine) -> None:
+    assert engine.written == set() and engine.base_tables() == []
+    engine.write("drg_result", _results("s1", ["a"]))
+    assert engine.written == {"drg_result"}
+    assert engine.base_tables() == ["drg_result"]
+    folder = engine.files("drg_result")
+    # Files another engine can read, or none: never a folder without the table's rows.
+    assert folder is None or any(folder.glob("*.parquet"))
+    assert engine.files("payment") is None
+
+
+def test_the_local_store_links_an_engines_result_files(engine: Engine, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from huiyan.engine import Store
+
+    engine.write("drg_result", _results("s1", ["b", "a"]))
+    with Store(tmp_path / "local.duckdb") as store:
+        store.write("drg_result", _results("s0", ["z"]))
+        linked = store.link(engine, ["drg_result", "payment"])
+        if engine.files("drg_result") is None:
+            assert linked == [] and _sorted_ids(store, "drg_result") == ["z"]
+        else:
+            assert linked == ["drg_result"] and _sorted_ids(store, "drg_result") == ["a", "b"]
+            # A view, not a table of the store's own: the next publish does not copy it back.
+            assert store.base_tables() == []

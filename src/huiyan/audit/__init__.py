@@ -20,7 +20,7 @@ the module of its theme under ``rules/`` with ``@rule(...)`` and a docstring wit
 ``audit.rules.<ID>`` in ``kb/data/config/audit.yaml``, and add ``tests/audit/cases/<ID>.yaml``
 with at least one ``pass_*`` and one ``fail_*`` case. Regions switch rules off or change
 parameters in their own ``huiyan.yaml`` (``audit: {rules: {<ID>: {enabled: false}}}``).
-Rules use only portable Ibis operations so that the same library runs on DuckDB and Spark.
+Rules use only portable Ibis operations so that the same library runs on every engine.
 """
 
 from __future__ import annotations

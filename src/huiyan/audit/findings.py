@@ -1,8 +1,8 @@
 """Turn a rule's hits (one row per unit of evidence) into ``finding`` rows, one per settlement.
 
 The work is vectorised Arrow/numpy over the collected hits, whatever engine produced them, so
-DuckDB and Spark runs assemble identical rows; ``jr_id`` is hashed by an in-memory DuckDB over
-the Arrow columns and only rare rounding ties go through Python.
+every engine's runs assemble identical rows; ``jr_id`` is hashed by an in-memory local store
+over the Arrow columns and only rare rounding ties go through Python.
 """
 
 from __future__ import annotations
@@ -29,17 +29,17 @@ def jr_id(rule_id: str, setl_id: str, detail: str | None) -> str:
 
 
 def _jr_ids(rule_id: str, setl_ids: pa.Array, details: pa.Array) -> pa.Array:
-    """``jr_id`` of every finding, hashed by an in-memory DuckDB over the Arrow columns."""
+    """``jr_id`` of every finding, hashed by an in-memory local store over the Arrow columns."""
     if len(setl_ids) <= 256 and setl_ids.null_count == 0:
         # A few findings (the real-time path): hashing in Python is cheaper than opening a
-        # DuckDB instance, and ``jr_id`` is the same function.
+        # local store, and ``jr_id`` is the same function.
         pairs = zip(setl_ids.to_pylist(), details.to_pylist(), strict=True)
         return pa.array([jr_id(rule_id, s, d) for s, d in pairs], pa.string())
-    import duckdb
+    from huiyan.engine import local
 
     ids = pa.table({"s": setl_ids, "d": details})  # noqa: F841 - read by the query below
     sql = "SELECT substr(sha1(? || chr(31) || s || chr(31) || coalesce(d, '')), 1, 20) FROM ids"
-    with duckdb.connect() as con:
+    with local.connect() as con:
         return con.sql(sql, params=[rule_id]).to_arrow_table().column(0).combine_chunks()
 
 
@@ -95,7 +95,7 @@ def _canonical_units(units: pa.ChunkedArray) -> pa.Array:
     """Units whose ``|``-joined parts are put in unit order.
 
     A rule that concatenates the lines of a group (``group_concat``) gets them in whatever
-    order the engine scanned them, which neither DuckDB's parallel scan nor Spark fixes; sorted
+    order the engine scanned them, which no parallel scan or partitioning fixes; sorted
     here, the same lines give the same key, hit order, text order and float sum on every run.
     """
     units = units.combine_chunks()

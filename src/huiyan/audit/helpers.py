@@ -82,8 +82,8 @@ def longest_prefix_match(
     Same contract as ``huiyan.kb.knowledge.longest_prefix_match``. The prefix join cannot be
     a hash join, so it runs on the distinct codes (thousands) and the result is joined back to
     ``codes`` (millions) on equality. The prefix length and its window maximum are
-    materialised as columns first, because Spark cannot resolve a filter on a window over an
-    expression of the joined tables.
+    materialised as columns first, because the distributed engine cannot resolve a filter on a
+    window over an expression of the joined tables.
     """
     import ibis
 

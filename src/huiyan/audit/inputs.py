@@ -107,7 +107,7 @@ class Source:
     arrow: Callable[[str], pa.Table | None]
     cache: Callable[[ir.Table], ir.Table] = field(default=lambda t: t.cache())
     # How a small Arrow table (catalog, knowledge) reaches the backend: in-memory by default;
-    # Spark registers it as a table, since its cached plans do not see Ibis memtables.
+    # the distributed engine registers it, since its cached plans do not see Ibis memtables.
     small: Callable[[str, pa.Table], ir.Table] | None = None
     cached: list[ir.Table] = field(default_factory=list)
 
@@ -120,7 +120,7 @@ class Source:
 
 
 def store_source(engine: Engine) -> Source:
-    """A ``Source`` reading the tables stored on ``engine`` (any engine: DuckDB, Spark)."""
+    """A ``Source`` reading the tables stored on ``engine`` (any engine)."""
     return Source(
         table=engine.table,
         arrow=engine.read_optional,
@@ -174,7 +174,7 @@ def _drg_splits(scheme: str) -> pa.Table:
 
 def _exploded(table: pa.Table, key: str, column: str) -> pa.Table:
     """(p_code, p_prefix) rows from a ``|``-separated prefix column (split here, not in SQL:
-    Spark's ``split`` takes a regular expression, in which ``|`` means "or")."""
+    the distributed engine's ``split`` takes a regular expression, where ``|`` means "or")."""
     import pyarrow.compute as pc
 
     codes: list[str] = []

@@ -9,7 +9,7 @@ import typer
 
 from huiyan.cli.console import console, progress, table, text, user_errors
 from huiyan.cli.errors import existing_store, input_file, output_file
-from huiyan.model.domain import DEFAULT_STORE
+from huiyan.engine import DEFAULT_STORE
 
 STAGES = ("pre", "in", "post")
 DEFAULT_DB = Path(DEFAULT_STORE)
@@ -21,7 +21,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command("audit")
     def audit(
-        db: Annotated[Path, typer.Option("--db", help="DuckDB 数据库文件")] = DEFAULT_DB,
+        db: Annotated[Path, typer.Option("--db", help="分析库文件")] = DEFAULT_DB,
         stage: Annotated[str, typer.Option("--stage", help="审核环节 pre/in/post")] = "post",
         config_file: Annotated[
             Path | None, typer.Option("--config", help="地区参数文件 huiyan.yaml")
@@ -97,7 +97,7 @@ def register(app: typer.Typer) -> None:
     @app.command("evaluate")
     def evaluate_cmd(
         labels: Annotated[Path, typer.Option("--labels", help="合成数据的标签 labels.csv")],
-        db: Annotated[Path, typer.Option("--db", help="DuckDB 数据库文件")] = DEFAULT_DB,
+        db: Annotated[Path, typer.Option("--db", help="分析库文件")] = DEFAULT_DB,
     ) -> None:
         """按违规类别评估审核结果：精确率、召回率、F1 与发现金额/植入金额。"""
         from huiyan.audit.api import evaluate_store

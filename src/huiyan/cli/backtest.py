@@ -18,7 +18,7 @@ def register(app: typer.Typer) -> None:
 
 def backtest(
     rule_id: Annotated[str, typer.Argument(help="规则编号")],
-    db: Annotated[Path, typer.Option("--db", help="往期 DuckDB 数据库 (a past period's store)")],
+    db: Annotated[Path, typer.Option("--db", help="往期分析库文件 (a past period's store)")],
     state: StateOption = "huiyan-state.sqlite",
     config: Annotated[
         Path | None, typer.Option("--config", help="地区参数文件 huiyan.yaml")

@@ -28,7 +28,8 @@ EXIT_INTERNAL = 1  # a bug in huiyan
 EXIT_INTERRUPTED = 130
 DEBUG_ENV = "HUIYAN_DEBUG"
 
-# Optional dependencies (pyproject extras) by top-level module: a plain install lacks them.
+# Optional dependencies (pyproject extras) by top-level module: a plain install lacks them
+# (the engines' own are ``huiyan.engine.EXTRAS``, looked up when one is missing).
 EXTRAS = {
     "sqlalchemy": "service",
     "alembic": "service",
@@ -37,8 +38,15 @@ EXTRAS = {
     "psycopg": "service",
     "multipart": "service",
     "itsdangerous": "service",
-    "pyspark": "spark",
 }
+
+
+def _extra(module: str) -> str | None:
+    """The pyproject extra that installs ``module``, or None when no extra does."""
+    from huiyan.engine import EXTRAS as ENGINE_EXTRAS
+
+    top = module.split(".")[0]
+    return EXTRAS.get(top) or ENGINE_EXTRAS.get(top)
 
 
 def describe(exc: BaseException) -> tuple[str, int] | None:
@@ -47,8 +55,7 @@ def describe(exc: BaseException) -> tuple[str, int] | None:
         return str(exc), EXIT_USER
     if isinstance(exc, KeyboardInterrupt):
         return "已中断 interrupted", EXIT_INTERRUPTED
-    if isinstance(exc, ModuleNotFoundError) and (exc.name or "").split(".")[0] in EXTRAS:
-        extra = EXTRAS[(exc.name or "").split(".")[0]]
+    if isinstance(exc, ModuleNotFoundError) and (extra := _extra(exc.name or "")) is not None:
         return (
             f"此功能需要可选组件 {extra}: pip install 'huiyan[{extra}]' "
             f"(optional dependency {exc.name} is not installed)",
@@ -152,7 +159,7 @@ def existing_store(db: Path, *, need: Iterable[str] = (), read_only: bool = Fals
     if not db.exists():
         fail(f"{db}: 数据库文件不存在 database not found ({hint})")
     if db.is_dir():
-        fail(f"{db}: 这是目录, --db 需要 DuckDB 数据库文件 is a directory, expected a database")
+        fail(f"{db}: 这是目录, --db 需要分析库文件 is a directory, expected a store file")
     if db.stat().st_size == 0:
         fail(f"{db}: 数据库文件为空 database is empty ({hint})")
     store = Store(db, read_only=read_only)

@@ -15,7 +15,7 @@ import typer
 
 from huiyan.cli.console import console, user_errors
 from huiyan.cli.errors import existing_store, output_file
-from huiyan.model.domain import DEFAULT_STORE
+from huiyan.engine import DEFAULT_STORE
 
 FORMATS = (".csv", ".parquet", ".xlsx")
 
@@ -27,7 +27,7 @@ def register(app: typer.Typer) -> None:
 
 def export(
     name: Annotated[str, typer.Argument(help="表名 (table name), e.g. quarantine")],
-    db: Annotated[Path, typer.Option("--db", help="DuckDB 数据库文件")] = Path(DEFAULT_STORE),
+    db: Annotated[Path, typer.Option("--db", help="分析库文件")] = Path(DEFAULT_STORE),
     out: Annotated[Path, typer.Option("--out", help="输出文件 .csv/.parquet/.xlsx")] = Path(
         "out.csv"
     ),

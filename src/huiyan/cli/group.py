@@ -9,7 +9,8 @@ import typer
 
 from huiyan.cli.console import console, progress, user_errors
 from huiyan.cli.errors import existing_store, input_file, output_file
-from huiyan.model.domain import DEFAULT_STORE, NATIONAL_SCHEME
+from huiyan.engine import DEFAULT_STORE
+from huiyan.model.domain import NATIONAL_SCHEME
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -123,7 +124,7 @@ def register(app: typer.Typer) -> None:
     def diff(
         from_scheme: Annotated[str, typer.Option("--from", help="原分组方案")],
         to_scheme: Annotated[str, typer.Option("--to", help="新分组方案")],
-        db: Annotated[Path, typer.Option("--db", help="DuckDB 数据库文件")] = Path(DEFAULT_STORE),
+        db: Annotated[Path, typer.Option("--db", help="分析库文件")] = Path(DEFAULT_STORE),
         out: Annotated[Path | None, typer.Option("--out", help="逐例变化输出 CSV")] = None,
         mode: Annotated[str, typer.Option("--mode", help="raw 或 mapped")] = "raw",
         limit: Annotated[int, typer.Option("--limit", help="屏幕上显示的病例数")] = 20,

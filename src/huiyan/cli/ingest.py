@@ -10,7 +10,7 @@ import typer
 
 from huiyan.cli.console import console, progress, user_errors
 from huiyan.cli.errors import fail, input_dir, output_file
-from huiyan.model.domain import DEFAULT_STORE
+from huiyan.engine import DEFAULT_STORE
 
 
 def register(app: typer.Typer) -> None:
@@ -20,7 +20,7 @@ def register(app: typer.Typer) -> None:
 
 def ingest(
     data_dir: Annotated[Path, typer.Argument(help="数据集目录 (dataset folder)")],
-    db: Annotated[Path, typer.Option("--db", help="DuckDB 数据库文件")] = Path(DEFAULT_STORE),
+    db: Annotated[Path, typer.Option("--db", help="分析库文件")] = Path(DEFAULT_STORE),
     config: Annotated[
         Path | None, typer.Option("--config", help="地区参数文件 huiyan.yaml")
     ] = None,

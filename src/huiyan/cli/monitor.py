@@ -8,9 +8,9 @@ from typing import Annotated
 import typer
 
 from huiyan.cli.console import console, user_errors
-from huiyan.model.domain import DEFAULT_STORE
+from huiyan.engine import DEFAULT_STORE
 
-DbOption = Annotated[Path, typer.Option("--db", help="DuckDB 数据库文件 (database file)")]
+DbOption = Annotated[Path, typer.Option("--db", help="分析库文件 (the analytic store file)")]
 ConfigOption = Annotated[
     Path | None, typer.Option("--config", help="地区参数文件 huiyan.yaml (region configuration)")
 ]

@@ -13,9 +13,9 @@ import typer
 from huiyan.cli.console import console, medins_names, user_errors
 from huiyan.cli.console import table as rich_table
 from huiyan.cli.errors import existing_store, fail, input_file, output_file
-from huiyan.model.domain import DEFAULT_STORE
+from huiyan.engine import DEFAULT_STORE
 
-DbOption = Annotated[Path, typer.Option("--db", help="DuckDB 数据库文件 (database file)")]
+DbOption = Annotated[Path, typer.Option("--db", help="分析库文件 (the analytic store file)")]
 ConfigOption = Annotated[
     Path | None, typer.Option("--config", help="地区参数文件 huiyan.yaml (region configuration)")
 ]

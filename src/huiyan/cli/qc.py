@@ -9,7 +9,7 @@ import typer
 
 from huiyan.cli.console import console, medins_names, progress, table, text, user_errors
 from huiyan.cli.errors import existing_store, fail, output_dir
-from huiyan.model.domain import DEFAULT_STORE
+from huiyan.engine import DEFAULT_STORE
 
 
 def register(app: typer.Typer) -> None:
@@ -17,7 +17,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command("qc")
     def qc(
-        db: Annotated[Path, typer.Option("--db", help="DuckDB 数据库文件")] = Path(DEFAULT_STORE),
+        db: Annotated[Path, typer.Option("--db", help="分析库文件")] = Path(DEFAULT_STORE),
         out: Annotated[
             Path | None, typer.Option("--out", help="按机构输出质控 Excel 工作簿的目录")
         ] = None,

@@ -9,13 +9,13 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from huiyan.cli.console import console, user_errors
-from huiyan.model.domain import DEFAULT_STORE
+from huiyan.engine import DEFAULT_KIND, DEFAULT_STORE, KINDS
 
 if TYPE_CHECKING:
     from huiyan.engine import Engine
     from huiyan.pipeline.context import RunContext
 
-DbOption = Annotated[Path, typer.Option("--db", help="DuckDB 数据库文件 (database file)")]
+DbOption = Annotated[Path, typer.Option("--db", help="分析库文件 (the analytic store file)")]
 ConfigOption = Annotated[
     Path | None, typer.Option("--config", help="地区参数文件 huiyan.yaml (region configuration)")
 ]
@@ -123,17 +123,19 @@ def run(
         typer.Option(help="数据库被占用时最多等待的秒数 (seconds to wait for a store in use)"),
     ] = 0.0,
     engine: Annotated[
-        str, typer.Option(help="计算引擎 duckdb 或 spark (engine; docs/scale.md)")
-    ] = "duckdb",
-    spark_master: Annotated[
+        str, typer.Option(help=f"计算引擎 engine: {' / '.join(KINDS)} (docs/scale.md)")
+    ] = DEFAULT_KIND,
+    master: Annotated[
         str | None,
         typer.Option(
-            help="Spark master, 如 local[2]、spark://host:7077 (默认: spark-submit 所设, 否则 local[2])"
+            help="分布式引擎的集群地址, 如 local[2] (cluster master; 默认: 提交命令所设, 否则 local[2])"
         ),
     ] = None,
     warehouse: Annotated[
         Path | None,
-        typer.Option(help="Spark 结果表 Parquet 目录 (default: next to --db, <db>-warehouse)"),
+        typer.Option(
+            help="分布式引擎的结果表目录 (results folder; default: next to --db, <db>-warehouse)"
+        ),
     ] = None,
 ) -> None:
     """运行完整流程: 导入 → 分组 → 质控 → 测算 → 审核, 输出汇总与 HTML 报告 (the whole pipeline)."""
@@ -152,15 +154,15 @@ def run(
         output_file(db)
         output_file(html, (".html",))
         cfg = kb_config.load(config)
-        if engine not in ("duckdb", "spark"):
-            fail(f"--engine: 未知引擎 unknown engine {engine!r}; 可选 known: duckdb, spark")
+        if engine not in KINDS:
+            fail(f"--engine: 未知引擎 unknown engine {engine!r}; 可选 known: {', '.join(KINDS)}")
         created = not db.exists()
         try:
             with Store(db, wait=wait) as store:
                 ctx = RunContext(engine=store, config=cfg, data_dir=data_dir, force=force)
-                if engine == "spark":
-                    reports = _run_on_spark(
-                        ctx, chosen, master=spark_master, warehouse=warehouse, force=force
+                if engine != DEFAULT_KIND:
+                    reports = _run_on(
+                        engine, ctx, chosen, master=master, warehouse=warehouse, force=force
                     )
                 else:
                     reports = run_with_progress(ctx, chosen, force=force)
@@ -174,7 +176,8 @@ def run(
     console.print(f"[bold green]完成[/] 数据库 {db} · 报告 {html}")
 
 
-def _run_on_spark(
+def _run_on(
+    kind: str,
     ctx: RunContext,
     steps: tuple[str, ...],
     *,
@@ -182,52 +185,40 @@ def _run_on_spark(
     warehouse: Path | None,
     force: bool,
 ) -> list:
-    """The pipeline with Spark as the engine (docs/scale.md).
+    """The pipeline with engine ``kind`` beside the store (docs/scale.md).
 
-    Ingest runs into the DuckDB store ``ctx.engine`` (its checks, quarantine and bookkeeping
-    are the ingest's own); its tables are copied into the warehouse as Parquet and every
-    other step runs on Spark. The result tables stay Parquet in the warehouse and become
-    views in the store, so ``huiyan export`` and the summary read them.
+    Ingest runs into the store ``ctx.engine`` (its checks, quarantine and bookkeeping are the
+    ingest's own, on a local store); the engine receives its tables (``publish``) and runs
+    every other step, keeping the results in ``warehouse``; they become views in the store
+    (``link``), so ``huiyan export`` and the summary read them.
     """
-    import os
-
-    from huiyan.engine import connect
-    from huiyan.engine.spark import base_tables, link_results
+    from huiyan.engine import Store, connect
     from huiyan.pipeline.context import RunContext
 
     store = ctx.engine
+    assert isinstance(store, Store)
     reports = run_with_progress(ctx, ("ingest",), force=force) if "ingest" in steps else []
     rest = tuple(s for s in steps if s != "ingest")
     if not rest:
         return reports
-    path = getattr(store, "path", Path("huiyan.duckdb"))
-    folder = warehouse or path.with_name(f"{path.stem}-warehouse")
-    # Under spark-submit the master comes from the submit command; alone, a local session.
-    if (
-        master is None
-        and "SPARK_HOME" not in os.environ
-        and "PYSPARK_GATEWAY_PORT" not in os.environ
-    ):
-        master = "local[2]"
-    with connect("spark", master=master, warehouse=folder) as eng:
-        with console.status(f"载入 Spark 仓库 loading the warehouse {folder} …"):
-            eng.adopt(store, base_tables(store))  # type: ignore[attr-defined]
-        spark_ctx = RunContext(
-            engine=eng, config=ctx.config, data_dir=ctx.data_dir, force=ctx.force
-        )
-        reports += run_with_progress(spark_ctx, rest, force=force)
-        link_results(store, eng, sorted(eng.written))  # type: ignore[attr-defined,arg-type]
+    folder = warehouse or store.path.with_name(f"{store.path.stem}-warehouse")
+    with connect(kind, master=master, warehouse=folder) as eng:
+        with console.status(f"载入结果表目录 loading the warehouse {folder} …"):
+            eng.publish(store, store.base_tables())
+        other = RunContext(engine=eng, config=ctx.config, data_dir=ctx.data_dir, force=ctx.force)
+        reports += run_with_progress(other, rest, force=force)
+        store.link(eng, sorted(eng.written))
     return reports
 
 
 def _drop_if_empty(db: Path) -> None:
     """A run that failed before writing anything leaves no empty store behind."""
-    import duckdb
+    from huiyan.engine import local
 
     try:
-        with duckdb.connect(str(db)) as con:
+        with local.connect(db) as con:
             ((tables,),) = con.sql("select count(*) from information_schema.tables").fetchall()
-    except duckdb.Error:
+    except local.Error:
         return
     if tables == 0:
         db.unlink(missing_ok=True)
@@ -255,7 +246,7 @@ def demo(
     from huiyan.synth import generate
 
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    data_dir, labels_dir, db = out / "region", out / "labels", out / "huiyan.duckdb"
+    data_dir, labels_dir, db = out / "region", out / "labels", out / DEFAULT_STORE
     with user_errors():
         if cases <= 0:
             fail(f"--cases 应为正整数 must be positive, 而不是 {cases}")

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from huiyan.cli.console import console
+from huiyan.engine import DEFAULT_STORE
 
 StateOption = Annotated[
     str,
@@ -25,8 +26,8 @@ def register(app: typer.Typer) -> None:
 
 
 def serve(
-    db: Annotated[Path, typer.Option("--db", help="DuckDB 数据库文件 (analytic store)")] = Path(
-        "huiyan.duckdb"
+    db: Annotated[Path, typer.Option("--db", help="分析库文件 (the analytic store file)")] = Path(
+        DEFAULT_STORE
     ),
     state: StateOption = "huiyan-state.sqlite",
     host: Annotated[str, typer.Option(help="监听地址")] = "127.0.0.1",

@@ -39,6 +39,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import pyarrow as pa
@@ -67,6 +68,10 @@ class Capabilities:
         per-row Python (the single-case grouper trace) is acceptable.
     distributed: work is split over partitions/executors (``map_batches`` runs in parallel).
     memory_limit: ``memory_limit(...)`` caps the working memory of a heavy step.
+    local_store: the engine is a local store (``local_store()`` returns it): ingest stages,
+        checks and upserts files on it, and ``link`` makes another engine's result files
+        readable in it. Without it ingest runs into a local store beside the engine, whose
+        tables the engine receives with ``publish`` (``huiyan run --engine``).
     """
 
     transactions: bool = False
@@ -74,14 +79,17 @@ class Capabilities:
     in_process: bool = False
     distributed: bool = False
     memory_limit: bool = False
+    local_store: bool = False
 
 
 class Engine(ABC):
-    """Where huiyan's tables live and its Ibis expressions run (DuckDB or Spark)."""
+    """Where huiyan's tables live and its Ibis expressions run (one of ``KINDS``)."""
 
-    #: Short name shown in logs and reports (``duckdb``, ``spark``); never branched on.
+    #: Short name shown in logs and reports (one of ``KINDS``); never branched on.
     name: ClassVar[str]
     capabilities: ClassVar[Capabilities]
+    #: Tables written through this engine since it was opened (a run's results).
+    written: set[str]
 
     # ------------------------------------------------------------------ lifecycle
     @abstractmethod
@@ -122,6 +130,18 @@ class Engine(ABC):
     def read(self, name: str) -> pa.Table:
         """The whole stored table as Arrow (small tables and tests only)."""
         return self.to_arrow(self.table(name))
+
+    def base_tables(self) -> list[str]:
+        """The canonical tables stored as this engine's own, sorted: not those ``link`` made
+        readable from another engine's files."""
+        from huiyan.model import TABLES
+
+        return [n for n in self.tables() if n in TABLES]
+
+    def files(self, name: str) -> Path | None:
+        """The folder of Parquet files holding table ``name`` when the engine keeps its tables
+        as files another engine can read (``link``); None otherwise or when not stored."""
+        return None
 
     def read_optional(self, name: str) -> pa.Table | None:
         """``read(name)``, or None when the table is not stored."""
@@ -220,9 +240,20 @@ class Engine(ABC):
     # ------------------------------------------------------------------ ingest
     def local_store(self) -> Store:
         """The embedded store that ingest reads files into (ingest stages, validates and
-        upserts by key on it). The DuckDB engine is its own; another engine keeps one beside
-        its tables and receives the loaded tables with ``publish``."""
-        raise NotImplementedError(f"{self.name}: no local store for ingest")
+        upserts by key on it). An engine with ``capabilities.local_store`` is its own; another
+        one keeps a local store beside its tables and receives the loaded tables with
+        ``publish`` (so this raises there: ingest is local by nature)."""
+        raise NotImplementedError(
+            f"{self.name}: 导入只在本地库进行 ingest runs on a local store only "
+            "(capabilities.local_store is False: ingest into a local store, then publish)"
+        )
+
+    def link(self, source: Engine, names: Sequence[str]) -> list[str]:
+        """Make the tables ``names`` that ``source`` keeps as files (``source.files``) readable
+        here as views of those files, replacing tables of the same name (a run on another
+        engine, read back by ``huiyan export`` and the reports); returns the names linked.
+        Needs ``capabilities.local_store``."""
+        raise NotImplementedError(f"{self.name}: cannot link another engine's tables")
 
     def publish(self, source: Engine, names: Sequence[str]) -> dict[str, int]:
         """Replace the tables ``names`` with their content on ``source`` (after an ingest into
@@ -247,6 +278,14 @@ class Engine(ABC):
 
 
 _MODULES = {"duckdb": "huiyan.engine.store", "spark": "huiyan.engine.spark"}
+#: The engine kinds ``connect`` opens (``huiyan run --engine``); the first is the default,
+#: the local store.
+KINDS: tuple[str, ...] = tuple(_MODULES)
+DEFAULT_KIND = KINDS[0]
+#: The store file a command opens when no ``--db`` is given, in the working directory.
+DEFAULT_STORE = "huiyan.duckdb"
+#: Optional dependencies of the engines by top-level module -> the pyproject extra to install.
+EXTRAS = {"pyspark": "spark"}
 
 
 def describe_error(exc: BaseException) -> str | None:
@@ -264,11 +303,12 @@ def describe_error(exc: BaseException) -> str | None:
     return None
 
 
-def connect(kind: str = "duckdb", **options: object) -> Engine:
-    """The engine ``kind`` (``duckdb`` or ``spark``) opened with ``options``.
+def connect(kind: str = DEFAULT_KIND, **options: object) -> Engine:
+    """The engine ``kind`` (one of ``KINDS``) opened with ``options``.
 
     ``duckdb``: ``path`` (store file), ``read_only``, ``wait``. ``spark``: ``master`` (e.g.
-    ``local[2]`` or ``spark://host:7077``), ``warehouse`` (folder of the result tables).
+    ``local[2]`` or ``spark://host:7077``; None: what spark-submit set, else ``local[2]``),
+    ``warehouse`` (folder of the result tables).
     """
     from importlib import import_module
 

@@ -1,6 +1,6 @@
 """Spark engine: the same Ibis expressions on a Spark cluster, results as Parquet.
 
-A province that outgrows one machine runs ``huiyan run DATA --engine spark --spark-master URL``
+A province that outgrows one machine runs ``huiyan run DATA --engine spark --master URL``
 (docs/scale.md). Inputs are read into Spark with the canonical schema, table logic runs as
 Ibis expressions on Ibis's PySpark backend, and per-case Python work (the DRG interpreter) runs
 on the executors over Arrow record batches (``DataFrame.mapInArrow``): the same function that
@@ -195,6 +195,9 @@ class SparkEngine(Engine):
     def has(self, name: str) -> bool:
         return (self.path(name) / "_SUCCESS").exists() or any(self.path(name).glob("*.parquet"))
 
+    def files(self, name: str) -> Path | None:
+        return self.path(name) if self.has(name) else None
+
     def tables(self) -> list[str]:
         if not self.warehouse.is_dir():
             return []
@@ -342,6 +345,12 @@ class SparkEngine(Engine):
         return self._depth > 0
 
     # ------------------------------------------------------------------ inputs
+    def publish(self, source: Engine, names: Sequence[str]) -> dict[str, int]:
+        """The tables of the local store an ingest loaded, streamed in (``adopt``)."""
+        if source is self:
+            return {}
+        return self.adopt(source, [n for n in names if source.has(n)])
+
     def adopt(self, store: Engine, names: Sequence[str] | None = None) -> dict[str, int]:
         """Copy the stored tables of another engine (the DuckDB staging store a Spark run
         ingests into, applying the ingest's checks and quarantine) into this warehouse.
@@ -370,39 +379,28 @@ class SparkEngine(Engine):
 
 def open_engine(
     *,
-    master: str | None = "local[2]",
+    master: str | None = None,
     warehouse: str | Path = "huiyan-warehouse",
     session: SparkSession | None = None,
     conf: dict[str, str] | None = None,
 ) -> SparkEngine:
-    """The Spark engine on ``master`` (or an existing ``session``), tables under ``warehouse``."""
+    """The Spark engine on ``master`` (or an existing ``session``), tables under ``warehouse``.
+
+    Without a master: the one spark-submit set, or a local session (``local[2]``) when the
+    process was not submitted.
+    """
+    submitted = "SPARK_HOME" in os.environ or "PYSPARK_GATEWAY_PORT" in os.environ
+    if master is None and session is None and not submitted:
+        master = "local[2]"
     return SparkEngine(session or start_session(master, conf=conf), warehouse)
 
 
 def base_tables(store: Engine) -> list[str]:
-    """The canonical tables a DuckDB store holds as its own (not views of a Spark warehouse)."""
-    from huiyan.engine.store import Store
-    from huiyan.model import TABLES
-
-    assert isinstance(store, Store)
-    rows = store.con.sql(
-        "select table_name from information_schema.tables where table_type = 'BASE TABLE'"
-    ).fetchall()
-    return sorted(r[0] for r in rows if r[0] in TABLES)
+    """The canonical tables a local store holds as its own (not views of a Spark warehouse)."""
+    return store.base_tables()
 
 
 def link_results(store: Engine, eng: SparkEngine, names: Sequence[str]) -> None:
-    """Make the Spark run's result tables readable from the DuckDB store (``huiyan export``,
+    """Make the Spark run's result tables readable from the local store (``huiyan export``,
     the summary report): each becomes a view of its Parquet folder in the warehouse."""
-    from huiyan.engine.store import Store
-
-    assert isinstance(store, Store)
-    with store.transaction():
-        for name in names:
-            if not eng.has(name):
-                continue
-            files = str(eng.path(name).resolve() / "*.parquet").replace("'", "''")
-            store.con.execute(f'DROP TABLE IF EXISTS "{name}"')
-            store.con.execute(
-                f"CREATE OR REPLACE VIEW \"{name}\" AS SELECT * FROM read_parquet('{files}')"
-            )
+    store.link(eng, names)

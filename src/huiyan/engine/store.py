@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 import pyarrow as pa
 
-from huiyan.engine.base import Capabilities, Engine, WriteMode
+from huiyan.engine.base import DEFAULT_STORE, Capabilities, Engine, WriteMode
 from huiyan.errors import StorageError
 from huiyan.model import Table, table
 
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     import ibis.expr.types as ir
     from ibis.backends.duckdb import Backend as IbisDuckDB
 
-DEFAULT_DB = "huiyan.duckdb"
+DEFAULT_DB = DEFAULT_STORE
 
 
 _ARROW_TO_DUCK = {
@@ -53,7 +53,7 @@ class Store(Engine):
 
     name = "duckdb"
     capabilities = Capabilities(
-        transactions=True, temp_tables=True, in_process=True, memory_limit=True
+        transactions=True, temp_tables=True, in_process=True, memory_limit=True, local_store=True
     )
 
     def __init__(
@@ -71,6 +71,7 @@ class Store(Engine):
         # logs when output is redirected); steps report progress themselves.
         self.con.execute("SET enable_progress_bar = false")
         self._ibis: IbisDuckDB | None = None
+        self.written: set[str] = set()
 
     # ------------------------------------------------------------------ lifecycle
     def close(self) -> None:
@@ -126,6 +127,29 @@ class Store(Engine):
                 self.drop(name)
                 dropped.append(name)
         return dropped
+
+    def base_tables(self) -> list[str]:
+        from huiyan.model import TABLES
+
+        rows = self.con.sql(
+            "select table_name from information_schema.tables where table_type = 'BASE TABLE'"
+        ).fetchall()
+        return sorted(r[0] for r in rows if r[0] in TABLES)
+
+    def link(self, source: Engine, names: Sequence[str]) -> list[str]:
+        linked = []
+        with self.transaction():
+            for name in names:
+                folder = source.files(name)
+                if folder is None:
+                    continue
+                files = str(folder.resolve() / "*.parquet").replace("'", "''")
+                self.con.execute(f'DROP TABLE IF EXISTS "{name}"')
+                self.con.execute(
+                    f"CREATE OR REPLACE VIEW \"{name}\" AS SELECT * FROM read_parquet('{files}')"
+                )
+                linked.append(name)
+        return linked
 
     def ensure(self, name: str) -> None:
         """Create the canonical table ``name`` if it does not exist yet."""
@@ -187,6 +211,7 @@ class Store(Engine):
             raise ValueError(f"table {name}: unknown columns {sorted(unknown)}")
         data = t.conform(data)
         self.ensure(name)
+        self.written.add(name)
         with self.transaction():
             if mode == "replace":
                 self.con.execute(f'DELETE FROM "{name}"')

@@ -1,7 +1,7 @@
 """Grouper cases built from the store: ``setl_list`` + ``diseinfo`` + ``oprninfo``.
 
-Written as one Ibis expression (runs on DuckDB or Spark): diagnoses ordered principal first
-(``maindiag_flag`` = 1, then ``diag_srt_no``), procedures by ``oprn_srt_no``, length of stay
+Written as one Ibis expression (runs on every engine): diagnoses ordered principal first
+(``model.domain.principal_order``), procedures by ``oprn_srt_no``, length of stay
 = discharge date - admission date, at least 1 day.
 """
 
@@ -13,6 +13,7 @@ import ibis
 import pyarrow as pa
 
 from huiyan.model import Table
+from huiyan.model.domain import principal_order
 from huiyan.model.tables import DISEINFO, OPRNINFO, SETL_LIST
 
 if TYPE_CHECKING:
@@ -41,15 +42,15 @@ SETL_ID, GEND, AGE, NWB_AGE, NWB_WT, CATY, ADM, DSCG, WAY = _cols(
     "dscg_time",
     "dscg_way",
 )
-DIAG_NO, DIAG_CODE, MAIN_FLAG = _cols(DISEINFO, "diag_srt_no", "diag_code", "maindiag_flag")
+(DIAG_CODE,) = _cols(DISEINFO, "diag_code")  # the principal-first order: model.domain
 OPRN_NO, OPRN_CODE = _cols(OPRNINFO, "oprn_srt_no", "oprn_oprt_code")
 
 
 def _ordered_list(t: ir.Table, code: str, order: list[ir.Value], name: str) -> ir.Table:
     """One row per settlement: its ``code`` values as a list in ``order``.
 
-    A window over the whole settlement rather than ``collect(order_by=)``, which Spark SQL
-    cannot express; both engines keep a window frame's order in the list.
+    A window over the whole settlement rather than ``collect(order_by=)``, which the distributed
+    engine's SQL cannot express; both engines keep a window frame's order in the list.
     """
     whole = ibis.window(group_by=t[SETL_ID], order_by=order, rows=(None, None))
     first = ibis.window(group_by=t[SETL_ID], order_by=order)
@@ -61,8 +62,7 @@ def _ordered_list(t: ir.Table, code: str, order: list[ir.Value], name: str) -> i
 
 def cases_expr(setl: ir.Table, dise: ir.Table, oprn: ir.Table) -> ir.Table:
     """The case table (``cases.CASE_COLUMNS``, code fields as lists) as an Ibis expression."""
-    principal_last = ibis.ifelse(dise[MAIN_FLAG] == "1", 0, 1)
-    dx = _ordered_list(dise, DIAG_CODE, [principal_last, dise[DIAG_NO]], "diagnoses")
+    dx = _ordered_list(dise, DIAG_CODE, principal_order(dise), "diagnoses")
     px = _ordered_list(oprn, OPRN_CODE, [oprn[OPRN_NO]], "procedures")
     los = setl[DSCG].date().delta(setl[ADM].date(), unit="day")
     base = setl.select(

@@ -3,7 +3,7 @@ an optional ``knowledge/`` folder) into the store, with bad rows quarantined, ne
 
 How it works: a reader (``readers.py``) exposes each file as a view of text columns named
 as in the model (header aliases from ``Field.aliases``; CSV encoding detected, GBK transcoded;
-lines DuckDB cannot split go to a rejects table). ``checks.stage_sql`` reads that view once
+lines the store cannot split go to a rejects table). ``checks.stage_sql`` reads that view once
 into a typed stage table with each row's first error, generated from the model (types,
 required fields, enumerations) and ``data/checks.yaml`` (time order, refund lines, code
 columns); orphans and duplicate keys are marked afterwards among the valid rows. ``load.py``

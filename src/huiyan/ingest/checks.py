@@ -15,9 +15,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import duckdb
 import pyarrow as pa
 
+from huiyan.engine import local
 from huiyan.engine.store import _ARROW_TO_DUCK
 from huiyan.ingest.rules import checks
 from huiyan.model import Field, Table, codes
@@ -122,7 +122,7 @@ def _convert(f: Field, v: str) -> str:
         return f"coalesce(TRY_CAST({v} AS DATE), CAST(TRY_CAST({v} AS TIMESTAMP) AS DATE), {alts})"
     if kind in ("int32", "int64"):
         # Plain digits cast exactly; spreadsheets write integers as 12.0 or 1e3, accepted when
-        # whole. DuckDB's own cast would also take 0x1A, 0b11, 1_000 and round 12.5 to 13:
+        # whole. The store's own cast would also take 0x1A, 0b11, 1_000 and round 12.5 to 13:
         # the character tests (ltrim with a set: '' when every character is in it) keep
         # those out at the cost of a byte loop.
         d = f"TRY_CAST({v} AS DOUBLE)"
@@ -132,7 +132,7 @@ def _convert(f: Field, v: str) -> str:
             f"THEN TRY_CAST({d} AS {duck_type(f)}) END"
         )
     if kind in _TYPE_LABEL:
-        # 1_000 is a DuckDB literal, not a number of a file; NaN and inf are checked as
+        # 1_000 is a SQL literal of the store, not a number of a file; NaN and inf are checked as
         # implausible (``_plausible``), as they convert to DOUBLE.
         return f"CASE WHEN NOT contains({v}, '_') THEN TRY_CAST({v} AS {duck_type(f)}) END"
     raise TypeError(f"field {f.name}: no ingest conversion for {f.type}")
@@ -272,10 +272,10 @@ def error_json(error: str, record: str) -> str:
 
 
 @contextmanager
-def scan_order_kept(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+def scan_order_kept(con: local.Connection) -> Iterator[None]:
     """While the stage is built: no optimizer rewrite that plans an expression as a join.
 
-    DuckDB plans a long ``IN (...)`` list (the enumeration checks) as a mark join, and a join
+    The store plans a long ``IN (...)`` list (the enumeration checks) as a mark join, and a join
     reorders the rows of a parallel scan, whose order numbers them (``stage_sql``).
     """
     before = str(con.sql("SELECT current_setting('disabled_optimizers')").fetchall()[0][0])

@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import cache
 
-import duckdb
 import pyarrow as pa
 
+from huiyan.engine import local
 from huiyan.kb import dictionaries
 from huiyan.model.coding import normalize_diag, normalize_oprn
 
@@ -52,9 +52,7 @@ def map_code(code: str | None, kind: str) -> tuple[str | None, bool]:
     return current, current != norm
 
 
-def register_codemap(
-    con: duckdb.DuckDBPyConnection, stage: str, column: str, kind_sql: str
-) -> None:
+def register_codemap(con: local.Connection, stage: str, column: str, kind_sql: str) -> None:
     """Build ``CODEMAP(kind, raw, code, orig)`` for the distinct codes of ``stage.column``.
 
     ``kind_sql`` is an SQL expression over the staging row giving ``diag`` or ``oprn``.

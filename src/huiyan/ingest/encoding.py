@@ -1,7 +1,7 @@
 """Encoding and line ends of delimited text files: decided on the whole file, never assumed.
 
 One pass over every file (``scan``, run in the background with the content hash) tells
-whether the whole file is valid UTF-8 and which line ends it uses. DuckDB reads a UTF-8 file
+whether the whole file is valid UTF-8 and which line ends it uses. The store reads a UTF-8 file
 with one kind of line end directly. Anything else is transcoded to a temporary UTF-8 file
 with ``\\n`` line ends in one streaming pass: GBK/GB18030, Big5 and UTF-16 files, files with
 ``\\r``-only or mixed line ends. Which legacy encoding a non-UTF-8 file is in is decided on
@@ -45,7 +45,7 @@ class FileScan:
 
     @property
     def mixed_line_ends(self) -> bool:
-        """Line ends DuckDB cannot read: ``\\r`` alone, or ``\\r\\n`` mixed with ``\\n``."""
+        """Line ends the store cannot read: ``\\r`` alone, or ``\\r\\n`` mixed with ``\\n``."""
         return self.bare_cr > 0 or (self.crlf > 0 and self.bare_lf > 0)
 
 
@@ -90,7 +90,7 @@ class Detected:
 
     @property
     def direct(self) -> bool:
-        """Whether DuckDB can read the file as it is."""
+        """Whether the store can read the file as it is."""
         return self.is_utf8 and not self.normalise
 
 

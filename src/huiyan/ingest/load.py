@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import duckdb
 import pyarrow as pa
 
+from huiyan.engine import local
 from huiyan.engine.store import Store
 from huiyan.ingest.checks import lit, q, stage_columns
 from huiyan.ingest.codemap import CODEMAP, register_codemap
@@ -39,7 +39,7 @@ class Loaded:
     unchanged: int = 0
 
 
-def apply_codemap(con: duckdb.DuckDBPyConnection, t: Table, columns: list[str]) -> int:
+def apply_codemap(con: local.Connection, t: Table, columns: list[str]) -> int:
     """Normalise and map the code column of the valid staged rows; returns rows changed.
 
     Only rows whose code changes are updated: the distinct codes are mapped once in Python
@@ -117,9 +117,7 @@ def _keep_stage(store: Store, t: Table, staged: Staged, errors: int) -> Loaded:
     return Loaded(accepted=accepted)
 
 
-def _register_reasons(
-    con: duckdb.DuckDBPyConnection, t: Table, pairs: list[tuple[str, str, str]]
-) -> None:
+def _register_reasons(con: local.Connection, t: Table, pairs: list[tuple[str, str, str]]) -> None:
     rows: dict[str, list[str]] = {"code": [], "field": [], "detail": [], "zh": [], "en": []}
     for code, field, detail in pairs:
         label = (
@@ -143,7 +141,7 @@ def _register_reasons(
     con.unregister("__ingest_reasons_arrow")
 
 
-def errors(con: duckdb.DuckDBPyConnection) -> int:
+def errors(con: local.Connection) -> int:
     """Staged rows failing a check."""
     return int(con.sql(f"SELECT count(*) FROM {STAGE} WHERE __e IS NOT NULL").fetchall()[0][0])
 

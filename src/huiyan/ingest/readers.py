@@ -3,11 +3,11 @@
 The view ``RAW`` has ``__row`` (1-based data row of the file; for interface messages, the
 line of the message) and one VARCHAR column per model field present in the file, in file
 order, with the text as in the file (the stage cleans and converts it). A CSV view has no
-``__row``: DuckDB's CSV scan cannot number rows without serialising the parallel read, so
+``__row``: the store's CSV scan cannot number rows without serialising the parallel read, so
 the stage numbers them by insertion order (its rowid) and
 ``row_number_sql`` turns that ordinal into the file row around the lines the reader rejected.
 Rows the reader itself cannot split into fields (wrong column count, undecodable bytes) go
-to a rejects table ``(__row, reason_code, detail, record)``. Everything stays inside DuckDB
+to a rejects table ``(__row, reason_code, detail, record)``. Everything stays inside the store
 for CSV and Parquet, read once by the stage; XLSX and JSON messages are parsed in Python
 (they are small by nature).
 """
@@ -21,9 +21,9 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import duckdb
 import pyarrow as pa
 
+from huiyan.engine import local
 from huiyan.errors import InputError
 from huiyan.ingest import encoding
 from huiyan.ingest.header import HeaderMap, detect_delimiter, map_header, split_header
@@ -35,7 +35,7 @@ SHIFT = "__ingest_shift"  # ordinal -> file row offsets around rejected CSV line
 ARROW = "__ingest_arrow"
 _END = "__end"  # a column after the header's, which only a row with a field too many fills
 
-# The CSV scan's buffer: up to 128 MiB instead of DuckDB's default (32 MiB). Each buffer is a
+# The CSV scan's buffer: up to 128 MiB instead of the store's default (32 MiB). Each buffer is a
 # batch of the ordered insert that builds the stage, and every batch boundary leaves partly
 # filled row groups that the insert merges, copying them: on 30M fee lines the stage took
 # 28.6-31.6 s with 128 MiB against 37.1-39.8 s with the default (64 MiB in between, 256 MiB
@@ -54,7 +54,7 @@ def csv_buffer_bytes(file_size: int) -> int:
     return max(floor, min(CSV_BUFFER_BYTES, file_size // CSV_BUFFERS_PER_FILE))
 
 
-# DuckDB's CSV error types -> quarantine reason codes.
+# The store's CSV error types -> quarantine reason codes.
 _REJECT_CODES = {
     "MISSING COLUMNS": "column_count",
     "TOO MANY COLUMNS": "column_count",
@@ -87,14 +87,14 @@ def _lit(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _empty_rejects(con: duckdb.DuckDBPyConnection) -> None:
+def _empty_rejects(con: local.Connection) -> None:
     con.execute(
         f"CREATE OR REPLACE TEMP TABLE {REJECTS} "
         "(__row BIGINT, reason_code VARCHAR, detail VARCHAR, record VARCHAR)"
     )
 
 
-def _count(con: duckdb.DuckDBPyConnection, name: str) -> int:
+def _count(con: local.Connection, name: str) -> int:
     return int(con.sql(f"SELECT count(*) FROM {name}").fetchall()[0][0])
 
 
@@ -104,7 +104,7 @@ def _first_line(path: Path) -> str:
 
 
 def stage_csv(
-    con: duckdb.DuckDBPyConnection,
+    con: local.Connection,
     path: Path,
     t: Table,
     tmp: Path,
@@ -136,7 +136,7 @@ def stage_csv(
         return _empty_stage(con, t, staged)
     file_names = [tgt or f"__extra_{i}" for i, tgt in enumerate(hmap.targets)]
     select = ", ".join(_q(c) for c in hmap.present)
-    # DuckDB drops an empty field after the last column: a row with one delimiter too many
+    # The CSV scan drops an empty field after the last column: a row with one delimiter too many
     # and an empty last field would be read shifted. So one more column is declared, rows
     # are padded instead of rejected, and empty fields read as '' (nullstr is a byte no
     # text holds): a value in the extra column, or a NULL (padding) in the last one, is a
@@ -167,7 +167,7 @@ def stage_csv(
     )
     con.execute(view + ")")
     if shape:
-        # DuckDB's parallel scan refuses null_padding with a newline inside a quoted value;
+        # The store's parallel scan refuses null_padding with a newline inside a quoted value;
         # such a file is read again on one thread (``serial_view``).
         staged.serial_view = (
             "DROP TABLE IF EXISTS reject_errors; DROP TABLE IF EXISTS reject_scans; "
@@ -179,7 +179,7 @@ def stage_csv(
     return staged
 
 
-def finish(con: duckdb.DuckDBPyConnection, staged: Staged) -> None:
+def finish(con: local.Connection, staged: Staged) -> None:
     """After the stage was read from the view: collect the CSV rejects and their row shifts."""
     con.execute(f"DROP VIEW IF EXISTS {RAW}")
     if staged.csv_rejects:
@@ -195,8 +195,8 @@ def _only_header(path: Path) -> bool:
         return not fh.read(4096).strip()
 
 
-def _collect_csv_rejects(con: duckdb.DuckDBPyConnection) -> None:
-    # DuckDB reports file lines (the header is line 1): data row = line - 1. One row may be
+def _collect_csv_rejects(con: local.Connection) -> None:
+    # The scan reports file lines (the header is line 1): data row = line - 1. One row may be
     # reported for several errors; the first one is the reason.
     cases = " ".join(f"WHEN {_lit(k)} THEN {_lit(v)}" for k, v in _REJECT_CODES.items())
     con.execute(
@@ -211,8 +211,8 @@ def _collect_csv_rejects(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("DROP TABLE IF EXISTS reject_errors; DROP TABLE IF EXISTS reject_scans")
 
 
-def _shifts(con: duckdb.DuckDBPyConnection) -> None:
-    # The stage numbers only the rows DuckDB could parse; the k-th parsed row is the k-th data
+def _shifts(con: local.Connection) -> None:
+    # The stage numbers only the rows the scan could parse; the k-th parsed row is the k-th data
     # row that is not a reject. With rejects r_1 < r_2 < ..., rows from r_i - i + 1 on move
     # down by i (``row_number_sql``'s ASOF join picks the largest threshold below each row).
     con.execute(
@@ -235,7 +235,7 @@ def row_number_sql(staged: Staged, alias: str = "s") -> tuple[str, str]:
     return f"{ordinal} + coalesce(x.i, 0)", f"ASOF LEFT JOIN {SHIFT} x ON {ordinal} >= x.t"
 
 
-def _empty_stage(con: duckdb.DuckDBPyConnection, t: Table, staged: Staged) -> Staged:
+def _empty_stage(con: local.Connection, t: Table, staged: Staged) -> Staged:
     cols = ", ".join(f"CAST(NULL AS VARCHAR) AS {_q(c)}" for c in (staged.columns or t.columns))
     con.execute(
         f"CREATE OR REPLACE TEMP VIEW {RAW} AS SELECT CAST(NULL AS BIGINT) AS __row, {cols} WHERE false"
@@ -245,7 +245,7 @@ def _empty_stage(con: duckdb.DuckDBPyConnection, t: Table, staged: Staged) -> St
 
 
 def stage_parquet(
-    con: duckdb.DuckDBPyConnection,
+    con: local.Connection,
     path: Path,
     t: Table,
     tmp: Path,
@@ -256,7 +256,7 @@ def stage_parquet(
     src = f"read_parquet({_lit(str(path))})"
     try:
         names = [r[0] for r in con.sql(f"DESCRIBE SELECT * FROM {src}").fetchall()]
-    except duckdb.Error as exc:
+    except local.Error as exc:
         raise InputError(f"{path}: 无法读取 Parquet 文件 cannot read Parquet: {exc}") from exc
     hmap = map_header(names, t, str(path))
     select = ", ".join(
@@ -326,7 +326,7 @@ def _check_workbook_size(path: Path) -> None:
 
 
 def stage_xlsx(
-    con: duckdb.DuckDBPyConnection,
+    con: local.Connection,
     path: Path,
     t: Table,
     tmp: Path,
@@ -362,7 +362,7 @@ def stage_xlsx(
     return staged
 
 
-def stage_arrow(con: duckdb.DuckDBPyConnection, data: pa.Table) -> Staged:
+def stage_arrow(con: local.Connection, data: pa.Table) -> Staged:
     """Stage text columns already named as in the model, with a ``__row`` column."""
     _empty_rejects(con)
     # Registered until the run's cleanup: the view reads it when the stage is built.

@@ -16,10 +16,9 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pyarrow as pa
 
-from huiyan.engine import Store
+from huiyan.engine import Store, local
 from huiyan.engine.store import storage_error
 from huiyan.errors import InputError
 from huiyan.ingest import messages
@@ -65,9 +64,9 @@ log = logging.getLogger(__name__)
 
 Tick = Callable[[str], None]
 
-# DuckDB's memory limit during an ingest. The load streams files into the store and needs
-# little working memory, but DuckDB's buffer cache would grow towards its default (80% of RAM:
-# 8.8 GiB measured on 30M fee lines); beyond this, DuckDB spills to its temporary directory
+# The store's memory limit during an ingest. The load streams files into the store and needs
+# little working memory, but the store's buffer cache would grow towards its default (80% of RAM:
+# 8.8 GiB measured on 30M fee lines); beyond this, the store spills to its temporary directory
 # (``<store>.tmp`` next to the store file). Restored afterwards: later steps choose their own.
 MEMORY_LIMIT = os.environ.get("HUIYAN_INGEST_MEMORY_LIMIT", "3GB")
 
@@ -273,7 +272,7 @@ def _load_unit(
         with scan_order_kept(con):
             try:
                 con.execute(f"CREATE TABLE {STAGE} AS {sql}")
-            except duckdb.Error as exc:
+            except local.Error as exc:
                 if not staged.serial_view or "quoted new lines" not in str(exc):
                     raise
                 con.execute(staged.serial_view)
@@ -397,7 +396,7 @@ def ingest(
         limits = cfg.get("ingest") or kb_config.defaults("ingest")
         try:
             _load_all(store, units, seen, report, batch_id, limits, tick=tick, on_start=on_start)
-        except duckdb.IOException as exc:  # disk full, store file lost: a clear message
+        except local.IOException as exc:  # disk full, store file lost: a clear message
             raise storage_error(store.path, exc) from exc
     finally:
         pool.shutdown(wait=True, cancel_futures=True)

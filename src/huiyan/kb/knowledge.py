@@ -110,7 +110,7 @@ def longest_prefix_match(
 
     ``J96.000x001`` matches both ``J96`` and ``J96.0``; only the ``J96.0`` rows are kept (all
     of them, when several rows share that prefix). Codes with no matching prefix drop out.
-    Written with Ibis only (a non-equi join and a window), so it runs on DuckDB and Spark.
+    Written with Ibis only (a non-equi join and a window), so it runs on every engine.
     """
     import ibis
 

@@ -1,6 +1,5 @@
 """Domain definitions every step shares, written once: which diagnosis is the principal one,
-what the discharge-way codes mean, the national scheme, the default store and the history
-year weighting.
+what the discharge-way codes mean, the national scheme and the history year weighting.
 
 The codes are those of ``data/enums.yaml``; the meanings here are checked against it on import,
 so a renumbered code table fails at once instead of silently changing a rule.
@@ -21,9 +20,6 @@ if TYPE_CHECKING:
 
 # The national CHS-DRG scheme every regional scheme derives from (``kb/data/drg/<name>``).
 NATIONAL_SCHEME = "chs-drg-1.1"
-
-# The store a command opens when no ``--db`` is given, in the working directory.
-DEFAULT_STORE = "huiyan.duckdb"
 
 # Discharge ways (离院方式, ``setl_list.dscg_way``).
 DSCG_ORDERED = "1"  # 医嘱离院: the stay ended as planned

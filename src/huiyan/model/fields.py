@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import pyarrow as pa
 
 # Arrow types used by the canonical tables. Money is DECIMAL so sums reconcile to the fen
-# on every engine (float sums drifted between DuckDB and Spark).
+# on every engine (float sums drifted between the engines).
 STR = pa.string()
 INT = pa.int32()
 BIGINT = pa.int64()

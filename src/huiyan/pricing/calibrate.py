@@ -2,7 +2,7 @@
 
 Pure functions over exact decimal sums (one ``Cell`` per group × year × level), so every figure
 is reproducible to the last digit and each formula is tested on hand-computed fixtures. The
-table-shaped work (trimming, summing) happens in DuckDB in ``standards.py``; the small
+table-shaped work (trimming, summing) happens on the engine in ``standards.py``; the small
 per-group arithmetic happens here.
 """
 

@@ -7,7 +7,7 @@ Every stored ``payment`` row reproduces its amount from its own stored factors:
 - paid by item (weight/score and rate empty): ``standard_payment = round(actual_cost × c, 2)``
   with c the by-item factor (1, or the QY discount).
 
-Rounding is half away from zero (DuckDB's decimal ``round`` and Python's ``ROUND_HALF_UP``).
+Rounding is half away from zero (the store's decimal ``round`` and Python's ``ROUND_HALF_UP``).
 Factors derived from history are computed from exact decimal sums in Python, never from a
 parallel float sum, so the same data gives byte-identical standards and payments on every rerun.
 """
@@ -66,7 +66,7 @@ def factor(x: ir.NumericValue) -> ir.DecimalValue:
     """A column as a six-decimal factor (a float goes through one correctly rounded cast).
 
     Through DECIMAL(38,6) first: Ibis types a product of two DECIMAL(18,6) as DECIMAL(18,6)
-    and would drop a direct cast that DuckDB (which widens the product) needs.
+    and would drop a direct cast that the store (which widens the product) needs.
     """
     return x.cast("decimal(38, 6)").cast(FACTOR)
 
@@ -77,7 +77,7 @@ def lit(x: Decimal | float | str) -> ir.DecimalValue:
 
 
 def product(*factors: ir.NumericValue) -> ir.DecimalValue:
-    """The exact product of factors (and amounts), widened to DECIMAL(38) first: DuckDB keeps
+    """The exact product of factors (and amounts), widened to DECIMAL(38) first: the store keeps
     a product of DECIMAL(18) operands in DECIMAL(18), which a long per-diem stay (days × rate ×
     coefficient, twelve and more decimals) overflows."""
     out = factors[0].cast("decimal(38, 6)")

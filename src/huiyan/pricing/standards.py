@@ -1,6 +1,6 @@
 """DRG standards from history: weights on complete years, shrinkage, severity order, levels, rate.
 
-``derive_drg_standards`` trims and sums in DuckDB (exact decimal sums per DRG × year × level)
+``derive_drg_standards`` trims and sums on the engine (exact decimal sums per DRG × year × level)
 and does the per-group arithmetic of ``calibrate.py`` in Python Decimal. Every group carries
 why its weight is what it is (``basis``, ``note``), which the calibration workbook shows.
 """

@@ -3,7 +3,7 @@
 Dictionaries come from ``huiyan.kb`` (ICD-10 / ICD-9-CM-3 医保版 2.0, department, nationality,
 blood unit) and from this package's ``data/`` (sex-specific codes, codes not allowed as
 principal diagnosis, value domains the model leaves open). Registering them as tables, not
-Python sets, keeps every check one set-based expression on DuckDB and on Spark.
+Python sets, keeps every check one set-based expression on every engine.
 """
 
 from __future__ import annotations

@@ -15,8 +15,8 @@ Shared by every writer of reports and exports (CLI, service, dashboard):
 - **File names** derived from data (institution codes …) lose path separators, wildcards and
   control characters, so ``../x`` cannot leave the output folder.
 
-The same rules exist as SQL (for DuckDB exports streamed without loading rows into Python)
-and as Python (for Arrow tables); tests hold the two to identical results.
+The same rules exist as SQL (for exports streamed from the store file without loading rows
+into Python) and as Python (for Arrow tables); tests hold the two to identical results.
 """
 
 from __future__ import annotations
@@ -100,7 +100,7 @@ def mask_value(kind: str, value: object, key: str = "") -> object:
 
 
 def mask_sql(kind: str, column: str, key: str) -> str:
-    """The DuckDB expression of ``mask_value`` for quoted column ``column``."""
+    """The store's SQL expression of ``mask_value`` for quoted column ``column``."""
     c = f'"{column}"'
     lit = "'" + key.replace("'", "''") + "'"
     return {
@@ -139,7 +139,7 @@ def neutralise(value: str) -> str:
 
 
 def neutralise_sql(expr: str) -> str:
-    """The DuckDB expression of ``neutralise`` around a text expression (e.g. a quoted column)."""
+    """The store's SQL of ``neutralise`` around a text expression (e.g. a quoted column)."""
     quote = "''''"  # SQL for a one-apostrophe string
     return (
         f"case when regexp_matches({expr}, '{_FORMULA_RE}') then {quote} || {expr} else {expr} end"

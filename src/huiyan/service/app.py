@@ -1,7 +1,7 @@
 """The FastAPI application: ``create_app(settings)``.
 
 State (users, reviews, appeals, audit log) lives in the workflow database; case data is read
-from the published snapshot of the DuckDB store (see ``snapshot``).
+from the published snapshot of the analytic store (see ``snapshot``).
 """
 
 from __future__ import annotations

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from huiyan.engine import DEFAULT_STORE
 from huiyan.review.db import DEFAULT_STATE
 
 
@@ -15,7 +16,7 @@ class Settings(BaseSettings):
     # The workflow database: a SQLite file path or a SQLAlchemy URL (postgresql://...).
     state: str = DEFAULT_STATE
     # The analytic store the pipeline writes; the service reads published snapshots of it.
-    db: Path = Path("huiyan.duckdb")
+    db: Path = Path(DEFAULT_STORE)
     snapshot_dir: Path | None = None  # default: <db>.snapshots next to the store
     snapshot_poll_seconds: float = 5.0
     attachment_dir: Path = Path("huiyan-attachments")

@@ -1,8 +1,8 @@
-"""Published snapshots of the DuckDB store.
+"""Published snapshots of the analytic store.
 
-DuckDB lets one process write a file and nobody else open it meanwhile, so the service never
+The store lets one process write a file and nobody else open it meanwhile, so the service never
 reads the pipeline's store directly: when the store changed and no writer holds it, a copy is
-published (``snap-<stamp>.duckdb`` plus a ``current`` pointer) and every worker switches to it.
+published (``snap-<stamp>`` store files plus a ``current`` pointer) and every worker switches to it.
 A ``huiyan run`` in progress is never blocked for longer than the copy; reviewers keep the last
 complete batch until the next one is published.
 """
@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import duckdb
+from huiyan.engine import local
 
 log = logging.getLogger(__name__)
 
@@ -48,13 +48,13 @@ class SnapshotStore:
         self.source = Path(source)
         self.directory = Path(directory)
         self._snapshot: Snapshot | None = None
-        self._con: duckdb.DuckDBPyConnection | None = None
+        self._con: local.Connection | None = None
         self._local = threading.local()
         self._swap = threading.Lock()
-        self._cursors: list[duckdb.DuckDBPyConnection] = []
+        self._cursors: list[local.Connection] = []
         # Connections replaced by a newer snapshot, closed one swap later (a request may still
         # be reading from one when the swap happens).
-        self._retired: list[tuple[duckdb.DuckDBPyConnection, list[duckdb.DuckDBPyConnection]]] = []
+        self._retired: list[tuple[local.Connection, list[local.Connection]]] = []
 
     # ------------------------------------------------------------------ publishing
     @contextmanager
@@ -90,13 +90,13 @@ class SnapshotStore:
             try:
                 # A read-only open fails while a writer holds the file: then the store is
                 # mid-run and we keep serving the previous snapshot.
-                probe = duckdb.connect(str(self.source), read_only=True)
-            except duckdb.Error as exc:
+                probe = local.connect(str(self.source), read_only=True)
+            except local.Error as exc:
                 log.info("store busy, keeping the current snapshot: %s", exc)
                 return self._from_pointer(ptr), False
             try:
                 name = f"snap-{stamp}"
-                target = self.directory / f"{name}.duckdb"
+                target = self.directory / f"{name}{local.SUFFIX}"
                 tmp = target.with_name(target.name + ".part")
                 shutil.copyfile(self.source, tmp)
                 wal = self.source.with_name(self.source.name + ".wal")
@@ -117,12 +117,12 @@ class SnapshotStore:
     def _from_pointer(self, ptr: dict[str, str] | None) -> Snapshot | None:
         if not ptr:
             return None
-        path = self.directory / f"{ptr['name']}.duckdb"
+        path = self.directory / f"{ptr['name']}{local.SUFFIX}"
         return Snapshot(ptr["name"], path, ptr["stamp"]) if path.exists() else None
 
     def _prune(self, keep: set[str]) -> None:
-        for p in self.directory.glob("snap-*.duckdb*"):
-            if p.name.split(".duckdb")[0] not in keep and not p.name.endswith(".part"):
+        for p in self.directory.glob(f"snap-*{local.SUFFIX}*"):
+            if p.name.split(local.SUFFIX)[0] not in keep and not p.name.endswith(".part"):
                 p.unlink(missing_ok=True)
 
     # ------------------------------------------------------------------ reading
@@ -131,7 +131,7 @@ class SnapshotStore:
         snap, _ = self.publish()
         if snap is None or (self._snapshot and snap.name == self._snapshot.name):
             return False
-        con = duckdb.connect(str(snap.path), read_only=True)
+        con = local.connect(str(snap.path), read_only=True)
         con.execute("SET enable_progress_bar = false")
         with self._swap:
             for old_con, old_cursors in self._retired:
@@ -145,7 +145,7 @@ class SnapshotStore:
     def snapshot(self) -> Snapshot | None:
         return self._snapshot
 
-    def _cursor(self) -> duckdb.DuckDBPyConnection | None:
+    def _cursor(self) -> local.Connection | None:
         local = self._local
         cur = getattr(local, "cursor", None)
         if cur is None:
@@ -186,7 +186,7 @@ class SnapshotStore:
             self._local = threading.local()
 
 
-def _close(con: duckdb.DuckDBPyConnection, cursors: list[duckdb.DuckDBPyConnection]) -> None:
+def _close(con: local.Connection, cursors: list[local.Connection]) -> None:
     for c in cursors:
         c.close()
     con.close()

@@ -23,12 +23,12 @@ import csv
 from dataclasses import dataclass
 from pathlib import Path
 
-import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from huiyan.engine import local
 from huiyan.errors import InputError
 from huiyan.model.tables import table
 
@@ -98,7 +98,7 @@ def plant_drifts(
     paths = {n: _path(folder, n) for n in TABLES}
     if paths["setl_list"] is None or paths["feedetail"] is None:
         raise InputError(f"{folder}: 没有 setl_list / feedetail, 无法植入监测漂移")
-    con = duckdb.connect()
+    con = local.connect()
     for name, p in paths.items():
         if p is not None:
             con.register(f"_{name}", _read(p, name))
@@ -121,9 +121,7 @@ def plant_drifts(
     return drifts
 
 
-def _choose(
-    con: duckdb.DuckDBPyConnection, rng: np.random.Generator, min_cases: int
-) -> list[Drift]:
+def _choose(con: local.Connection, rng: np.random.Generator, min_cases: int) -> list[Drift]:
     """Institutions large enough to be judged (by case count, one kind each), a department
     and a doctor elsewhere, and the decoy."""
     year, last = con.sql(
@@ -165,7 +163,7 @@ def _choose(
     return drifts
 
 
-def _pick(con: duckdb.DuckDBPyConnection, d: Drift, share: float, rng, where: str = "true"):
+def _pick(con: local.Connection, d: Drift, share: float, rng, where: str = "true"):
     """A ``share`` of the drifting subject's cases discharged from ``d.start`` on."""
     subject_sql = {
         "institution": "medins_code = ?",
@@ -188,7 +186,7 @@ def _pick(con: duckdb.DuckDBPyConnection, d: Drift, share: float, rng, where: st
     return chosen
 
 
-def _rescale_amounts(con: duckdb.DuckDBPyConnection) -> None:
+def _rescale_amounts(con: local.Connection) -> None:
     """Settlement amounts of the picked cases follow their (changed) fee lines."""
     con.execute(
         """

@@ -66,7 +66,8 @@ def case_features(store: Engine, params: dict[str, Any], *, scheme: str) -> ir.T
         o = o.filter(o._or)
     o = o.mutate(_rank=_type_rank(o.oprn_oprt_code, o._or))
     procs = o.group_by("setl_id").aggregate(
-        # sorted list joined rather than group_concat(order_by=), which Spark SQL lacks;
+        # sorted list joined rather than group_concat(order_by=), which the distributed
+        # engine's SQL lacks;
         # NULL when a settlement has no code, as group_concat gives
         procedures=ibis.ifelse(
             o.oprn_oprt_code.count() > 0,

@@ -1,9 +1,9 @@
 """Pipeline step ``ingest``: the dataset folder of the run into the store.
 
 Idempotent by content hash: files already ingested are skipped, so re-running adds nothing.
-Ingest loads into the engine's local store (``Engine.local_store``: the DuckDB engine itself);
-an engine whose tables live elsewhere then receives every input and bookkeeping table
-(``Engine.publish``).
+Ingest loads into the engine's local store (``Engine.local_store``: the engine itself when it
+has ``capabilities.local_store``); an engine whose tables live elsewhere then receives every
+input and bookkeeping table (``Engine.publish``).
 """
 
 from __future__ import annotations

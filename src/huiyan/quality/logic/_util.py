@@ -31,7 +31,7 @@ def _text(value: ir.Value) -> ir.StringValue:
     dtype = value.type()
     if dtype.is_decimal() and (dtype.scale or 0) > 2:
         # Numeric, not a regex on the text: the engines write decimals and backreferences
-        # differently, and QC gives the same messages on DuckDB and Spark.
+        # differently, and QC gives the same messages on every engine.
         whole = value == value.floor()
         return ibis.ifelse(
             whole, value.cast("int64").cast("string"), value.cast("float64").cast("string")

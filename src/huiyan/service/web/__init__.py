@@ -2,7 +2,7 @@
 
 Jinja2 templates, htmx for partial updates and ECharts for charts; both scripts are vendored
 under ``static/vendor`` (no CDN: bureau networks are closed). The app includes ``router``;
-it sets ``app.state.store_path`` (the DuckDB result store) and ``app.state.web_viewer`` (a
+it sets ``app.state.store_path`` (the analytic store file) and ``app.state.web_viewer`` (a
 callable from the request to the signed-in :class:`Viewer`, or ``None``).
 """
 

@@ -1,6 +1,6 @@
 """Read access to the result store for the dashboard, cached per store snapshot.
 
-The store file is attached read-only to an in-memory DuckDB database. On first use of a
+The store file is attached read-only to an in-memory local store. On first use of a
 snapshot (identified by the file's inode, size and modification time: a new store is
 published by replacing the file, as the pipeline cannot write a file the service has open) one per-case table ``cube``
 is built in memory (settlement + payment + scope), and the per-institution-month aggregate
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import duckdb
+from huiyan.engine import local
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ class StoreMissing(RuntimeError):
 @dataclass(frozen=True)
 class _Open:
     snapshot: Snapshot
-    con: duckdb.DuckDBPyConnection
+    con: local.Connection
     tables: frozenset[str]
 
 
@@ -71,7 +71,7 @@ class Reader:
         self._lock = threading.RLock()
         self._open: _Open | None = None
         self._building: Snapshot | None = None
-        self._retired: list[tuple[threading.Timer, duckdb.DuckDBPyConnection]] = []
+        self._retired: list[tuple[threading.Timer, local.Connection]] = []
         self._cache: OrderedDict[tuple, Any] = OrderedDict()
 
     # ------------------------------------------------------------------ snapshot
@@ -91,7 +91,7 @@ class Reader:
             cur = self._open
             if cur is not None and cur.snapshot == snap:
                 return cur
-            # DuckDB attaches a path once per process: a file replaced in place is reopened
+            # The store attaches a path once per process: a file replaced in place is reopened
             # synchronously; a new snapshot file can be prepared beside the current one.
             if cur is not None and self.background and cur.snapshot.path != snap.path:
                 if self._building != snap:
@@ -183,7 +183,7 @@ class Reader:
 class Query:
     """What a query function receives: a cursor, the stored tables, the payment method."""
 
-    cur: duckdb.DuckDBPyConnection
+    cur: local.Connection
     tables: frozenset[str]
     method: str
 
@@ -201,7 +201,7 @@ class Query:
 
 
 def _prepare(snap: Snapshot, method: str) -> _Open:
-    con = duckdb.connect()
+    con = local.connect()
     con.execute("SET enable_progress_bar = false")
     con.execute(f"ATTACH '{snap.path.as_posix()}' AS s (READ_ONLY)")
     tables = frozenset(
@@ -214,7 +214,7 @@ def _prepare(snap: Snapshot, method: str) -> _Open:
     return _Open(snap, con, tables)
 
 
-def _build_cube(con: duckdb.DuckDBPyConnection, tables: frozenset[str], method: str) -> None:
+def _build_cube(con: local.Connection, tables: frozenset[str], method: str) -> None:
     """Per-case and per-institution-month tables in memory (see module docstring)."""
     if "setl_list" not in tables:
         con.execute(

@@ -21,7 +21,7 @@ def test_run_on_spark_then_export(tmp_path: Path, spark: Any) -> None:
     data, db = tmp_path / "data", tmp_path / "run.duckdb"
     generate(data, cases=200, seed=3, labels_dir=tmp_path / "labels")
     runner = CliRunner()
-    args = ["run", str(data), "--db", str(db), "--engine", "spark", "--master", "local[2]"]
+    args = ["run", str(data), "--db", str(db), "--engine", "spark", "--spark-master", "local[2]"]
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     warehouse = tmp_path / "run-warehouse"

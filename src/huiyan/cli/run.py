@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from huiyan.cli.console import console, user_errors
-from huiyan.engine import DEFAULT_KIND, DEFAULT_STORE, KINDS
+from huiyan.engine import DEFAULT_KIND, DEFAULT_STORE, KINDS, MASTER_OPTIONS
 
 if TYPE_CHECKING:
     from huiyan.engine import Engine
@@ -128,7 +128,8 @@ def run(
     master: Annotated[
         str | None,
         typer.Option(
-            help="分布式引擎的集群地址, 如 local[2] (cluster master; 默认: 提交命令所设, 否则 local[2])"
+            *MASTER_OPTIONS,
+            help="分布式引擎的集群地址, 如 local[2] (cluster master; 默认: 提交命令所设, 否则 local[2])",
         ),
     ] = None,
     warehouse: Annotated[

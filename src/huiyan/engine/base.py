@@ -286,6 +286,9 @@ DEFAULT_KIND = KINDS[0]
 DEFAULT_STORE = "huiyan.duckdb"
 #: Optional dependencies of the engines by top-level module -> the pyproject extra to install.
 EXTRAS = {"pyspark": "spark"}
+#: The command-line names of the distributed engine's cluster address: the one docs/design.md
+#: promises (``--spark-master``) and a short one.
+MASTER_OPTIONS = ("--spark-master", "--master")
 
 
 def describe_error(exc: BaseException) -> str | None:

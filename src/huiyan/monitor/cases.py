@@ -226,14 +226,20 @@ def _with_readmission(c: ir.Table, cfg: dict[str, Any]) -> ir.Table:
 
 def _with_norms(c: ir.Table, cfg: dict[str, Any]) -> ir.Table:
     g = c.filter(c.grouped == 1)
+    # Means as exact sums divided once, in DOUBLE: a DOUBLE mean depends on the order of the
+    # rows, and the mean of a DECIMAL is a DOUBLE on DuckDB but a DECIMAL(38, 6) (rounded) on
+    # Spark, which gave cost ratios (and cost_index) that differed in their last bits.
     norms = g.group_by(n_drg="drg").aggregate(
         n_cases=g.count(),
-        # Mean of exact DECIMAL amounts: a DOUBLE mean depends on the order of the rows.
-        norm_cost=g.cost.cast("decimal(38, 2)").mean().cast("float64"),
-        norm_los=g.los.cast("float64").mean(),
+        cost_sum=g.cost.cast("decimal(38, 2)").sum(),
+        los_sum=g.los.sum(),
         deaths=g.dead.sum(),
     )
-    norms = norms.mutate(ln_m=(norms.deaths.cast("float64") / norms.n_cases).ln())
+    norms = norms.mutate(
+        norm_cost=norms.cost_sum.cast("float64") / norms.n_cases,
+        norm_los=norms.los_sum.cast("float64") / norms.n_cases,
+        ln_m=(norms.deaths.cast("float64") / norms.n_cases).ln(),
+    )
     lr = cfg["low_risk"]
     with_deaths = norms.filter((norms.deaths > 0) & (norms.n_cases >= lr["min_group_cases"]))
     stats = with_deaths.aggregate(mu=with_deaths.ln_m.mean(), sigma=with_deaths.ln_m.std())

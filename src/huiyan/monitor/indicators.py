@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 import ibis
 
+from huiyan.monitor.cases import exact_float
+
 if TYPE_CHECKING:
     import ibis.expr.types as ir
 
@@ -35,10 +37,10 @@ RATIO_DIGITS = 12
 
 def _exact_sum(x: ir.NumericValue) -> ir.FloatingValue:
     """A sum of amounts (yuan to the fen, in DOUBLE) or weights that does not depend on the order rows
-    arrive in: each value as DECIMAL(38, 12), summed exactly, the sum read as the nearest DOUBLE
-    (both engines round a DECIMAL to DOUBLE correctly). A parallel DOUBLE sum differs in its
-    last bits from run to run, and the same data must give the same indicator table."""
-    return x.cast("decimal(38, 12)").sum().cast("float64")
+    arrive in: each value as DECIMAL(38, 12), summed exactly, the sum read as the nearest
+    DOUBLE (``exact_float``). A parallel DOUBLE sum differs in its last bits from run to run,
+    and the same data must give the same indicator table on every engine."""
+    return exact_float(x.cast("decimal(38, 12)").sum())
 
 
 def _ratio_sum(x: ir.FloatingValue) -> ir.FloatingValue:
@@ -48,7 +50,7 @@ def _ratio_sum(x: ir.FloatingValue) -> ir.FloatingValue:
     rounds differently on DuckDB (the scaled DOUBLE) and Spark (its decimal string) when a
     digit beyond the scale is near a half."""
     units = (x * 10**RATIO_DIGITS + 0.5).floor().cast("decimal(38, 0)")
-    return units.sum().cast("float64") / 10**RATIO_DIGITS
+    return exact_float(units.sum()) / 10**RATIO_DIGITS
 
 
 def _sums(c: ir.Table, outpatient: bool) -> dict[str, ir.Value]:

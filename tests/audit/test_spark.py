@@ -64,3 +64,47 @@ def test_library_identical_on_spark(tmp_path: Path, spark: Any) -> None:
         (x["rule_id"], k, x[k], y[k]) for x, y in zip(a, b, strict=False) for k in x if x[k] != y[k]
     ]
     assert len(a) == len(b) and not diffs, diffs[:10]
+
+
+# (value, text): trailing zeros cut after the decimal point only, half-up at the fen, no exponent.
+_NUM_CASES = [
+    ("93.60", "93.6"),
+    ("93.10", "93.1"),
+    ("72", "72"),
+    ("100", "100"),
+    ("0.05", "0.05"),
+    ("1.005", "1.01"),
+    ("10000000.5", "10000000.5"),
+    ("-0.50", "-0.5"),
+    ("0", "0"),
+]
+
+
+def test_number_texts_identical_on_spark(tmp_path: Path, spark: Any) -> None:
+    """``num`` (prices, limits, quantities in finding texts) writes the same text on both engines,
+    for decimals and for doubles (Spark once read the ``\\1`` of a regex replacement as a
+    literal 1 and wrote 93.60 as 931)."""
+    from decimal import Decimal
+
+    import ibis
+
+    from huiyan.audit.helpers import num
+
+    data = pa.table(
+        {
+            "i": list(range(len(_NUM_CASES))),
+            "d": pa.array([Decimal(v) for v, _ in _NUM_CASES], pa.decimal128(18, 6)),
+            "f": [float(v) for v, _ in _NUM_CASES],
+        }
+    )
+    path = tmp_path / "num.parquet"
+    pq.write_table(data, path)
+    spark.read.parquet(str(path)).createOrReplaceTempView("num_cases")
+    tables = {
+        "duckdb": ibis.duckdb.connect().create_table("num_cases", data),
+        "spark": ibis.pyspark.connect(spark).table("num_cases"),
+    }
+    expected = [{"d": text, "f": text} for _, text in _NUM_CASES]
+    for engine_name, t in tables.items():
+        got = t.select(t.i, d=num(t.d), f=num(t.f)).order_by("i").to_pyarrow().to_pylist()
+        assert [{"d": r["d"], "f": r["f"]} for r in got] == expected, engine_name

@@ -42,8 +42,23 @@ def line_hits(lines: ir.Table, amount: ir.Value, text: ir.Value) -> ir.Table:
 
 
 def num(value: ir.Value) -> ir.StringValue:
-    """A quantity as text without trailing zeros (2.0 -> 2, 1.5 -> 1.5)."""
-    return value.round(2).cast("string").re_replace(r"\.0+$", "").re_replace(r"(\.\d*?)0+$", r"\1")
+    """A quantity or amount rounded half-up to 2 decimals, as text without trailing zeros
+    (2.0 -> 2, 93.60 -> 93.6, 93.10 -> 93.1, 1.005 -> 1.01), the same on every engine.
+
+    Finding texts are compared across engines, so nothing engine-specific may remain: the value
+    goes through a fixed-scale decimal (doubles to string give ``1.0E7`` on Spark; a double
+    rounded directly rounds 1.005 down on DuckDB, up on Spark), and the zeros are cut by
+    length, not by a regex replacement (``\\1`` is a back-reference on DuckDB but a literal
+    ``1`` in Spark's Java regex, which turned 93.60 into 931).
+    """
+    import ibis
+
+    s = value.cast("decimal(38, 6)").round(2).cast("decimal(38, 2)").cast("string")
+    return ibis.cases(
+        (s.endswith(".00"), s.left(s.length() - 3)),
+        (s.endswith("0"), s.left(s.length() - 1)),
+        else_=s,
+    )
 
 
 def restriction(t: RuleInputs, kind: str) -> ir.Table:

@@ -14,13 +14,16 @@ PySpark is imported only when this module is used (``pip install 'huiyan[spark]'
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import sys
+import sysconfig
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, suppress
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
@@ -102,13 +105,66 @@ def _batches_fn(
     return run
 
 
+def _installed(module_name: str) -> bool:
+    """Whether the executors can import ``module_name``: huiyan itself, or a module of the
+    Python installation (standard library, site-packages), which a cluster's executors get
+    from the environment shipped with spark-submit (docs/scale.md)."""
+    if module_name.partition(".")[0] == "huiyan":
+        return True
+    module = sys.modules.get(module_name)
+    file = getattr(module, "__file__", None)
+    if module is None or file is None:  # built-in, or nothing we could ship anyway
+        return True
+    roots = {sysconfig.get_path(k) for k in ("stdlib", "platstdlib", "purelib", "platlib")}
+    path = Path(file).resolve()
+    return any(path.is_relative_to(Path(root).resolve()) for root in roots if root)
+
+
+def _shipped_modules(fn: Any) -> list[ModuleType]:
+    """The modules that ``fn`` (a function, or a ``functools.partial`` of one and its
+    arguments) comes from and that the executors cannot import."""
+    found: dict[str, ModuleType] = {}
+    todo = [fn]
+    while todo:
+        obj = todo.pop()
+        if isinstance(obj, functools.partial):
+            todo.extend([obj.func, *obj.args, *obj.keywords.values()])
+            continue
+        name = getattr(obj, "__module__", None) or type(obj).__module__
+        if name and name != "__main__" and name not in found and not _installed(name):
+            found[name] = sys.modules[name]
+    return list(found.values())
+
+
+@contextmanager
+def _by_value(modules: Sequence[ModuleType]) -> Iterator[None]:
+    """Pickle ``modules`` by value (their code travels with the task) while inside."""
+    from pyspark import cloudpickle
+
+    added = [m for m in modules if m.__name__ not in cloudpickle.list_registry_pickle_by_value()]
+    for m in added:
+        cloudpickle.register_pickle_by_value(m)
+    try:
+        yield
+    finally:
+        for m in added:
+            cloudpickle.unregister_pickle_by_value(m)
+
+
 def map_batches(df: DataFrame, fn: BatchFn, schema: pa.Schema) -> DataFrame:
     """``fn`` over every partition of ``df`` as Arrow, on the executors; rows of ``schema``.
 
     ``fn`` must be row-wise (a row's result depends on that row only) and picklable (a
     module-level function or a ``functools.partial`` of one): partitions are grouped apart.
     """
-    return df.mapInArrow(_batches_fn(fn, schema), spark_schema(schema))
+    # cloudpickle pickles a module-level function by reference (module and name), and the
+    # executors' Python imports that module again. That works for huiyan and installed packages,
+    # not for a function from a file the driver alone has on its path (a user's plugin, a test
+    # module that pytest imported from tests/): the task fails on the executor with
+    # ModuleNotFoundError. Such modules are pickled by value instead. mapInArrow pickles the
+    # function when it is called, so the registration can end right after.
+    with _by_value(_shipped_modules(fn)):
+        return df.mapInArrow(_batches_fn(fn, schema), spark_schema(schema))
 
 
 class SparkEngine(Engine):

@@ -67,6 +67,14 @@ def _money(col: ir.Value) -> ir.FloatingValue:
     return col.cast("float64").fill_null(0.0)
 
 
+def exact_float(x: ir.DecimalValue) -> ir.FloatingValue:
+    """The DOUBLE nearest to an exact DECIMAL, the same on every engine: read from its decimal
+    text, which DuckDB and Spark both parse with correct rounding. A direct cast is not
+    correctly rounded on DuckDB once the unscaled value passes 2^53 (a DECIMAL(38, 12) sum of
+    15694.38 became 15694.380000000001, Spark's 15694.38)."""
+    return x.cast("string").cast("float64")
+
+
 def _money_sum(col: ir.Value, where: ir.BooleanValue | None = None) -> ir.FloatingValue:
     """Sum of amounts in exact DECIMAL, then a float: a DOUBLE sum depends on the order the rows
     arrive in (its last bits differ between runs and with shuffled input), and the same data
@@ -74,7 +82,7 @@ def _money_sum(col: ir.Value, where: ir.BooleanValue | None = None) -> ir.Floati
     x = col.cast("decimal(38, 2)")
     if where is not None:
         x = ibis.ifelse(where, x, ibis.null("decimal(38, 2)"))
-    return x.sum().cast("float64").fill_null(0.0)
+    return exact_float(x.sum()).fill_null(0.0)
 
 
 def confirmed_amounts(inp: MonitorInputs) -> tuple[ir.Table, str]:
@@ -229,14 +237,20 @@ def _with_readmission(c: ir.Table, cfg: dict[str, Any]) -> ir.Table:
 
 def _with_norms(c: ir.Table, cfg: dict[str, Any]) -> ir.Table:
     g = c.filter(c.grouped == 1)
+    # Means as exact sums divided once, in DOUBLE: a DOUBLE mean depends on the order of the
+    # rows, and the mean of a DECIMAL is a DOUBLE on DuckDB but a DECIMAL(38, 6) (rounded) on
+    # Spark, which gave cost ratios (and cost_index) that differed in their last bits.
     norms = g.group_by(n_drg="drg").aggregate(
         n_cases=g.count(),
-        # Mean of exact DECIMAL amounts: a DOUBLE mean depends on the order of the rows.
-        norm_cost=g.cost.cast("decimal(38, 2)").mean().cast("float64"),
-        norm_los=g.los.cast("float64").mean(),
+        cost_sum=g.cost.cast("decimal(38, 2)").sum(),
+        los_sum=g.los.sum(),
         deaths=g.dead.sum(),
     )
-    norms = norms.mutate(ln_m=(norms.deaths.cast("float64") / norms.n_cases).ln())
+    norms = norms.mutate(
+        norm_cost=exact_float(norms.cost_sum) / norms.n_cases,
+        norm_los=norms.los_sum.cast("float64") / norms.n_cases,
+        ln_m=(norms.deaths.cast("float64") / norms.n_cases).ln(),
+    )
     lr = cfg["low_risk"]
     with_deaths = norms.filter((norms.deaths > 0) & (norms.n_cases >= lr["min_group_cases"]))
     stats = with_deaths.aggregate(mu=with_deaths.ln_m.mean(), sigma=with_deaths.ln_m.std())

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 import ibis
 
+from huiyan.monitor.cases import exact_float
+
 if TYPE_CHECKING:
     import ibis.expr.types as ir
 
@@ -29,11 +31,26 @@ def _peer(c: ir.Table, level: str) -> ir.StringValue:
     return c.medins_lv
 
 
+# Per-case ratios (cost and LOS ratios) are summed as integers in units of 10^-RATIO_DIGITS.
+RATIO_DIGITS = 12
+
+
 def _exact_sum(x: ir.NumericValue) -> ir.FloatingValue:
-    """A sum that does not depend on the order rows arrive in: each value as DECIMAL(38, 12),
-    summed exactly. A parallel DOUBLE sum differs in its last bits from run to run, and the
-    same data must give the same indicator table."""
-    return x.cast("decimal(38, 12)").sum().cast("float64")
+    """A sum of amounts (yuan to the fen, in DOUBLE) or weights that does not depend on the order rows
+    arrive in: each value as DECIMAL(38, 12), summed exactly, the sum read as the nearest
+    DOUBLE (``exact_float``). A parallel DOUBLE sum differs in its last bits from run to run,
+    and the same data must give the same indicator table on every engine."""
+    return exact_float(x.cast("decimal(38, 12)").sum())
+
+
+def _ratio_sum(x: ir.FloatingValue) -> ir.FloatingValue:
+    """An exact sum of DOUBLE ratios with any number of digits: each rounded to an integer
+    number of 10^-RATIO_DIGITS with IEEE arithmetic only (multiply, add 0.5, floor), which
+    every engine does bit for bit, then summed exactly. A cast of such a DOUBLE to DECIMAL
+    rounds differently on DuckDB (the scaled DOUBLE) and Spark (its decimal string) when a
+    digit beyond the scale is near a half."""
+    units = (x * 10**RATIO_DIGITS + 0.5).floor().cast("decimal(38, 0)")
+    return exact_float(units.sum()) / 10**RATIO_DIGITS
 
 
 def _sums(c: ir.Table, outpatient: bool) -> dict[str, ir.Value]:
@@ -46,9 +63,9 @@ def _sums(c: ir.Table, outpatient: bool) -> dict[str, ir.Value]:
         "groups": c.drg.nunique(),
         "sum_cost": _exact_sum(c.cost),
         "sum_los": c.los.sum().cast("float64"),
-        "sum_cost_ratio": _exact_sum(c.cost_ratio),
+        "sum_cost_ratio": _ratio_sum(c.cost_ratio),
         "n_cost_ratio": c.cost_ratio.count(),
-        "sum_los_ratio": _exact_sum(c.los_ratio),
+        "sum_los_ratio": _ratio_sum(c.los_ratio),
         "n_los_ratio": c.los_ratio.count(),
         "low_risk_cases": c.low_risk.sum(),
         "low_risk_deaths": c.low_risk_death.sum(),

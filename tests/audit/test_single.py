@@ -37,7 +37,7 @@ def test_knowledge_only_parts_are_materialized_once() -> None:
     j = lines.join(rules, lines.code == rules.code)
     expr = j.group_by("setl_id").aggregate(n=j.code.count(), lim=j.max_n.sum())
 
-    hoist = _Hoister(con)
+    hoist = _Hoister(lambda name, e: con.create_table(name, obj=e))
     (out,) = hoist([expr])
     assert hoist.count == 1  # the filtered DISTINCT of the memtable, not its pieces
     sql = con.compile(out)

@@ -9,6 +9,16 @@ asked for (``pip install 'huiyan[spark]'``).
 from __future__ import annotations
 
 from huiyan.engine.base import Capabilities, Engine, WriteMode, connect, describe_error
+from huiyan.engine.prepared import SmallEngine, rows_where
 from huiyan.engine.store import Store
 
-__all__ = ["Capabilities", "Engine", "Store", "WriteMode", "connect", "describe_error"]
+__all__ = [
+    "Capabilities",
+    "Engine",
+    "SmallEngine",
+    "Store",
+    "WriteMode",
+    "connect",
+    "describe_error",
+    "rows_where",
+]

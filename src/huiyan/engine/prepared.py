@@ -1,0 +1,129 @@
+"""The small engine: an in-memory engine for a few rows at a time, with named compiled statements.
+
+The real-time audit runs the rule library on a handful of encounters per request. It needs the
+canonical tables empty in memory, statements compiled once and run by name, and the rows of a
+table replaced cheaply; :class:`SmallEngine` gives exactly that, so code outside
+``huiyan.engine`` names no backend. ``rows_where`` reads the rows of a stored table matching
+keys (the persons' earlier stays).
+
+DuckDB plans a statement again on every run, even a prepared one (profiled: binding and
+optimizing a statement cost in proportion to its SQL, executing it on a few rows well under a
+millisecond); so callers keep statements small and run only those that can give rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+import pyarrow as pa
+
+from huiyan.engine.store import Store
+from huiyan.model import table
+
+if TYPE_CHECKING:
+    import ibis.expr.types as ir
+
+
+class SmallEngine:
+    """In-memory canonical tables and named statements, for a few rows per run.
+
+    Single-threaded inside (``threads=1``): a batch is too small to split, and extra engine
+    threads only added synchronisation (server CPU per request 19.4 -> 10.8 ms measured).
+    Not thread-safe: callers serialize use, or open one engine per thread.
+    """
+
+    def __init__(self) -> None:
+        self._store = Store(":memory:")
+        self._store.con.execute("SET threads=1")
+
+    def close(self) -> None:
+        self._store.close()
+
+    # ------------------------------------------------------------------ tables
+    @property
+    def ibis(self) -> Any:
+        """The Ibis backend of the engine (to build and compile expressions)."""
+        return self._store.ibis
+
+    def ensure(self, name: str) -> None:
+        self._store.ensure(name)
+
+    def read(self, name: str) -> pa.Table:
+        return self._store.read(name)
+
+    def write(self, name: str, rows: pa.Table) -> None:
+        """Append rows to a canonical table (conformed to its schema)."""
+        self._store.write(name, rows)
+
+    def create(self, name: str, expr: ir.Table | None = None, schema: Any = None) -> ir.Table:
+        """A table of the engine: the rows of ``expr`` now, or empty with ``schema``."""
+        backend = self._store.ibis
+        if expr is not None:
+            backend.create_table(name, obj=expr)
+        else:
+            backend.create_table(name, schema=schema)
+        return backend.table(name)
+
+    def count(self, name: str) -> int:
+        return int(self._store.con.sql(f'select count(*) from "{name}"').fetchall()[0][0])
+
+    def distinct(self, name: str, column: str) -> list[Any]:
+        """The distinct values of a column of a table of the engine."""
+        rows = self._store.con.sql(f'select distinct "{column}" from "{name}"').fetchall()
+        return [r[0] for r in rows]
+
+    def clear(self, name: str) -> None:
+        self._store.con.execute(f'DELETE FROM "{name}"')
+
+    def insert(self, name: str, rows: pa.Table) -> None:
+        """Append rows of a canonical table without per-call DDL (``Store.write`` minus its
+        ``CREATE``); rows not in the canonical schema are conformed."""
+        spec = table(name)
+        if not rows.schema.equals(spec.arrow_schema(), check_metadata=False):
+            unknown = set(rows.column_names) - set(spec.columns)
+            if unknown:
+                raise ValueError(f"table {name}: unknown columns {sorted(unknown)}")
+            rows = spec.conform(rows)
+        # A relation over the Arrow rows, not a registered view: nothing enters the catalog.
+        self._store.con.from_arrow(rows).insert_into(name)
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        with self._store.transaction():
+            yield
+
+    # ------------------------------------------------------------------ statements
+    def compile(self, expr: ir.Table) -> str:
+        return str(self._store.ibis.compile(expr))
+
+    def prepare(self, name: str, sql: str) -> None:
+        """Keep ``sql`` (a query or an ``INSERT``) under ``name``."""
+        self._store.con.execute(f"PREPARE {name} AS {sql}")
+
+    def run(self, name: str) -> None:
+        """Run a kept statement for its effect (an ``INSERT``)."""
+        self._store.con.execute(f"EXECUTE {name}")
+
+    def query(self, name: str) -> pa.Table:
+        """The rows of a kept query."""
+        return self._store.con.sql(f"EXECUTE {name}").to_arrow_table()
+
+
+def rows_where(
+    store: Store,
+    name: str,
+    column: str,
+    values: Sequence[Any],
+    *,
+    unless: tuple[str, Sequence[Any]] | None = None,
+) -> pa.Table:
+    """Rows of stored table ``name`` whose ``column`` is one of ``values`` (and, with
+    ``unless`` = (column, values), whose that column is none of those)."""
+    sql = f'select * from "{name}" where "{column}" in (select unnest(?))'
+    params: list[Any] = [list(values)]
+    if unless is not None:
+        sql += f' and "{unless[0]}" not in (select unnest(?))'
+        params.append(list(unless[1]))
+    return store.con.sql(sql, params=params).to_arrow_table()

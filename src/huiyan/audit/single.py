@@ -103,7 +103,10 @@ class SingleAuditor:
         self._lock = threading.Lock()
         self._eng = SmallEngine()
         for name in STORE_TABLES:
-            self._eng.ensure(name)
+            if name in ENCOUNTER_TABLES:
+                self._eng.feedable(name)
+            else:
+                self._eng.ensure(name)
         medins = stored("medins")
         if medins is not None:
             self._eng.write("medins", medins.select(table("medins").columns))
@@ -221,14 +224,11 @@ class SingleAuditor:
         # which no statement run now reads.
         tables = set().union(*(r.encounter for r in todo))
         derived = sorted(set().union(*(r.derived for r in todo)))
+        for name in ENCOUNTER_TABLES:
+            if name in tables:
+                parts = (batch.get(name), extra.get(name))
+                eng.feed(name, [p for p in parts if p is not None and p.num_rows])
         with eng.transaction():
-            for name in ENCOUNTER_TABLES:
-                if name not in tables:
-                    continue
-                eng.clear(name)
-                for rows in (batch.get(name), extra.get(name)):
-                    if rows is not None and rows.num_rows:
-                        eng.insert(name, rows)
             self._add_medins(setl)
             for i in derived:
                 eng.clear(self._compiled.derived[i])

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
-from huiyan.engine.store import Store
+from huiyan.engine.store import _ARROW_TO_DUCK, Store
 from huiyan.model import table
 
 if TYPE_CHECKING:
@@ -65,6 +65,37 @@ class SmallEngine:
         else:
             backend.create_table(name, schema=schema)
         return backend.table(name)
+
+    def feedable(self, name: str) -> None:
+        """Canonical table ``name`` as a view over the rows last given to ``feed`` (none yet).
+
+        Replacing a batch's rows is then one registration of Arrow rows, no ``DELETE`` and
+        ``INSERT``: statements are planned again on every run anyway, so what a name stands
+        for may change between runs. The view casts to the canonical column types, so the
+        rules see the types of a stored table (a timestamp in seconds is one in micros).
+        """
+        spec = table(name)
+        con = self._store.con
+        con.register(f"_feed_{name}", spec.arrow_schema().empty_table())
+        cols = ", ".join(
+            f'CAST("{f.name}" AS {_ARROW_TO_DUCK[str(f.type)]}) AS "{f.name}"' for f in spec.fields
+        )
+        con.execute(f'CREATE VIEW "{name}" AS SELECT {cols} FROM "_feed_{name}"')
+
+    def feed(self, name: str, parts: Sequence[pa.Table]) -> None:
+        """The rows of the ``feedable`` table ``name`` are now those of ``parts``."""
+        spec = table(name)
+        schema = spec.arrow_schema()
+        rows = []
+        for part in parts:
+            if not part.schema.equals(schema, check_metadata=False):
+                unknown = set(part.column_names) - set(spec.columns)
+                if unknown:
+                    raise ValueError(f"table {name}: unknown columns {sorted(unknown)}")
+                part = spec.conform(part)
+            rows.append(part)
+        data = pa.concat_tables(rows) if rows else schema.empty_table()
+        self._store.con.register(f"_feed_{name}", data)
 
     def count(self, name: str) -> int:
         return int(self._store.con.sql(f'select count(*) from "{name}"').fetchall()[0][0])

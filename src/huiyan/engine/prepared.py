@@ -25,6 +25,12 @@ from huiyan.model import table
 if TYPE_CHECKING:
     import ibis.expr.types as ir
 
+_submit: Any
+try:  # the Python package's own one-statement entry point; the public path is the fallback
+    from duckdb._seam import submit as _submit
+except ImportError:  # pragma: no cover - another package version
+    _submit = None
+
 
 class SmallEngine:
     """In-memory canonical tables and named statements, for a few rows per run.
@@ -139,6 +145,10 @@ class SmallEngine:
 
     def query(self, name: str) -> pa.Table:
         """The rows of a kept query."""
+        if _submit is not None:
+            # Straight to Arrow: a relation over EXECUTE holds the rows and reads them back
+            # through a second statement (measured 1.5-2 ms of 5-9 ms per rule statement).
+            return _submit(self._store.con, f"EXECUTE {name}", None, format="arrow").arrow_table()
         return self._store.con.sql(f"EXECUTE {name}").to_arrow_table()
 
 

@@ -3,8 +3,11 @@ finding ids that do not depend on how many findings are hashed together."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import ibis
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from huiyan.audit.findings import _jr_ids
 from huiyan.audit.single import _Hoister
@@ -50,3 +53,49 @@ def test_knowledge_only_parts_are_materialized_once() -> None:
     con.raw_sql("insert into lines values ('S2', 'A', 3.0)")
     after = out.to_pyarrow().sort_by("setl_id").to_pylist()
     assert after == [{"setl_id": "S1", "n": 2, "lim": 6}, {"setl_id": "S2", "n": 1, "lim": 1}]
+
+
+def test_skipping_rules_that_cannot_fire_changes_no_finding(tmp_path: Path) -> None:
+    """Each encounter audited alone, then again with every rule forced to run: the same
+    findings, the batch audit's; and rules were skipped (the point of ``_Reach``)."""
+    from tests.audit.region import build_region
+
+    from huiyan.audit.api import audit_store
+    from huiyan.audit.single import ENCOUNTER_TABLES, SingleAuditor
+    from huiyan.engine import Store
+    from huiyan.kb import config
+
+    db, _ = build_region(tmp_path / "region", cases=80, seed=5)
+    cfg = config.load()
+    with Store(db, read_only=True) as store:
+        want = audit_store(store, cfg, stage="in").findings
+        names = set(store.tables())
+        stored = {n: store.read(n) for n in ("medins", "hilist") if n in names}
+        tables = {n: store.read(n) for n in ENCOUNTER_TABLES}
+    auditor = SingleAuditor(cfg, stage="in", stored=stored.get)
+    forced = SingleAuditor(cfg, stage="in", stored=stored.get)
+    forced._reach.may = lambda op, env: True  # type: ignore[method-assign]
+    setl = tables["setl_list"].sort_by("setl_id").slice(0, 40)
+    got: list[dict[str, object]] = []
+    for row in setl.to_pylist():
+        batch = {
+            "setl_list": setl.filter(pc.equal(setl.column("setl_id"), row["setl_id"])),
+            "diseinfo": _rows(tables["diseinfo"], "setl_id", row["setl_id"]),
+            "oprninfo": _rows(tables["oprninfo"], "setl_id", row["setl_id"]),
+            "feedetail": _rows(tables["feedetail"], "mdtrt_id", row["mdtrt_id"]),
+        }
+        pruned = auditor.audit(batch).to_pylist()
+        assert pruned == forced.audit(batch).to_pylist()
+        got += pruned
+    ids = pa.array(setl.column("setl_id").to_pylist())
+    expected = want.filter(pc.is_in(want.column("setl_id"), ids))
+    key = ("rule_id", "setl_id", "jr_id", "vola_amt", "vola_cont")
+    assert expected.num_rows > 0
+    assert sorted(tuple(str(f[k]) for k in key) for f in got) == sorted(
+        tuple(str(f[k]) for k in key) for f in expected.to_pylist()
+    )
+    assert auditor.skipped > 0 and forced.skipped == 0
+
+
+def _rows(t: pa.Table, column: str, value: str) -> pa.Table:
+    return t.filter(pc.equal(t.column(column), value))

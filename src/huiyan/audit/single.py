@@ -11,9 +11,9 @@ the statements of the rules that can fire and assembles the findings with the ba
 own ``findings.assemble``; so rule ids, amounts, texts and ``jr_id`` are those of
 ``huiyan audit --stage`` for the same encounters.
 
-Where the time goes (profiled on the small engine): a statement is planned again on every run,
-prepared or not, at a cost in proportion to its SQL (one statement for all rules: ~75 ms
-binding and ~55 ms optimizing per batch, while executing it on a few encounters took 0.4 ms).
+Where the time goes (profiled on the small engine): a kept statement costs about as much on
+every run as its SQL run afresh, in proportion to its size (one statement for all rules: ~75 ms
+binder and ~55 ms optimizer time per batch, while executing it on a few encounters took 0.4 ms).
 Hence one statement per rule, and ``_Reach``: from what each rule reads (tables, the codes
 its filters and knowledge joins ask for), decided on the batch's Arrow rows before the engine
 is touched, only the rules whose inputs are not empty for this batch run. ``MicroBatcher``
@@ -103,10 +103,7 @@ class SingleAuditor:
         self._lock = threading.Lock()
         self._eng = SmallEngine()
         for name in STORE_TABLES:
-            if name in ENCOUNTER_TABLES:
-                self._eng.feedable(name)
-            else:
-                self._eng.ensure(name)
+            self._eng.ensure(name)
         medins = stored("medins")
         if medins is not None:
             self._eng.write("medins", medins.select(table("medins").columns))
@@ -224,11 +221,11 @@ class SingleAuditor:
         # which no statement run now reads.
         tables = set().union(*(r.encounter for r in todo))
         derived = sorted(set().union(*(r.derived for r in todo)))
-        for name in ENCOUNTER_TABLES:
-            if name in tables:
-                parts = (batch.get(name), extra.get(name))
-                eng.feed(name, [p for p in parts if p is not None and p.num_rows])
         with eng.transaction():
+            for name in ENCOUNTER_TABLES:
+                if name in tables:
+                    parts = (batch.get(name), extra.get(name))
+                    eng.feed(name, [p for p in parts if p is not None])
             self._add_medins(setl)
             for i in derived:
                 eng.clear(self._compiled.derived[i])

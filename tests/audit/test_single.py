@@ -99,3 +99,44 @@ def test_skipping_rules_that_cannot_fire_changes_no_finding(tmp_path: Path) -> N
 
 def _rows(t: pa.Table, column: str, value: str) -> pa.Table:
     return t.filter(pc.equal(t.column(column), value))
+
+
+def test_reach_skips_only_what_cannot_give_rows() -> None:
+    from huiyan.audit.single import _Reach
+    from huiyan.engine import SmallEngine
+
+    eng = SmallEngine()
+    try:
+        eng.ensure("feedetail")
+        eng.ensure("diseinfo")
+        kb = eng.create("_rt_kb_0", pa.table({"code": ["A1", "B2"], "lim": [1, 2]}))
+        fee = eng.ibis.table("feedetail")
+        dis = eng.ibis.table("diseinfo")
+        reach = _Reach(eng, {}, ("feedetail", "diseinfo"))
+        by_list = fee.filter(fee.med_list_codg.isin(["X9"])).op()
+        by_join = fee.join(kb, fee.med_list_codg == kb.code).op()
+        by_prefix = dis.filter(dis.diag_code.startswith("K35")).op()
+        by_star = dis.filter(dis.diag_code.contains("*")).op()
+        left = fee.left_join(kb, fee.med_list_codg == kb.code).op()
+        total = fee.aggregate(n=fee.count()).op()  # one row even over no line
+
+        def batch(codes: list[str], diags: list[str]) -> dict[str, pa.Table]:
+            return {
+                "feedetail": pa.table({"med_list_codg": codes}),
+                "diseinfo": pa.table({"diag_code": diags}),
+            }
+
+        env = reach.env(batch(["A1", "Z"], ["K35.800"]), {})
+        assert not reach.may(by_list, env)
+        assert reach.may(by_join, env) and reach.may(by_prefix, env)
+        assert not reach.may(by_star, env)
+        env = reach.env(batch(["Z"], ["A18.3*"]), {})
+        assert not reach.may(by_join, env) and not reach.may(by_prefix, env)
+        assert reach.may(by_star, env) and reach.may(left, env)
+        env = reach.env(batch([], []), {})
+        assert not reach.may(left, env) and reach.may(total, env)
+        # Earlier stays count: a code only in the history still triggers.
+        env = reach.env(batch([], []), {"feedetail": pa.table({"med_list_codg": ["X9"]})})
+        assert reach.may(by_list, env)
+    finally:
+        eng.close()

@@ -317,8 +317,8 @@ class _Reach:
     """Decides, on a batch's Arrow rows, whether a rule's hits can be non-empty.
 
     Generic over the rules' Ibis operations (no rule is named): a table of the batch with no
-    rows is empty; a filter ``code IN (...)`` / ``code = '...'`` / ``starts_with(code, ...)``
-    on a column that comes unchanged from an encounter table is empty when no value of that
+    rows is empty; a filter ``code IN (...)`` / ``code = '...'`` / ``starts_with(code, ...)`` /
+    ``contains(code, ...)`` on a column that comes unchanged from an encounter table is empty when no value of that
     column in the batch passes; an inner join on such a column with a knowledge table (or a
     prefix join) is empty when the batch's values and the knowledge's do not meet. Everything
     else is assumed non-empty, so a rule is skipped only when it provably gives no rows.
@@ -433,6 +433,11 @@ class _Reach:
         if isinstance(pred, ops.Equals):
             left, right = self._values(pred.left, env), self._values(pred.right, env)
             return left is None or right is None or bool(left & right)
+        if isinstance(pred, ops.StringContains):
+            have, needles = self._values(pred.haystack, env), self._values(pred.needle, env)
+            if have is None or needles is None:
+                return True
+            return any(n in v for v in have for n in needles)
         if isinstance(pred, ops.StartsWith):
             have, prefixes = self._values(pred.arg, env), self._values(pred.start, env)
             if have is None or prefixes is None:

@@ -3,8 +3,11 @@ finding ids that do not depend on how many findings are hashed together."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import ibis
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from huiyan.audit.findings import _jr_ids
 from huiyan.audit.single import _Hoister
@@ -37,7 +40,7 @@ def test_knowledge_only_parts_are_materialized_once() -> None:
     j = lines.join(rules, lines.code == rules.code)
     expr = j.group_by("setl_id").aggregate(n=j.code.count(), lim=j.max_n.sum())
 
-    hoist = _Hoister(con)
+    hoist = _Hoister(lambda name, e: con.create_table(name, obj=e))
     (out,) = hoist([expr])
     assert hoist.count == 1  # the filtered DISTINCT of the memtable, not its pieces
     sql = con.compile(out)
@@ -50,3 +53,90 @@ def test_knowledge_only_parts_are_materialized_once() -> None:
     con.raw_sql("insert into lines values ('S2', 'A', 3.0)")
     after = out.to_pyarrow().sort_by("setl_id").to_pylist()
     assert after == [{"setl_id": "S1", "n": 2, "lim": 6}, {"setl_id": "S2", "n": 1, "lim": 1}]
+
+
+def test_skipping_rules_that_cannot_fire_changes_no_finding(tmp_path: Path) -> None:
+    """Each encounter audited alone, then again with every rule forced to run: the same
+    findings, the batch audit's; and rules were skipped (the point of ``_Reach``)."""
+    from tests.audit.region import build_region
+
+    from huiyan.audit.api import audit_store
+    from huiyan.audit.single import ENCOUNTER_TABLES, SingleAuditor
+    from huiyan.engine import Store
+    from huiyan.kb import config
+
+    db, _ = build_region(tmp_path / "region", cases=80, seed=5)
+    cfg = config.load()
+    with Store(db, read_only=True) as store:
+        want = audit_store(store, cfg, stage="in").findings
+        names = set(store.tables())
+        stored = {n: store.read(n) for n in ("medins", "hilist") if n in names}
+        tables = {n: store.read(n) for n in ENCOUNTER_TABLES}
+    auditor = SingleAuditor(cfg, stage="in", stored=stored.get)
+    forced = SingleAuditor(cfg, stage="in", stored=stored.get)
+    forced._reach.may = lambda op, env: True  # type: ignore[method-assign]
+    setl = tables["setl_list"].sort_by("setl_id").slice(0, 40)
+    got: list[dict[str, object]] = []
+    for row in setl.to_pylist():
+        batch = {
+            "setl_list": setl.filter(pc.equal(setl.column("setl_id"), row["setl_id"])),
+            "diseinfo": _rows(tables["diseinfo"], "setl_id", row["setl_id"]),
+            "oprninfo": _rows(tables["oprninfo"], "setl_id", row["setl_id"]),
+            "feedetail": _rows(tables["feedetail"], "mdtrt_id", row["mdtrt_id"]),
+        }
+        pruned = auditor.audit(batch).to_pylist()
+        assert pruned == forced.audit(batch).to_pylist()
+        got += pruned
+    ids = pa.array(setl.column("setl_id").to_pylist())
+    expected = want.filter(pc.is_in(want.column("setl_id"), ids))
+    key = ("rule_id", "setl_id", "jr_id", "vola_amt", "vola_cont")
+    assert expected.num_rows > 0
+    assert sorted(tuple(str(f[k]) for k in key) for f in got) == sorted(
+        tuple(str(f[k]) for k in key) for f in expected.to_pylist()
+    )
+    assert auditor.skipped > 0 and forced.skipped == 0
+
+
+def _rows(t: pa.Table, column: str, value: str) -> pa.Table:
+    return t.filter(pc.equal(t.column(column), value))
+
+
+def test_reach_skips_only_what_cannot_give_rows() -> None:
+    from huiyan.audit.single import _Reach
+    from huiyan.engine import SmallEngine
+
+    eng = SmallEngine()
+    try:
+        eng.ensure("feedetail")
+        eng.ensure("diseinfo")
+        kb = eng.create("_rt_kb_0", pa.table({"code": ["A1", "B2"], "lim": [1, 2]}))
+        fee = eng.ibis.table("feedetail")
+        dis = eng.ibis.table("diseinfo")
+        reach = _Reach(eng, {}, ("feedetail", "diseinfo"))
+        by_list = fee.filter(fee.med_list_codg.isin(["X9"])).op()
+        by_join = fee.join(kb, fee.med_list_codg == kb.code).op()
+        by_prefix = dis.filter(dis.diag_code.startswith("K35")).op()
+        by_star = dis.filter(dis.diag_code.contains("*")).op()
+        left = fee.left_join(kb, fee.med_list_codg == kb.code).op()
+        total = fee.aggregate(n=fee.count()).op()  # one row even over no line
+
+        def batch(codes: list[str], diags: list[str]) -> dict[str, pa.Table]:
+            return {
+                "feedetail": pa.table({"med_list_codg": codes}),
+                "diseinfo": pa.table({"diag_code": diags}),
+            }
+
+        env = reach.env(batch(["A1", "Z"], ["K35.800"]), {})
+        assert not reach.may(by_list, env)
+        assert reach.may(by_join, env) and reach.may(by_prefix, env)
+        assert not reach.may(by_star, env)
+        env = reach.env(batch(["Z"], ["A18.3*"]), {})
+        assert not reach.may(by_join, env) and not reach.may(by_prefix, env)
+        assert reach.may(by_star, env) and reach.may(left, env)
+        env = reach.env(batch([], []), {})
+        assert not reach.may(left, env) and reach.may(total, env)
+        # Earlier stays count: a code only in the history still triggers.
+        env = reach.env(batch([], []), {"feedetail": pa.table({"med_list_codg": ["X9"]})})
+        assert reach.may(by_list, env)
+    finally:
+        eng.close()

@@ -83,11 +83,6 @@ BACKEND_WORD = re.compile(r"(?<![a-z0-9])(duckdb|pyspark|spark)(?![a-z0-9])", re
 ALLOWED = {
     # The backends live here: the engine protocol's implementations and the local store.
     "engine": "the engines themselves",
-    # Temporary: converted on branch s9-rt.
-    "audit/single.py": "converted on branch s9-rt",
-    "service/realtime": "converted on branch s9-rt",
-    # Temporary: converted on branch s9-sparkci.
-    "monitor/cases.py": "converted on branch s9-sparkci",
 }
 
 

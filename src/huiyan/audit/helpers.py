@@ -46,10 +46,11 @@ def num(value: ir.Value) -> ir.StringValue:
     (2.0 -> 2, 93.60 -> 93.6, 93.10 -> 93.1, 1.005 -> 1.01), the same on every engine.
 
     Finding texts are compared across engines, so nothing engine-specific may remain: the value
-    goes through a fixed-scale decimal (doubles to string give ``1.0E7`` on Spark; a double
-    rounded directly rounds 1.005 down on DuckDB, up on Spark), and the zeros are cut by
-    length, not by a regex replacement (``\\1`` is a back-reference on DuckDB but a literal
-    ``1`` in Spark's Java regex, which turned 93.60 into 931).
+    goes through a fixed-scale decimal (doubles to string give ``1.0E7`` on the distributed
+    engine; a double rounded directly rounds 1.005 down on one engine, up on the other), and
+    the zeros are cut by length, not by a regex replacement (``\\1`` is a back-reference on the
+    local engine but a literal ``1`` in the distributed engine's Java regex, which turned 93.60
+    into 931).
     """
     import ibis
 

@@ -1,20 +1,23 @@
 """Audit of a few encounters at a time (real-time 3101/3102): the batch rules on a small engine.
 
 One rule library, two paths: the rule functions of ``audit.rules`` are bound (``inputs.bind``)
-once to an in-memory DuckDB whose canonical tables start empty, every enabled rule of the
-stage is turned into one ``UNION ALL`` query, compiled to SQL once and kept. The parts of that
-query that read only knowledge (catalog, restrictions, knowledge tables) are computed once into
-tables of the small engine (``_Hoister``), so a batch's query does only encounter-dependent
-work. Auditing a batch replaces the rows of the encounter tables with the batch (plus, for
-rules that look back, the persons' earlier stays read from the store), runs the query and
-assembles the findings with the batch audit's own ``findings.assemble``; so rule ids, amounts,
-texts and ``jr_id`` are those of ``huiyan audit --stage`` for the same encounters.
+once to the small engine (``engine.SmallEngine``: in memory, canonical tables empty at start),
+and each enabled rule of the stage is compiled once into its own kept statement. The parts of
+the rules that read only knowledge (catalog, restrictions, knowledge tables) are computed once
+into tables of the small engine (``_Hoister``), so a batch's statements do only
+encounter-dependent work. Auditing a batch replaces the rows of the encounter tables with the
+batch (plus, for rules that look back, the persons' earlier stays read from the store), runs
+the statements of the rules that can fire and assembles the findings with the batch audit's
+own ``findings.assemble``; so rule ids, amounts, texts and ``jr_id`` are those of
+``huiyan audit --stage`` for the same encounters.
 
-Where the time goes (profiled, see the realtime report): executing the query on a batch costs
-little (under a millisecond of DuckDB CPU for a few encounters); DuckDB binds and optimizes the
-~70 KB query again on every execution, prepared or not, which is a fixed cost of the order of
-100 ms CPU per batch on the shared test machine. Hence ``MicroBatcher``: concurrent requests
-collected for a few milliseconds share one execution.
+Where the time goes (profiled on the small engine): a kept statement costs about as much on
+every run as its SQL run afresh, in proportion to its size (one statement for all rules: ~75 ms
+binder and ~55 ms optimizer time per batch, while executing it on a few encounters took 0.4 ms).
+Hence one statement per rule, and ``_Reach``: from what each rule reads (tables, the codes
+its filters and knowledge joins ask for), decided on the batch's Arrow rows before the engine
+is touched, only the rules whose inputs are not empty for this batch run. ``MicroBatcher``
+still lets concurrent requests share one pass.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ ENCOUNTER_TABLES = ("setl_list", "diseinfo", "oprninfo", "feedetail")
 # Classes whose rules compare a stay with the person's other stays: their stages need history.
 HISTORY_CLASSES = frozenset({"SPLIT"})
 HISTORY_RULES = frozenset({"FAKE-004"})
+LIMIT_COLUMNS = ("setl_id", "mdtrt_id", "psn_no", "medins_code", "unit", "amount", "text")
 
 Batch = Mapping[str, pa.Table]  # encounter table name -> rows (canonical columns)
 
@@ -58,11 +62,20 @@ class History:
 
 
 @dataclass
+class _Rule:
+    spec: RuleSpec
+    sev_deg: str
+    statement: str
+    op: Any  # the rule's hits (after hoisting), as an Ibis operation: what _Reach inspects
+    encounter: frozenset[str]  # encounter tables it reads, directly or through derived ones
+    derived: tuple[int, ...]  # derived tables it reads (with their own), in refill order
+
+
+@dataclass
 class _Compiled:
-    sql: str
-    specs: dict[str, tuple[RuleSpec, str]]  # rule_id -> (spec, effective sev_deg)
+    rules: list[_Rule] = field(default_factory=list)
     keep: list[Any] = field(default_factory=list)  # Ibis objects the SQL's memtables belong to
-    derived: list[str] = field(default_factory=list)  # refilled in order before each query
+    derived: list[str] = field(default_factory=list)  # refilled in order before the rules
     hoisted: int = 0  # knowledge-only subqueries computed once at compile time
 
 
@@ -82,137 +95,162 @@ class SingleAuditor:
         stored: Callable[[str], pa.Table | None] = lambda _name: None,
         history: History | None = None,
     ) -> None:
-        from huiyan.engine import Store
+        from huiyan.engine import SmallEngine
 
         self.config = config
         self.stage = stage
         self.history = history or History()
         self._lock = threading.Lock()
-        self._mem = Store(":memory:")
-        # One thread: a batch is too small to split, the workers use the cores, and extra DuckDB
-        # threads only added synchronisation (server CPU per request 19.4 -> 10.8 ms measured).
-        self._mem.con.execute("SET threads=1")
+        self._eng = SmallEngine()
         for name in STORE_TABLES:
-            self._mem.ensure(name)
+            self._eng.ensure(name)
         medins = stored("medins")
         if medins is not None:
-            self._mem.write("medins", medins.select(table("medins").columns))
-        self._medins = set(self._mem.read("medins").column("medins_code").to_pylist())
+            self._eng.write("medins", medins.select(table("medins").columns))
+        self._medins = set(self._eng.read("medins").column("medins_code").to_pylist())
         self.rules = engine.enabled_rules(config["audit"], stage=stage)
         self.needs_history = any(
             s.vola_bhvr_type in HISTORY_CLASSES or s.id in HISTORY_RULES for s in self.rules
         )
         self._compiled = self._compile(stored)
+        self.ran = 0  # rule statements run (all batches): how much pruning saves
+        self.skipped = 0
 
     def close(self) -> None:
-        self._mem.close()
+        self._eng.close()
 
     # ------------------------------------------------------------------ compile once
     def _compile(self, stored: Callable[[str], pa.Table | None]) -> _Compiled:
         import ibis
+        from ibis.common.graph import Graph
 
-        backend = self._mem.ibis
+        eng = self._eng
         derived: list[tuple[str, Any]] = []
 
         def keep(expr: Any) -> Any:
             # A derived input (case, net lines, shared per-rule inputs) becomes a table of the
-            # small engine, refilled from the batch before the rules run: the rules' query
-            # reads it instead of recomputing it once per rule.
+            # small engine, refilled from the batch before the rules run: the rules read it
+            # instead of each computing it again.
             name = f"_rt_derived_{len(derived)}"
-            backend.create_table(name, schema=expr.schema())
+            out = eng.create(name, schema=expr.schema())
             derived.append((name, expr))
-            return backend.table(name)
+            return out
 
-        source = Source(table=backend.table, arrow=stored, cache=keep)
+        source = Source(table=eng.ibis.table, arrow=stored, cache=keep)
         inputs = bind(source, self.config)
-        limit_cols = ("setl_id", "mdtrt_id", "psn_no", "medins_code", "unit", "amount", "text")
         parts = []
-        specs: dict[str, tuple[RuleSpec, str]] = {}
         for spec in self.rules:
             entry = engine.rule_config(self.config["audit"], spec)
             h = engine.hits(spec, inputs, dict(entry.get("params") or {}))
-            parts.append(h.select(*limit_cols, rule_id=ibis.literal(spec.id)))
-            specs[spec.id] = (spec, str(entry.get("sev_deg", spec.sev_deg)))
+            parts.append((spec, str(entry.get("sev_deg", spec.sev_deg)), h.select(*LIMIT_COLUMNS)))
         if not parts:
-            return _Compiled(sql="", specs={})
-        union = parts[0].union(*parts[1:], distinct=False) if len(parts) > 1 else parts[0]
+            return _Compiled()
         # The parts of the rules that read only knowledge (catalog, restriction and knowledge
         # tables: DISTINCTs, filters, prefix joins among them) give the same rows for every
-        # batch: computed once here into tables of the small engine, so a batch's query only
-        # does the work that depends on its encounters.
-        hoist = _Hoister(backend)
-        exprs = hoist([expr for _, expr in derived] + [union])
-        con = self._mem.con
-        for i, (name, _) in enumerate(derived):
-            con.execute(
-                f'PREPARE _rt_refresh_{i} AS INSERT INTO "{name}" {backend.compile(exprs[i])}'
+        # batch: computed once here into tables of the small engine, so a batch's statements
+        # only do the work that depends on its encounters.
+        hoist = _Hoister(lambda name, expr: eng.create(name, expr))
+        exprs = hoist([expr for _, expr in derived] + [h for _, _, h in parts])
+        names = [name for name, _ in derived]
+        for i, name in enumerate(names):
+            eng.prepare(f"_rt_refresh_{i}", f'INSERT INTO "{name}" {eng.compile(exprs[i])}')
+
+        def reads(op: Any) -> set[str]:
+            import ibis.expr.operations as ops
+
+            return {n.name for n in Graph.from_bfs(op) if isinstance(n, ops.PhysicalTable)}
+
+        # What each derived table reads, itself included, through the derived it reads.
+        closure: list[tuple[set[str], set[int]]] = []
+        for i in range(len(names)):
+            direct = reads(exprs[i].op())
+            enc = direct & set(ENCOUNTER_TABLES)
+            ders = {names.index(n) for n in direct if n in names}
+            for j in list(ders):
+                enc |= closure[j][0]
+                ders |= closure[j][1]
+            closure.append((enc, ders | {i}))
+        rules = []
+        for k, (spec, sev, _) in enumerate(parts):
+            expr = exprs[len(names) + k]
+            direct = reads(expr.op())
+            enc = direct & set(ENCOUNTER_TABLES)
+            used: set[int] = set()
+            for j, name in enumerate(names):
+                if name in direct:
+                    enc |= closure[j][0]
+                    used |= closure[j][1]
+            statement = f"_rt_rule_{k}"
+            eng.prepare(statement, eng.compile(expr))
+            rules.append(
+                _Rule(spec, sev, statement, expr.op(), frozenset(enc), tuple(sorted(used)))
             )
-        con.execute(f"PREPARE _rt_rules AS {backend.compile(exprs[-1])}")
+        self._reach = _Reach(
+            eng, {name: exprs[i].op() for i, name in enumerate(names)}, ENCOUNTER_TABLES
+        )
         return _Compiled(
-            sql="EXECUTE _rt_rules",
-            specs=specs,
-            keep=[exprs, inputs, derived],
-            derived=[name for name, _ in derived],
-            hoisted=hoist.count,
+            rules=rules, keep=[exprs, inputs, derived, ibis], derived=names, hoisted=hoist.count
         )
 
     # ------------------------------------------------------------------ audit
     def audit(self, batch: Batch) -> pa.Table:
         """Findings (``finding`` rows of the stage) of the settlements in ``batch``."""
         setl = batch.get("setl_list")
-        if setl is None or setl.num_rows == 0 or not self._compiled.sql:
+        if setl is None or setl.num_rows == 0 or not self._compiled.rules:
             return FINDING.empty().cast(FINDING.arrow_schema())
         ids = setl.column("setl_id").to_pylist()
         extra: dict[str, pa.Table] = {}
         if self.needs_history:
             persons = sorted({p for p in setl.column("psn_no").to_pylist() if p})
             extra = self.history.rows(persons, ids)
+        env = self._reach.env(batch, extra)
+        todo = [r for r in self._compiled.rules if self._reach.may(r.op, env)]
+        self.ran += len(todo)
+        self.skipped += len(self._compiled.rules) - len(todo)
+        if not todo:
+            return FINDING.empty().cast(FINDING.arrow_schema())
         with self._lock:
-            hits = self._run(batch, extra, setl)
+            hits = self._run(todo, batch, extra, setl)
         return self._assemble(hits, ids)
 
-    def _run(self, batch: Batch, extra: dict[str, pa.Table], setl: pa.Table) -> pa.Table:
-        store = self._mem
-        with store.transaction():
+    def _run(
+        self, todo: list[_Rule], batch: Batch, extra: dict[str, pa.Table], setl: pa.Table
+    ) -> list[tuple[_Rule, pa.Table]]:
+        eng = self._eng
+        # Only the tables the rules to run read: the others keep an earlier batch's rows,
+        # which no statement run now reads.
+        tables = set().union(*(r.encounter for r in todo))
+        derived = sorted(set().union(*(r.derived for r in todo)))
+        with eng.transaction():
             for name in ENCOUNTER_TABLES:
-                store.con.execute(f'DELETE FROM "{name}"')
-                for rows in (batch.get(name), extra.get(name)):
-                    if rows is not None and rows.num_rows:
-                        self._insert(name, rows)
+                if name in tables:
+                    parts = (batch.get(name), extra.get(name))
+                    eng.feed(name, [p for p in parts if p is not None])
             self._add_medins(setl)
-            for i, name in enumerate(self._compiled.derived):
-                store.con.execute(f'DELETE FROM "{name}"')
-                store.con.execute(f"EXECUTE _rt_refresh_{i}")
-        return store.con.sql(self._compiled.sql).to_arrow_table()
-
-    def _insert(self, name: str, rows: pa.Table) -> None:
-        """Rows of a canonical encounter table (``Store.write`` minus its per-call DDL)."""
-        spec = table(name)
-        if not rows.schema.equals(spec.arrow_schema(), check_metadata=False):
-            unknown = set(rows.column_names) - set(spec.columns)
-            if unknown:
-                raise ValueError(f"table {name}: unknown columns {sorted(unknown)}")
-            rows = spec.conform(rows)
-        # An Arrow relation, not a registered view: registering changes the catalog, which
-        # makes the prepared rule query bind again.
-        self._mem.con.from_arrow(rows).insert_into(name)
+            for i in derived:
+                eng.clear(self._compiled.derived[i])
+                eng.run(f"_rt_refresh_{i}")
+        return [(r, eng.query(r.statement)) for r in todo]
 
     def _add_medins(self, setl: pa.Table) -> None:
         """Institutions unknown to the store (level unknown, as in the batch) get a bare row."""
         new = sorted(set(setl.column("medins_code").to_pylist()) - self._medins - {None})
         if new:
-            self._mem.write("medins", pa.table({"medins_code": pa.array(new, pa.string())}))
+            self._eng.write("medins", pa.table({"medins_code": pa.array(new, pa.string())}))
             self._medins.update(new)
 
-    def _assemble(self, hits: pa.Table, ids: list[str]) -> pa.Table:
-        hits = hits.filter(pc.is_in(hits.column("setl_id"), pa.array(ids, pa.string())))
+    def _assemble(self, hits: list[tuple[_Rule, pa.Table]], ids: list[str]) -> pa.Table:
+        wanted = pa.array(ids, pa.string())
         limit = int(self.config["audit"].get("text_limit", 10))
         parts = []
-        rule_col = hits.column("rule_id")
-        for rule_id in sorted(set(rule_col.to_pylist())):
-            spec, sev = self._compiled.specs[rule_id]
-            part = hits.filter(pc.equal(rule_col, rule_id)).drop_columns(["rule_id"])
-            parts.append(assemble(spec, part, stage=self.stage, sev_deg=sev, text_limit=limit))
+        for rule, rows in sorted(hits, key=lambda h: h[0].spec.id):
+            rows = rows.filter(pc.is_in(rows.column("setl_id"), wanted))
+            if rows.num_rows:
+                parts.append(
+                    assemble(
+                        rule.spec, rows, stage=self.stage, sev_deg=rule.sev_deg, text_limit=limit
+                    )
+                )
         if not parts:
             return FINDING.empty().cast(FINDING.arrow_schema())
         return pa.concat_tables(parts).sort_by(
@@ -228,8 +266,8 @@ class _Hoister:
     such relations (those read by a relation that is not knowledge-only) are materialized.
     """
 
-    def __init__(self, backend: Any) -> None:
-        self.backend = backend
+    def __init__(self, create: Callable[[str, Any], Any]) -> None:
+        self.create = create  # (name, expr) -> the table of the engine holding expr's rows
         self.count = 0
         self._done: dict[Any, Any] = {}
 
@@ -267,9 +305,219 @@ class _Hoister:
         if node not in self._done:
             name = f"_rt_kb_{self.count}"
             self.count += 1
-            self.backend.create_table(name, obj=node.to_expr())
-            self._done[node] = self.backend.table(name).op()
+            self._done[node] = self.create(name, node.to_expr()).op()
         return self._done[node]
+
+
+_Values = frozenset[Any] | None  # the values a column can take; None: not known
+_SOURCE_FIELD = ("batch", "kb")
+
+
+class _Reach:
+    """Decides, on a batch's Arrow rows, whether a rule's hits can be non-empty.
+
+    Generic over the rules' Ibis operations (no rule is named): a table of the batch with no
+    rows is empty; a filter ``code IN (...)`` / ``code = '...'`` / ``starts_with(code, ...)`` /
+    ``contains(code, ...)`` on a column that comes unchanged from an encounter table is empty when no value of that
+    column in the batch passes; an inner join on such a column with a knowledge table (or a
+    prefix join) is empty when the batch's values and the knowledge's do not meet. Everything
+    else is assumed non-empty, so a rule is skipped only when it provably gives no rows.
+    """
+
+    def __init__(self, eng: Any, derived: dict[str, Any], encounter: Sequence[str]) -> None:
+        self._eng = eng
+        self._derived = derived  # derived table name -> the operation refilling it
+        self._encounter = frozenset(encounter)
+        self._sources: dict[Any, tuple[str, str, str] | None] = {}
+        self._kb: dict[tuple[str, str], frozenset[Any]] = {}
+        self._kb_rows: dict[str, int] = {}
+
+    # -------------------------------------------------------------- per batch
+    def env(self, batch: Batch, extra: Mapping[str, pa.Table]) -> dict[Any, Any]:
+        env: dict[Any, Any] = {"batch": batch, "extra": extra}
+        return env
+
+    def _rows(self, name: str, env: dict[Any, Any]) -> int:
+        return sum(
+            t.num_rows for t in (env["batch"].get(name), env["extra"].get(name)) if t is not None
+        )
+
+    def _batch_values(self, name: str, column: str, env: dict[Any, Any]) -> frozenset[Any]:
+        key = ("v", name, column)
+        if key not in env:
+            values: set[Any] = set()
+            for t in (env["batch"].get(name), env["extra"].get(name)):
+                if t is not None and column in t.column_names:
+                    values.update(pc.unique(t.column(column)).to_pylist())
+            env[key] = frozenset(values)
+        return env[key]
+
+    # -------------------------------------------------------------- relations
+    def may(self, op: Any, env: dict[Any, Any]) -> bool:
+        """False only when the relation ``op`` has no rows for the batch in ``env``."""
+        key = ("m", op)
+        if key not in env:
+            env[key] = self._may(op, env)
+        return env[key]
+
+    def _may(self, op: Any, env: dict[Any, Any]) -> bool:
+        import ibis.expr.operations as ops
+
+        if isinstance(op, ops.DatabaseTable):
+            if op.name in self._encounter:
+                return self._rows(op.name, env) > 0
+            if op.name in self._derived:
+                return self.may(self._derived[op.name], env)
+            if op.name.startswith("_rt_kb_"):
+                return self._kb_count(op.name) > 0
+            return True
+        if isinstance(op, ops.Filter):
+            return self.may(op.parent, env) and all(self._holds(p, env) for p in op.predicates)
+        if isinstance(
+            op,
+            ops.Project
+            | ops.Sort
+            | ops.Distinct
+            | ops.DropColumns
+            | ops.DropNull
+            | ops.FillNull
+            | ops.Reference,
+        ):
+            return self.may(op.parent, env)
+        if isinstance(op, ops.Limit):
+            return (op.n is None or not isinstance(op.n, int) or op.n > 0) and self.may(
+                op.parent, env
+            )
+        if isinstance(op, ops.Aggregate):
+            # Without groups an aggregate has one row even over nothing.
+            return not op.groups or self.may(op.parent, env)
+        if isinstance(op, ops.JoinChain):
+            cur = self.may(op.first, env)
+            for link in op.rest:
+                if link.how in ("inner", "semi", "any_inner", "cross"):
+                    cur = (
+                        cur
+                        and self.may(link.table, env)
+                        and all(self._holds(p, env) for p in link.predicates)
+                    )
+                elif link.how in ("left", "any_left", "anti"):
+                    pass
+                elif link.how == "right":
+                    cur = self.may(link.table, env)
+                elif link.how == "outer":
+                    cur = cur or self.may(link.table, env)
+                else:
+                    return True
+            return cur
+        if isinstance(op, ops.Union):
+            return self.may(op.left, env) or self.may(op.right, env)
+        if isinstance(op, ops.Difference):
+            return self.may(op.left, env)
+        if isinstance(op, ops.Intersection):
+            return self.may(op.left, env) and self.may(op.right, env)
+        return True
+
+    # -------------------------------------------------------------- predicates
+    def _holds(self, pred: Any, env: dict[Any, Any]) -> bool:
+        """False only when no row of the batch can satisfy ``pred``."""
+        import ibis.expr.operations as ops
+
+        if isinstance(pred, ops.And):
+            return self._holds(pred.left, env) and self._holds(pred.right, env)
+        if isinstance(pred, ops.InValues):
+            have = self._values(pred.value, env)
+            opts = [self._values(o, env) for o in pred.options]
+            if have is None or any(o is None for o in opts):
+                return True
+            return any(bool(have & o) for o in opts if o is not None)
+        if isinstance(pred, ops.Equals):
+            left, right = self._values(pred.left, env), self._values(pred.right, env)
+            return left is None or right is None or bool(left & right)
+        if isinstance(pred, ops.StringContains):
+            have, needles = self._values(pred.haystack, env), self._values(pred.needle, env)
+            if have is None or needles is None:
+                return True
+            return any(n in v for v in have for n in needles)
+        if isinstance(pred, ops.StartsWith):
+            have, prefixes = self._values(pred.arg, env), self._values(pred.start, env)
+            if have is None or prefixes is None:
+                return True
+            lengths = {len(p) for p in prefixes}
+            return any(v[:n] in prefixes for v in have for n in lengths)
+        return True
+
+    def _values(self, value: Any, env: dict[Any, Any]) -> _Values:
+        """The string values ``value`` can take on the batch (a superset), or None."""
+        import ibis.expr.operations as ops
+
+        if not value.dtype.is_string():
+            return None
+        if isinstance(value, ops.Literal):
+            return frozenset([value.value]) if isinstance(value.value, str) else None
+        if not isinstance(value, ops.Field):
+            return None
+        src = self._source(value)
+        if src is None:
+            return None
+        kind, name, column = src
+        if kind == "kb":
+            return self._kb_values(name, column)
+        return frozenset(v for v in self._batch_values(name, column, env) if v is not None)
+
+    def _source(self, field_: Any) -> tuple[str, str, str] | None:
+        """Where a column comes from unchanged: (batch|kb, table, column), else None."""
+        if field_ not in self._sources:
+            self._sources[field_] = self._trace(field_.rel, field_.name)
+        return self._sources[field_]
+
+    def _trace(self, rel: Any, name: str) -> tuple[str, str, str] | None:
+        import ibis.expr.operations as ops
+
+        for _ in range(1000):  # a chain of passthrough relations; bounded for safety
+            if isinstance(rel, ops.DatabaseTable):
+                if rel.name in self._encounter:
+                    return ("batch", rel.name, name)
+                if rel.name in self._derived:
+                    rel = self._derived[rel.name]
+                    continue
+                if rel.name.startswith("_rt_kb_"):
+                    return ("kb", rel.name, name)
+                return None
+            if isinstance(
+                rel,
+                ops.Filter
+                | ops.Sort
+                | ops.Distinct
+                | ops.DropColumns
+                | ops.DropNull
+                | ops.Limit
+                | ops.Reference,
+            ):
+                rel = rel.parent
+                continue
+            if isinstance(rel, ops.Project | ops.JoinChain):
+                v = rel.values.get(name)
+            elif isinstance(rel, ops.Aggregate):
+                v = rel.groups.get(name)
+            else:
+                return None
+            if not isinstance(v, ops.Field):
+                return None
+            rel, name = v.rel, v.name
+        return None
+
+    # -------------------------------------------------------------- knowledge (once)
+    def _kb_values(self, name: str, column: str) -> frozenset[Any]:
+        key = (name, column)
+        if key not in self._kb:
+            rows = self._eng.distinct(name, column)
+            self._kb[key] = frozenset(v for v in rows if v is not None)
+        return self._kb[key]
+
+    def _kb_count(self, name: str) -> int:
+        if name not in self._kb_rows:
+            self._kb_rows[name] = self._eng.count(name)
+        return self._kb_rows[name]
 
 
 def concat_batches(batches: Iterable[Batch]) -> dict[str, pa.Table]:
@@ -292,8 +540,8 @@ def concat_batches(batches: Iterable[Batch]) -> dict[str, pa.Table]:
 class MicroBatcher:
     """Collects concurrent audit requests for ``window`` seconds and audits them in one pass.
 
-    ``submit`` is awaited by request handlers; one worker thread runs the auditor (its DuckDB
-    connection is single-threaded anyway), so the event loop never blocks on a query.
+    ``submit`` is awaited by request handlers; one worker thread runs the auditor (the small
+    engine is single-threaded anyway), so the event loop never blocks on a query.
     """
 
     def __init__(

@@ -24,6 +24,7 @@ from huiyan.engine.base import (
     connect,
     describe_error,
 )
+from huiyan.engine.prepared import SmallEngine, rows_where
 from huiyan.engine.store import Store
 
 __all__ = [
@@ -34,9 +35,11 @@ __all__ = [
     "MASTER_OPTIONS",
     "Capabilities",
     "Engine",
+    "SmallEngine",
     "Store",
     "WriteMode",
     "connect",
     "describe_error",
     "local",
+    "rows_where",
 ]

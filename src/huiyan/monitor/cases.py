@@ -1,5 +1,5 @@
 """The case base of monitoring: one row per inpatient settlement with every per-case quantity the
-indicators sum (Ibis, so the same expression runs on DuckDB and Spark).
+indicators sum (Ibis, so the same expression runs on every engine).
 
 Group norms (mean cost and LOS per DRG) and the low-risk groups are derived from the region's own
 data, as the national performance method does (docs/domain-reference.md §5): norms over all grouped
@@ -69,9 +69,9 @@ def _money(col: ir.Value) -> ir.FloatingValue:
 
 def exact_float(x: ir.DecimalValue) -> ir.FloatingValue:
     """The DOUBLE nearest to an exact DECIMAL, the same on every engine: read from its decimal
-    text, which DuckDB and Spark both parse with correct rounding. A direct cast is not
-    correctly rounded on DuckDB once the unscaled value passes 2^53 (a DECIMAL(38, 12) sum of
-    15694.38 became 15694.380000000001, Spark's 15694.38)."""
+    text, which every engine parses with correct rounding. A direct cast is not correctly
+    rounded on the local engine once the unscaled value passes 2^53 (a DECIMAL(38, 12) sum of
+    15694.38 became 15694.380000000001, the distributed engine's 15694.38)."""
     return x.cast("string").cast("float64")
 
 
@@ -238,8 +238,9 @@ def _with_readmission(c: ir.Table, cfg: dict[str, Any]) -> ir.Table:
 def _with_norms(c: ir.Table, cfg: dict[str, Any]) -> ir.Table:
     g = c.filter(c.grouped == 1)
     # Means as exact sums divided once, in DOUBLE: a DOUBLE mean depends on the order of the
-    # rows, and the mean of a DECIMAL is a DOUBLE on DuckDB but a DECIMAL(38, 6) (rounded) on
-    # Spark, which gave cost ratios (and cost_index) that differed in their last bits.
+    # rows, and the mean of a DECIMAL is a DOUBLE on the local engine but a DECIMAL(38, 6)
+    # (rounded) on the distributed one, which gave cost ratios (and cost_index) that differed in
+    # their last bits.
     norms = g.group_by(n_drg="drg").aggregate(
         n_cases=g.count(),
         cost_sum=g.cost.cast("decimal(38, 2)").sum(),

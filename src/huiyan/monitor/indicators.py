@@ -47,7 +47,8 @@ def _ratio_sum(x: ir.FloatingValue) -> ir.FloatingValue:
     """An exact sum of DOUBLE ratios with any number of digits: each rounded to an integer
     number of 10^-RATIO_DIGITS with IEEE arithmetic only (multiply, add 0.5, floor), which
     every engine does bit for bit, then summed exactly. A cast of such a DOUBLE to DECIMAL
-    rounds differently on DuckDB (the scaled DOUBLE) and Spark (its decimal string) when a
+    rounds differently on the local engine (the scaled DOUBLE) and the distributed one (its
+    decimal string) when a
     digit beyond the scale is near a half."""
     units = (x * 10**RATIO_DIGITS + 0.5).floor().cast("decimal(38, 0)")
     return exact_float(units.sum()) / 10**RATIO_DIGITS

@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pyarrow as pa
 
 from huiyan.audit.single import History, MicroBatcher, SingleAuditor
@@ -117,20 +116,14 @@ class Knowledge:
         tables: dict[str, pa.Table] = {}
         small: dict[str, pa.Table | None] = {}
         if snap is not None and Path(snap).exists():
-            con = duckdb.connect(str(snap), read_only=True)
-            try:
-                names = {
-                    r[0]
-                    for r in con.sql("select table_name from information_schema.tables").fetchall()
-                }
+            from huiyan.engine import Store
+
+            with Store(snap, read_only=True) as store:
+                names = set(store.tables())
 
                 def read(name: str) -> pa.Table | None:
                     if name not in small:
-                        small[name] = (
-                            con.sql(f'select * from "{name}"').to_arrow_table()
-                            if name in names
-                            else None
-                        )
+                        small[name] = store.read(name) if name in names else None
                     return small[name]
 
                 for name in SMALL_TABLES:
@@ -140,8 +133,6 @@ class Knowledge:
                 auditor = SingleAuditor(
                     cfg, stage="in", stored=read, history=History(_history_reader(snap))
                 )
-            finally:
-                con.close()
         else:
             auditor = SingleAuditor(cfg, stage="in")
         return Loaded(fp, cfg, auditor, tables, _codes(cfg, tables.get("hilist")))
@@ -166,13 +157,10 @@ def _history_reader(snap: Path) -> Any:
     """Earlier stays of the given persons from the snapshot (a connection per call: rare)."""
 
     def read(psn_nos: list[str], exclude: list[str]) -> dict[str, pa.Table]:
-        con = duckdb.connect(str(snap), read_only=True)
-        try:
-            s = con.sql(
-                "select * from setl_list where psn_no in (select unnest(?)) "
-                "and setl_id not in (select unnest(?))",
-                params=[list(psn_nos), list(exclude)],
-            ).to_arrow_table()
+        from huiyan.engine import Store, rows_where
+
+        with Store(snap, read_only=True) as store:
+            s = rows_where(store, "setl_list", "psn_no", psn_nos, unless=("setl_id", exclude))
             ids = s.column("setl_id").to_pylist()
             mids = s.column("mdtrt_id").to_pylist()
             out = {"setl_list": s}
@@ -181,11 +169,7 @@ def _history_reader(snap: Path) -> Any:
                 ("oprninfo", "setl_id", ids),
                 ("feedetail", "mdtrt_id", mids),
             ):
-                out[name] = con.sql(
-                    f'select * from "{name}" where {key} in (select unnest(?))', params=[keys]
-                ).to_arrow_table()
+                out[name] = rows_where(store, name, key, keys)
             return out
-        finally:
-            con.close()
 
     return read

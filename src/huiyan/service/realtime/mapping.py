@@ -318,15 +318,34 @@ def _fill(rows: dict[str, list[dict[str, Any]]], setl: dict[str, Any]) -> None:
 
 
 def to_arrow(encounters: list[Encounter]) -> dict[str, pa.Table]:
-    """The encounters' canonical tables as Arrow (columns present in any row; types canonical)."""
+    """The encounters' canonical tables as Arrow (every canonical column, types canonical).
+
+    Built column by column in the canonical schema (absent columns as nulls) rather than
+    conformed afterwards: ``conform`` cost ~7 ms of a request's ~9 ms here (measured).
+    """
     out: dict[str, pa.Table] = {}
     for name in ("setl_list", "diseinfo", "oprninfo", "feedetail"):
-        spec = table(name)
+        schema = _schema(name)
         rows = [r for e in encounters for r in e.tables.get(name, [])]
-        cols = sorted({c for r in rows for c in r if c in spec}, key=spec.columns.index)
-        arrays = {c: pa.array([r.get(c) for r in rows], spec[c].type) for c in cols}
-        out[name] = spec.conform(pa.table(arrays)) if cols else spec.arrow_schema().empty_table()
+        present = {c for r in rows for c in r}
+        n = len(rows)
+        arrays = [
+            pa.array([r.get(f.name) for r in rows], f.type)
+            if f.name in present
+            else pa.nulls(n, f.type)
+            for f in schema
+        ]
+        out[name] = pa.Table.from_arrays(arrays, schema=schema)
     return out
+
+
+_SCHEMAS: dict[str, pa.Schema] = {}
+
+
+def _schema(name: str) -> pa.Schema:
+    if name not in _SCHEMAS:
+        _SCHEMAS[name] = table(name).arrow_schema()
+    return _SCHEMAS[name]
 
 
 def _out(v: Any) -> Any:

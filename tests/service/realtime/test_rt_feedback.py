@@ -74,3 +74,23 @@ def test_feedback_survives_a_restart(settings, client) -> None:  # noqa: ANN001
     finally:
         second.state.store.close()
         second.state.engine.dispose()
+
+
+def test_issued_warnings_stay_bounded() -> None:
+    from huiyan.service.realtime.router import IssuedWarnings
+
+    issued = IssuedWarnings(capacity=3)
+    for i in range(5):
+        issued.add(f"J{i}", {"rule_id": f"R{i}"})
+    issued.add("J2", {"rule_id": "R2"})  # answered again: now the newest
+    issued.add("J5", {"rule_id": "R5"})
+    assert len(issued) == 3
+    assert [issued.get(j) is not None for j in ("J0", "J1", "J2", "J3", "J4", "J5")] == [
+        False,
+        False,
+        True,
+        False,
+        True,
+        True,
+    ]
+    assert issued.get(None) is None and issued.get(["J2"]) is None

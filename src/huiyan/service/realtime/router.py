@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections import OrderedDict
 from typing import Any
 
 import pyarrow as pa
@@ -26,6 +27,8 @@ from huiyan.service.realtime.mapping import (
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["realtime"])
 MAX_BODY = 2_000_000
+# About 100 bytes a warning: the issued-warnings memory of a worker stays under ~30 MB.
+ISSUED_CAPACITY = 200_000
 
 
 def error(problems: list[Problem], status: int) -> JSONResponse:
@@ -124,13 +127,42 @@ async def _audit(request: Request, user: Principal) -> JSONResponse:
         findings = findings.filter(keep)
     task_id = f"T{time.time_ns()}"
     by_setl = {e.setl_id: e for e in req.encounters}
-    request.app.state.realtime_issued = getattr(request.app.state, "realtime_issued", {})
-    issued = request.app.state.realtime_issued
+    issued = _issued(request)
     for f in findings.select(["jr_id", "rule_id", "setl_id", "medins_code"]).to_pylist():
-        issued[f["jr_id"]] = f
+        issued.add(f["jr_id"], f)
     return JSONResponse(
         {"infcode": 0, "err_msg": "", "result": _result(findings, by_setl, task_id)}
     )
+
+
+class IssuedWarnings:
+    """The warnings this worker answered lately (``jr_id`` -> rule, stay, institution), so a
+    3103 answer is tied to what was really issued. Bounded: a long-running service forgets the
+    oldest; an answer to a forgotten (or another worker's) warning falls back to the rule and
+    stay the message names, and a hospital may still answer only for its own institution."""
+
+    def __init__(self, capacity: int = ISSUED_CAPACITY) -> None:
+        self.capacity = capacity
+        self._items: OrderedDict[str, dict[str, Any]] = OrderedDict()
+
+    def add(self, jr_id: str, warning: dict[str, Any]) -> None:
+        self._items[jr_id] = warning
+        self._items.move_to_end(jr_id)
+        while len(self._items) > self.capacity:
+            self._items.popitem(last=False)
+
+    def get(self, jr_id: Any) -> dict[str, Any] | None:
+        return self._items.get(jr_id) if isinstance(jr_id, str) else None
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+def _issued(request: Request) -> IssuedWarnings:
+    state = request.app.state
+    if getattr(state, "realtime_issued", None) is None:
+        state.realtime_issued = IssuedWarnings()
+    return state.realtime_issued
 
 
 @router.post("/3101", summary="事前事中分析服务 (3101)")
@@ -151,7 +183,7 @@ async def feedback_3103(request: Request, user: CurrentUser) -> JSONResponse:
         warns = data.get("warns") if isinstance(data, dict) else None
         if not isinstance(data, dict) or not isinstance(warns, list) or not warns:
             raise MessageError([Problem("data.warns", "缺少必填字段(反馈数组)")])
-        issued = getattr(request.app.state, "realtime_issued", {})
+        issued = _issued(request)
         answers: list[feedback.Answer] = []
         problems = []
         for i, w in enumerate(warns):

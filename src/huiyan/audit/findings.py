@@ -24,7 +24,13 @@ NON_DIGIT_RANK = 1 << 30
 
 
 def jr_id(rule_id: str, setl_id: str, detail: str | None) -> str:
-    """Deterministic finding id: the same hit on a re-run gets the same id."""
+    """Deterministic finding id: the same hit on a re-run gets the same id.
+
+    The stage is not part of it on purpose: a violation warned about at order entry (3101,
+    answered through 3103) and found again after settlement keeps one id, so the doctor's
+    answer (``realtime_feedback.warn_rslt_id``) matches the post finding under review.
+    ``(stage, jr_id)`` is unique.
+    """
     return hashlib.sha1(f"{rule_id}\x1f{setl_id}\x1f{detail or ''}".encode()).hexdigest()[:20]
 
 

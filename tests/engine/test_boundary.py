@@ -118,15 +118,6 @@ def test_nothing_outside_the_engine_names_a_backend() -> None:
     assert found == {}
 
 
-@pytest.mark.parametrize("entry", [e for e in ALLOWED if e != "engine"])
-def test_a_temporary_exclusion_is_still_needed(entry: str) -> None:
-    """An exclusion whose files no longer name a backend is dropped from ``ALLOWED``."""
-    p = SRC / entry
-    assert p.exists(), f"{entry}: gone; drop it from ALLOWED"
-    files = _text_files(p) if p.is_dir() else [p]
-    assert any(_backend_names(f) for f in files), f"{entry}: converted; drop it from ALLOWED"
-
-
 def test_the_word_check_sees_a_backend_name(tmp_path: Path) -> None:
     bad = tmp_path / "bad.py"
     bad.write_text(

@@ -53,6 +53,27 @@ def _peak_gb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
 
 
+def _reset_peak() -> bool:
+    """Reset the kernel's peak-RSS mark of this process (Linux >= 4.0), so each step's own
+    peak can be read; False where that is not possible (the figures are then cumulative)."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        return False
+    return True
+
+
+def _step_peak_gb() -> float:
+    """Peak RSS since the last ``_reset_peak`` (``VmHWM``), else the process's peak."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024**2
+    except OSError:
+        pass
+    return _peak_gb()
+
+
 def duckdb_part(args: argparse.Namespace) -> None:
     from huiyan.engine import Store
     from huiyan.kb import config
@@ -65,22 +86,25 @@ def duckdb_part(args: argparse.Namespace) -> None:
         args.db.unlink(missing_ok=True)
         args.db.with_name(args.db.name + ".wal").unlink(missing_ok=True)
     print(f"duckdb pipeline on {args.data}; load average before: {_load()}", flush=True)  # noqa: T201
-    total = 0.0
+    total, peak = 0.0, 0.0
     with Store(args.db) as store:
         ctx = RunContext(
             engine=store, config=config.load(), data_dir=args.data, show_progress=False
         )
         for step in steps:
+            per_step = _reset_peak()
             (report,) = run_steps(ctx, (step,), force=True)
             total += report.seconds
+            step_gb = _step_peak_gb() if per_step else _peak_gb()
+            peak = max(peak, step_gb)
             rows = ", ".join(f"{k}={v:,}" for k, v in report.rows.items())
             print(  # noqa: T201
-                f"  {step:<8} {report.seconds:7.1f} s  peak_rss_gb={_peak_gb():.2f}  "
+                f"  {step:<8} {report.seconds:7.1f} s  step_peak_rss_gb={step_gb:.2f}  "
                 f"load={_load()}  {rows}",
                 flush=True,
             )
         n_setl, n_fee = store.count("setl_list"), store.count("feedetail")
-    gb = _peak_gb()
+    gb = max(peak, _step_peak_gb())
     print(  # noqa: T201
         f"settlements={n_setl:,} fee_lines={n_fee:,} total_seconds={total:.1f} "
         f"peak_rss_gb={gb:.2f} load_after={_load()}"

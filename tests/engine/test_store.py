@@ -81,3 +81,35 @@ def test_disk_full_and_permission_denied_become_storage_errors(message: str, exp
 def test_unwritable_folder_is_a_storage_error(tmp_path: Path) -> None:
     with pytest.raises(StorageError):
         Store(tmp_path / "missing-folder" / "x.duckdb")
+
+
+def _limit(store: Store) -> str:
+    return str(store.con.sql("SELECT current_setting('memory_limit')").fetchall()[0][0])
+
+
+def test_store_caps_its_memory_below_duckdb_default(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("HUIYAN_MEMORY_LIMIT", raising=False)
+    import duckdb
+
+    with duckdb.connect() as con:
+        duck_default = str(con.sql("SELECT current_setting('memory_limit')").fetchall()[0][0])
+    with Store(tmp_path / "a.duckdb") as store:
+        capped = _limit(store)
+        assert capped != duck_default
+        # A heavy step's own cap is lifted afterwards back to the store's, not DuckDB's.
+        with store.memory_limit("1GB"):
+            assert _limit(store) != capped
+        assert _limit(store) == capped
+
+
+def test_store_memory_limit_and_temp_directory_from_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HUIYAN_MEMORY_LIMIT", "1500MB")
+    monkeypatch.setenv("HUIYAN_TEMP_DIRECTORY", str(tmp_path / "spill"))
+    with Store(tmp_path / "b.duckdb") as store:
+        assert _limit(store) == "1.3 GiB"  # 1500 MB, as DuckDB reads it back
+        temp = store.con.sql("SELECT current_setting('temp_directory')").fetchall()[0][0]
+        assert temp == str(tmp_path / "spill")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from collections.abc import Iterator, Mapping, Sequence
@@ -21,6 +22,25 @@ if TYPE_CHECKING:
     from ibis.backends.duckdb import Backend as IbisDuckDB
 
 DEFAULT_DB = DEFAULT_STORE
+# The engine's working-memory cap, as a share of the machine's memory, unless
+# HUIYAN_MEMORY_LIMIT sets it ("6GB"). DuckDB's own default (80%) leaves no room for the Arrow
+# tables a step holds in the process, nor for other programs: at 1M settlements the audit then
+# grew past 18 GB. Beyond the cap DuckDB spills to its temporary directory (next to the store
+# file, or HUIYAN_TEMP_DIRECTORY).
+MEMORY_SHARE = 0.2
+MIN_MEMORY_LIMIT_MB = 1024
+
+
+def default_memory_limit() -> str:
+    """The store's memory cap: ``HUIYAN_MEMORY_LIMIT`` if set, else ``MEMORY_SHARE`` of the
+    physical memory (at least 1 GB)."""
+    if limit := os.environ.get("HUIYAN_MEMORY_LIMIT", "").strip():
+        return limit
+    try:
+        total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):  # no sysconf: leave DuckDB's default
+        return ""
+    return f"{max(MIN_MEMORY_LIMIT_MB, int(total * MEMORY_SHARE / 2**20))}MB"
 
 
 _ARROW_TO_DUCK = {
@@ -70,6 +90,12 @@ class Store(Engine):
         # DuckDB's own text progress bar would interleave with the CLI's Rich bars (and fill
         # logs when output is redirected); steps report progress themselves.
         self.con.execute("SET enable_progress_bar = false")
+        self._memory_limit = default_memory_limit()
+        if self._memory_limit:
+            self.con.execute(f"SET memory_limit = '{self._memory_limit}'")
+        self._memory_limit_shown = self._setting("memory_limit")
+        if temp := os.environ.get("HUIYAN_TEMP_DIRECTORY", "").strip():
+            self.con.execute(f"SET temp_directory = '{temp}'")
         self._ibis: IbisDuckDB | None = None
         self.written: set[str] = set()
 
@@ -241,18 +267,27 @@ class Store(Engine):
             for k in keys:
                 self.con.unregister(k)
 
+    def _setting(self, name: str) -> str:
+        return str(self.con.sql(f"SELECT current_setting('{name}')").fetchall()[0][0])
+
     @contextmanager
     def memory_limit(self, limit: str) -> Iterator[None]:
         """Cap DuckDB's working memory (it spills to disk beyond) for a heavy step, then
         restore the setting."""
 
         def current() -> str:
-            return str(self.con.sql("SELECT current_setting('memory_limit')").fetchall()[0][0])
+            return self._setting("memory_limit")
 
         before = current()
         self.con.execute("RESET memory_limit")
-        # The setting reads back rounded ("18.8 GiB"): restore by RESET when it was the default.
-        restore = "RESET memory_limit" if current() == before else f"SET memory_limit = '{before}'"
+        # The setting reads back rounded ("18.8 GiB"): restore by RESET when it was the default,
+        # to the store's own cap when it is that.
+        if current() == before:
+            restore = "RESET memory_limit"
+        elif self._memory_limit and before == self._memory_limit_shown:
+            restore = f"SET memory_limit = '{self._memory_limit}'"
+        else:
+            restore = f"SET memory_limit = '{before}'"
         self.con.execute(f"SET memory_limit = '{limit}'")
         try:
             yield

@@ -10,6 +10,7 @@ import pyarrow as pa
 
 from huiyan.engine import Engine
 from huiyan.model.domain import NATIONAL_SCHEME
+from huiyan.model.tables import QC_ISSUE
 from huiyan.quality.indicators import indicators
 from huiyan.quality.inputs import QcInputs
 from huiyan.quality.rejected import rejected_issues, rejected_lists
@@ -19,8 +20,15 @@ from huiyan.quality.spec import CheckSpec
 
 @dataclass
 class QcResult:
-    issues: pa.Table
     indicators: pa.Table
+    store: Engine
+    n_issues: int
+    n_errors: int
+
+    @property
+    def issues(self) -> pa.Table:
+        """The issues as stored in ``qc_issue`` (read on demand: millions of rows at scale)."""
+        return self.store.read("qc_issue")
 
 
 def store_inputs(store: Engine, config: Mapping[str, Mapping[str, Any]]) -> QcInputs:
@@ -41,11 +49,26 @@ def run_qc(
 ) -> QcResult:
     """Run every active check, replace ``qc_issue`` and ``qc_indicator`` with the new results."""
     q = store_inputs(store, config)
-    issues = run_checks(q, active_checks(config["qc"]), on_check=on_check)
+    specs = active_checks(config["qc"])
     # Lists rejected at ingest are QC findings too, and count in the indicators.
     rejected = rejected_lists(store)
-    issues = pa.concat_tables([issues, rejected_issues(rejected).cast(issues.schema)])
-    store.write("qc_issue", issues, mode="replace")
+    if store.capabilities.transactions:
+        # Each check's issues go to the store as they come (inside the step's transaction):
+        # at 1M settlements they are ~8M rows, gigabytes as one Arrow table in the process.
+        store.write("qc_issue", QC_ISSUE.empty(), mode="replace")
+        for spec in specs:
+            n = store.write("qc_issue", QC_ISSUE.conform(store.to_arrow(check_expr(q, spec))))
+            if on_check:
+                on_check(spec, n)
+        store.write("qc_issue", rejected_issues(rejected).cast(QC_ISSUE.arrow_schema()))
+    else:
+        issues = run_checks(q, specs, on_check=on_check)
+        issues = pa.concat_tables([issues, rejected_issues(rejected).cast(issues.schema)])
+        store.write("qc_issue", issues, mode="replace")
+    stored = store.table("qc_issue")
+    counts = store.to_arrow(
+        stored.aggregate(n=stored.count(), errors=(stored.severity == "error").sum())
+    ).to_pylist()[0]
     med_types = config.get("scope", {}).get("inpatient_med_types", [])
     ind = indicators(
         q,
@@ -55,7 +78,12 @@ def run_qc(
     )
     ind = store.to_arrow(ind)
     store.write("qc_indicator", ind, mode="replace")
-    return QcResult(issues=issues, indicators=ind)
+    return QcResult(
+        indicators=ind,
+        store=store,
+        n_issues=int(counts["n"] or 0),
+        n_errors=int(counts["errors"] or 0),
+    )
 
 
 def explain(

@@ -8,7 +8,7 @@ of the configuration.
 
 from __future__ import annotations
 
-from collections import Counter
+import pyarrow.compute as pc
 
 from huiyan.audit.api import audit_store
 from huiyan.model.tables import FINDING
@@ -21,8 +21,10 @@ def run(ctx: RunContext, *, stage: str = "post") -> StepReport:
         written = ctx.engine.replace_where(FINDING.name, {"stage": [stage]}, result.findings)
     else:
         written = ctx.engine.write(FINDING.name, result.findings, mode="replace")
-    sev = Counter(result.findings.column("sev_deg").to_pylist())
-    cases = len(set(result.findings.column("setl_id").to_pylist()))
+    # Counted in Arrow: at a million settlements, Python lists of the columns cost gigabytes.
+    counts = pc.value_counts(result.findings.column("sev_deg")).to_pylist()
+    sev = {c["values"]: c["counts"] for c in counts}
+    cases = pc.count_distinct(result.findings.column("setl_id")).as_py()
     return StepReport(
         step="audit",
         rows={FINDING.name: written},

@@ -11,9 +11,8 @@ from huiyan.quality.service import run_qc
 
 def run(ctx: RunContext) -> StepReport:
     result = run_qc(ctx.engine, ctx.config)
-    errors = sum(1 for s in result.issues.column("severity").to_pylist() if s == "error")
     return StepReport(
         step="qc",
-        rows={"qc_issue": result.issues.num_rows, "qc_indicator": result.indicators.num_rows},
-        notes=[f"质控问题 {result.issues.num_rows} 条，其中错误 {errors} 条"],
+        rows={"qc_issue": result.n_issues, "qc_indicator": result.indicators.num_rows},
+        notes=[f"质控问题 {result.n_issues} 条，其中错误 {result.n_errors} 条"],
     )

@@ -35,12 +35,18 @@ def _peer(c: ir.Table, level: str) -> ir.StringValue:
 RATIO_DIGITS = 12
 
 
-def _exact_sum(x: ir.NumericValue) -> ir.FloatingValue:
-    """A sum of amounts (yuan to the fen, in DOUBLE) or weights that does not depend on the order rows
-    arrive in: each value as DECIMAL(38, 12), summed exactly, the sum read as the nearest
-    DOUBLE (``exact_float``). A parallel DOUBLE sum differs in its last bits from run to run,
-    and the same data must give the same indicator table on every engine."""
-    return exact_float(x.cast("decimal(38, 12)").sum())
+def _exact_sum(x: ir.NumericValue, scale: int = 2) -> ir.FloatingValue:
+    """A sum of amounts (yuan to the fen) or, with ``scale=6``, of weights (to 10^-6), that does
+    not depend on the order rows arrive in: each value as DECIMAL(38, scale), summed exactly,
+    the sum read as the nearest DOUBLE (``exact_float``). A parallel DOUBLE sum differs in its
+    last bits from run to run, and the same data must give the same indicator table on every
+    engine.
+
+    The scale is the one the stored columns have (MONEY, FACTOR), so the cast only drops the
+    DOUBLE's representation error, far below half a unit of the scale, and every engine lands
+    on the same decimal. A finer scale keeps that error, and the local engine's cast does not
+    round it correctly (4437.6 became 4437.600000000001 at scale 12)."""
+    return exact_float(x.cast(f"decimal(38, {scale})").sum())
 
 
 def _ratio_sum(x: ir.FloatingValue) -> ir.FloatingValue:
@@ -60,7 +66,7 @@ def _sums(c: ir.Table, outpatient: bool) -> dict[str, ir.Value]:
         "n": c.count(),
         "n_grouped": c.grouped.sum(),
         "n_weighted": c.weight.count(),
-        "sum_weight": _exact_sum(c.weight),
+        "sum_weight": _exact_sum(c.weight, scale=6),
         "groups": c.drg.nunique(),
         "sum_cost": _exact_sum(c.cost),
         "sum_los": c.los.sum().cast("float64"),

@@ -61,7 +61,7 @@ def _scope(store: Engine) -> Section | None:
         return None
     t = store.table("case_scope")
     agg = t.group_by("scope_reason").aggregate(n=t.count())
-    rows = _rows(store, agg.order_by(agg.n.desc()))
+    rows = _rows(store, agg.order_by([agg.n.desc(), "scope_reason"]))
     rows = [[label("scope_reason", r[0]), r[1]] for r in rows]
     return Section("DRG/DIP 付费范围", ["范围", "病例数"], rows)
 
@@ -71,12 +71,13 @@ def _qc(store: Engine) -> Section | None:
         return None
     t = store.table("qc_issue")
     agg = t.group_by("check_id").aggregate(
-        severity=t.severity.arbitrary(),
+        severity=t.severity.min(),
         n=t.count(),
         cases=t.setl_id.nunique(),
-        message=t.message.arbitrary(),
+        # One message per check, the same on every run (a report must not change by itself).
+        message=t.message.min(),
     )
-    rows = _rows(store, agg.order_by(agg.n.desc()).limit(15))
+    rows = _rows(store, agg.order_by([agg.n.desc(), "check_id"]).limit(15))
     rows = [[r[0], label("qc_severity", r[1]), r[2], r[3], r[4]] for r in rows]
     return Section("结算清单质控 (前15项)", ["规则", "级别", "问题数", "病例数", "示例"], rows)
 
@@ -102,7 +103,7 @@ def _drg(store: Engine) -> Section | None:
     t = store.table("drg_result")
     agg = t.group_by(["scheme", "status"]).aggregate(n=t.count())
     share = (100.0 * agg.n / agg.n.sum().over(group_by=agg.scheme)).round(2)
-    rows = _rows(store, agg.mutate(share=share).order_by(["scheme", agg.n.desc()]))
+    rows = _rows(store, agg.mutate(share=share).order_by(["scheme", agg.n.desc(), "status"]))
     rows = [[r[0], label("group_status", r[1]), r[2], f"{r[3]}%"] for r in rows]
     return Section("DRG 分组", ["方案", "状态", "病例数", "占比"], rows)
 
@@ -117,7 +118,7 @@ def _payment(store: Engine) -> Section | None:
         actual=t.actual_cost.sum(),
         difference=t["difference"].sum(),
     )
-    rows = _rows(store, agg.order_by(["method", agg.n.desc()]))
+    rows = _rows(store, agg.order_by(["method", agg.n.desc(), "case_type"]))
     rows = [[r[0], label("case_type", r[1]), r[2], r[3], r[4], r[5]] for r in rows]
     return Section(
         "模拟支付", ["方式", "病例类型", "病例数", "支付标准合计", "实际费用合计", "差额"], rows
@@ -134,7 +135,7 @@ def _findings(store: Engine) -> Section | None:
         suspect=t.count(where=t.sev_deg == "2"),
         amount=t.vola_amt.sum(),
     )
-    rows = _rows(store, agg.order_by(agg.cases.desc()))
+    rows = _rows(store, agg.order_by([agg.cases.desc(), "vola_bhvr_type"]))
     rows = [[f"{label('vola_bhvr_type', r[0])} {r[0]}", *r[1:]] for r in rows]
     return Section("智能审核", ["违规类别", "病例数", "明确违规", "可疑", "涉及金额"], rows)
 

@@ -24,7 +24,9 @@ test: setup
 	$(VENV)/bin/ruff check . && $(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports
 	$(VENV)/bin/mypy src
-	$(VENV)/bin/python -m pytest -q
+	# Two workers (pytest-xdist), one per core of the reference machine; a test module stays
+	# on one worker so its module fixtures (generated regions, pipeline runs) are built once.
+	$(VENV)/bin/python -m pytest -q -n 2 --dist loadscope
 
 test-spark: setup
 	$(VENV)/bin/python -m pytest -q -m spark

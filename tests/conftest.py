@@ -10,6 +10,12 @@ from typing import Any
 
 import pytest
 
+# pytest-xdist starts its workers with COLUMNS=80 in the environment, and the CLI's Rich
+# consoles, created when huiyan.cli.console is imported, would keep that width for every test of
+# the worker. Imported here without it, they read COLUMNS at each print, so the width a test
+# gives its CliRunner call applies (80 columns when it gives none, as in a pipe).
+os.environ.pop("COLUMNS", None)
+import huiyan.cli.console  # noqa: F401
 from huiyan.engine import Store
 
 REPO = Path(__file__).resolve().parents[1]

@@ -1,11 +1,13 @@
 """Service fixtures: a workflow database on each backend, a small store, an app, users.
 
 ``state_url`` is parametrised over SQLite and PostgreSQL. PostgreSQL comes from
-``HUIYAN_TEST_DATABASE_URL`` (CI always sets it); each test gets its own schema.
+``HUIYAN_TEST_DATABASE_URL`` (CI always sets it), else from the server at 127.0.0.1:5432 when one
+answers there; each test gets its own schema.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import uuid
 from collections.abc import Iterator
@@ -24,11 +26,27 @@ PG_ENV = "HUIYAN_TEST_DATABASE_URL"
 PASSWORD = "correct-horse-9"
 
 
+# The server a machine of the reference kind runs (trust auth, database ``test``), used when
+# PG_ENV is not set: `make test` on such a machine then runs the PostgreSQL variants too.
+LOCAL_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+@functools.cache
 def _pg_url() -> str | None:
     url = os.environ.get(PG_ENV)
     if url and url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
-    return url
+    if url:
+        return url
+    probe = create_engine(LOCAL_PG, connect_args={"connect_timeout": 2})
+    try:
+        with probe.connect() as c:
+            c.execute(text("select 1"))
+    except Exception:  # no server there: the variants are skipped outside CI
+        return None
+    finally:
+        probe.dispose()
+    return LOCAL_PG
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -41,7 +59,7 @@ def state_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if not base:
         if os.environ.get("CI"):
             pytest.fail(f"{PG_ENV} must be set in CI")
-        pytest.skip(f"{PG_ENV} not set (CI always sets it)")
+        pytest.skip(f"{PG_ENV} not set and no server at {LOCAL_PG} (CI always sets it)")
     schema = "t_" + uuid.uuid4().hex[:12]
     admin = create_engine(base, isolation_level="AUTOCOMMIT")
     with admin.connect() as c:

@@ -134,6 +134,14 @@ def fraction(amount: ir.NumericValue, ratio: float | int | str) -> ir.DecimalVal
     return amount.cast("decimal(38, 6)") * exact(ratio).cast("decimal(38, 6)")
 
 
+def below_share_of_mean(
+    value: ir.NumericValue, total: ir.NumericValue, n: ir.IntegerValue, ratio: float | int | str
+) -> ir.BooleanValue:
+    """Whether ``value < ratio × total / n`` (an average given as the fraction ``total / n``,
+    as the norms' ``los_total / los_n``), exactly: cross-multiplied, nothing divided."""
+    return value.cast("decimal(38, 6)") * n < fraction(total, ratio)
+
+
 def yuan_zero() -> ir.Scalar:
     """0 yuan as a money literal (``fill_null``/``greatest`` of money columns stay decimal)."""
     import ibis

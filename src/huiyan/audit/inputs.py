@@ -302,9 +302,15 @@ def _norms(case: ir.Table, drg: ir.Table, weights: ir.Table, scheme: str) -> ir.
     """Per DRG: average cost and LOS — the region's published norms, else derived from the data.
 
     The average cost is money (MONEY, like the published ``avg_cost``): the exact mean of the
-    cases' costs rounded once at the fen (``mean_yuan``). The average LOS is days, not money,
-    and stays a double as the published ``avg_los`` is.
+    cases' costs rounded once at the fen (``mean_yuan``). The average LOS is kept twice: as a
+    double (``avg_los``, the published column's type) for the texts, and as the exact fraction
+    ``los_total / los_n`` (days summed over the cases, or the published average over 1) that
+    the ratio thresholds compare with, by cross-multiplying (``los × los_n < los_total ×
+    ratio``: no division, no rounding; as doubles 15 × 0.2 is 3.0000000000000004 and a stay
+    of 3 days was "below 20 %" of 15).
     """
+    import ibis
+
     from huiyan.audit.helpers import mean_yuan
 
     g = drg.filter(drg.status == "SUCCESS").select(n_setl_id=drg.setl_id, n_drg=drg.drg)
@@ -313,15 +319,24 @@ def _norms(case: ir.Table, drg: ir.Table, weights: ir.Table, scheme: str) -> ir.
         d_cost_sum=c.medfee.sum(),
         d_cost_n=c.medfee.count(),
         d_los=c.los.cast("float64").mean(),
+        d_los_sum=c.los.sum(),
+        d_los_n=c.los.count(),
         n_cases=c.setl_id.count(),
     )
     derived = derived.mutate(d_cost=mean_yuan(derived.d_cost_sum, derived.d_cost_n))
     w = weights.filter(weights.scheme == scheme)
     w = w.select(w_drg=w.drg, w_cost=w.avg_cost.cast(MONEY_TYPE), w_los=w.avg_los)
     j = derived.left_join(w, derived.drg == w.w_drg)
+    published = j.w_los.notnull()
     return j.select(
         "drg",
         "n_cases",
         avg_cost=j.w_cost.fill_null(j.d_cost),
         avg_los=j.w_los.fill_null(j.d_los),
+        # The published double read as the decimal it was written as (one correctly rounded
+        # cast at six decimals, as ``pricing.exact.factor``).
+        los_total=ibis.ifelse(
+            published, j.w_los.cast("decimal(38, 6)"), j.d_los_sum.cast("decimal(38, 6)")
+        ),
+        los_n=ibis.ifelse(published, 1, j.d_los_n).cast("int64"),
     )

@@ -121,6 +121,8 @@ def unperformed_procedure_cases(t: RuleInputs) -> ir.Table:
         c.avg_cost,
         c.los,
         c.avg_los,
+        c.los_total,
+        c.los_n,
         c.dscg_way,
         c.std,
         c.coef,
@@ -140,7 +142,7 @@ def early_discharge(t: RuleInputs, j: ir.Table) -> ir.BooleanValue:
     """
     import ibis
 
-    from huiyan.audit.helpers import fraction
+    from huiyan.audit.helpers import below_share_of_mean, fraction
 
     p = t.rule_params.get(EARLY_DISCHARGE_RULE)
     if p is None:
@@ -148,7 +150,7 @@ def early_discharge(t: RuleInputs, j: ir.Table) -> ir.BooleanValue:
     return (
         (j.dscg_way == DSCG_ORDERED)
         & (j.medfee < fraction(j.avg_cost, p["max_cost_ratio"]))
-        & (j.los.cast("float64") < j.avg_los * float(p["max_los_ratio"]))
+        & below_share_of_mean(j.los, j.los_total, j.los_n, p["max_los_ratio"])
     )
 
 
@@ -226,7 +228,7 @@ def case_norms(t: RuleInputs) -> ir.Table:
         "drg", "adrg", "has_mcc", "has_cc", g_setl="setl_id"
     )
     c = t.case.join(d, t.case.setl_id == d.g_setl)
-    n = t.norms.select(n_drg="drg", avg_cost="avg_cost", avg_los="avg_los", n_cases="n_cases")
+    n = t.norms.select("avg_cost", "avg_los", "los_total", "los_n", "n_cases", n_drg="drg")
     c = c.join(n, c.drg == n.n_drg)
     pay = t.payment.select(
         y_setl="setl_id",

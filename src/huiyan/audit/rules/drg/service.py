@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from huiyan.audit.helpers import fraction, yuan_text, yuan_zero
+from huiyan.audit.helpers import below_share_of_mean, fraction, yuan_text, yuan_zero
 from huiyan.audit.rules.drg.evidence import (
     basis_text,
     case_norms,
@@ -111,7 +111,7 @@ def far_below_norm(t: RuleInputs, p: Params) -> ir.Table:
         & surgical
         & (c.n_cases >= int(p["min_cases"]))
         & (c.medfee < fraction(c.avg_cost, p["max_cost_ratio"]))
-        & (c.los.cast("float64") < c.avg_los * float(p["max_los_ratio"]))
+        & below_share_of_mean(c.los, c.los_total, c.los_n, p["max_los_ratio"])
     )
     text = (
         j.drg
@@ -161,9 +161,9 @@ def early_discharge_below_region_norm(t: RuleInputs, p: Params) -> ir.Table:
         & (c.flag31.fill_null("1") != "2")
         & (c.age.fill_null(1) >= 1)
         & (c.n_cases >= int(p["min_cases"]))
-        & (c.avg_los >= float(p["min_group_los"]))
+        & (c.los_total >= fraction(c.los_n, p["min_group_los"]))
         & (c.medfee < fraction(c.avg_cost, p["max_cost_ratio"]))
-        & (c.los.cast("float64") < c.avg_los * float(p["max_los_ratio"]))
+        & below_share_of_mean(c.los, c.los_total, c.los_n, p["max_los_ratio"])
     )
     j = j.join(treated, j.setl_id == treated.x_setl)
     text = (

@@ -158,8 +158,8 @@ def half_up_quotient(num: ir.IntegerValue, den: ir.IntegerValue) -> ir.IntegerVa
     Neither engine divides integers or decimals exactly (the local one divides both as
     doubles, the distributed one decimals at a reduced scale), so: ``q = floor((2|a| + b) / 2b)``
     is the half-up quotient, and ``x − x mod y`` is an exact multiple of ``y``, whose division
-    through a double is the exact integer while ``x`` stays below 2^53 (for amounts in fen,
-    9·10^13 yuan, far above a region's totals).
+    through a double is the exact integer while ``x`` stays below 2^53 (``|num|`` below 2^52:
+    for a sum in fen, 4.5·10^13 yuan, far above a region's totals).
     """
     import ibis
 

@@ -306,8 +306,8 @@ def _norms(case: ir.Table, drg: ir.Table, weights: ir.Table, scheme: str) -> ir.
     double (``avg_los``, the published column's type) for the texts, and as the exact fraction
     ``los_total / los_n`` (days summed over the cases, or the published average over 1) that
     the ratio thresholds compare with, by cross-multiplying (``los × los_n < los_total ×
-    ratio``: no division, no rounding; as doubles 15 × 0.2 is 3.0000000000000004 and a stay
-    of 3 days was "below 20 %" of 15).
+    ratio``: no division, no rounding; as doubles 100 / 3 × 0.45 is 15.000000000000002, and a
+    stay of 15 days was "below 45 %" of an average of 33⅓).
     """
     import ibis
 

@@ -7,6 +7,7 @@ findings both count: every finding is a claim that the case belongs to the class
 
 from __future__ import annotations
 
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
 
 import pyarrow as pa
@@ -30,6 +31,21 @@ REPORT_COLUMNS = (
     "amount_planted",
 )
 
+_REPORT_SCHEMA = pa.schema(
+    [
+        ("vola_bhvr_type", pa.string()),
+        *[(c, pa.int64()) for c in ("labels", "findings", "tp", "fp", "fn")],
+        *[(c, pa.float64()) for c in ("precision", "recall", "f1")],
+        # Yuan at the fen, exact (sums of decimal amounts).
+        ("amount_found", pa.decimal128(38, 2)),
+        ("amount_planted", pa.decimal128(38, 2)),
+    ]
+)
+
+
+def _fen(value: Decimal) -> Decimal:
+    return value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
 
 def read_labels(path: str | Path) -> pa.Table:
     """``labels.csv`` as text columns; a missing column is an error naming the file."""
@@ -48,23 +64,28 @@ def read_labels(path: str | Path) -> pa.Table:
     return table
 
 
-def _amount(value: object) -> float:
+def _amount(value: object) -> Decimal:
+    """A label's or finding's amount as exact yuan (unreadable text counts 0): sums of many
+    amounts stay exact, as the findings' own ``vola_amt`` are."""
+    if value is None or value == "":
+        return Decimal(0)
     try:
-        return float(value) if value not in (None, "") else 0.0  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return 0.0
+        out = value if isinstance(value, Decimal) else Decimal(str(value).strip())
+    except InvalidOperation:
+        return Decimal(0)
+    return out if out.is_finite() else Decimal(0)
 
 
 def evaluate(findings: pa.Table, labels: pa.Table) -> pa.Table:
     """One row per class: label and finding counts, precision, recall, F1 and amounts."""
     planted: dict[str, set[str]] = {}
-    planted_amt: dict[str, float] = {}
+    planted_amt: dict[str, Decimal] = {}
     for r in labels.select(["setl_id", "vola_bhvr_type", "amount"]).to_pylist():
         cls = r["vola_bhvr_type"]
         planted.setdefault(cls, set()).add(r["setl_id"])
-        planted_amt[cls] = planted_amt.get(cls, 0.0) + _amount(r["amount"])
+        planted_amt[cls] = planted_amt.get(cls, Decimal(0)) + _amount(r["amount"])
     found: dict[str, set[str]] = {}
-    found_amt: dict[str, dict[str, float]] = {}
+    found_amt: dict[str, dict[str, Decimal]] = {}
     for r in findings.select(["setl_id", "vola_bhvr_type", "vola_amt"]).to_pylist():
         cls = r["vola_bhvr_type"]
         found.setdefault(cls, set()).add(r["setl_id"])
@@ -95,8 +116,8 @@ def evaluate(findings: pa.Table, labels: pa.Table) -> pa.Table:
                 "precision": precision,
                 "recall": recall,
                 "f1": f1,
-                "amount_found": round(sum(found_amt.get(cls, {}).values()), 2),
-                "amount_planted": round(planted_amt.get(cls, 0.0), 2),
+                "amount_found": _fen(sum(found_amt.get(cls, {}).values(), Decimal(0))),
+                "amount_planted": _fen(planted_amt.get(cls, Decimal(0))),
             }
         )
-    return pa.Table.from_pylist(rows)
+    return pa.Table.from_pylist(rows, schema=_REPORT_SCHEMA)

@@ -112,12 +112,100 @@ def longest_prefix_match(
     return codes.join(best, codes[code_col] == best._lpm_code).drop("_lpm_code")
 
 
-def exact(value: float | int | str) -> ir.Scalar:
-    """A yuan or quantity parameter as an exact decimal literal (0.005 stays 0.005, not the
-    nearest binary fraction), for comparisons with the audit's decimal amounts."""
+def exact(value: float | int | str | Decimal) -> ir.Scalar:
+    """A yuan, quantity or ratio parameter as an exact decimal literal (0.005 stays 0.005, 0.4
+    stays 0.4, not the nearest binary fraction), for comparisons with the audit's decimal
+    amounts: ``medfee < avg_cost * exact(0.4)`` is decided in decimal, so a case exactly at the
+    threshold is on the side the parameter says."""
     import ibis
 
     return ibis.literal(Decimal(str(value)), type="decimal(18, 6)")
+
+
+def fraction(amount: ir.NumericValue, ratio: float | int | str) -> ir.DecimalValue:
+    """``ratio`` (a rule parameter such as 0.4) of an amount, exactly: ``medfee < fraction(
+    avg_cost, 0.4)`` holds for 400.19 and not for 400.20 when the average is 1000.50 (as
+    doubles, 1000.5 × 0.4 is 400.20000000000005 and 400.20 passes).
+
+    Both sides widened to DECIMAL(38, 6) first, as ``pricing.exact.product``: the local store
+    types a product of narrower decimals in their width and overflows; the distributed engine
+    keeps six decimals of the product, exact for ratios of up to four decimals.
+    """
+    return amount.cast("decimal(38, 6)") * exact(ratio).cast("decimal(38, 6)")
+
+
+def below_share_of_mean(
+    value: ir.NumericValue, total: ir.NumericValue, n: ir.IntegerValue, ratio: float | int | str
+) -> ir.BooleanValue:
+    """Whether ``value < ratio × total / n`` (an average given as the fraction ``total / n``,
+    as the norms' ``los_total / los_n``), exactly: cross-multiplied, nothing divided."""
+    return value.cast("decimal(38, 6)") * n < fraction(total, ratio)
+
+
+def yuan_zero() -> ir.Scalar:
+    """0 yuan as a money literal (``fill_null``/``greatest`` of money columns stay decimal)."""
+    import ibis
+
+    from huiyan.audit.netting import MONEY_TYPE
+
+    return ibis.literal(Decimal(0), type=MONEY_TYPE)
+
+
+def half_up_quotient(num: ir.IntegerValue, den: ir.IntegerValue) -> ir.IntegerValue:
+    """``num / den`` of two integers, rounded half away from zero to an integer, exactly; null
+    when ``den`` is 0 (``den`` positive otherwise).
+
+    Neither engine divides integers or decimals exactly (the local one divides both as
+    doubles, the distributed one decimals at a reduced scale), so: ``q = floor((2|a| + b) / 2b)``
+    is the half-up quotient, and ``x − x mod y`` is an exact multiple of ``y``, whose division
+    through a double is the exact integer while ``x`` stays below 2^53 (``|num|`` below 2^52:
+    for a sum in fen, 4.5·10^13 yuan, far above a region's totals).
+    """
+    import ibis
+
+    b = den.cast("int64").nullif(0)
+    a = num.cast("int64")
+    x = a.abs() * 2 + b
+    y = b * 2
+    q = ((x - x % y) / y).cast("int64")
+    return ibis.ifelse(a < 0, -q, q)
+
+
+def fen(value: ir.NumericValue) -> ir.IntegerValue:
+    """An amount in yuan (at most two decimals, as MONEY) as integer fen."""
+    return (value.cast("decimal(38, 2)") * 100).cast("int64")
+
+
+def mean_yuan(total: ir.NumericValue, count: ir.IntegerValue) -> ir.DecimalValue:
+    """The average ``total / count`` of a money column (``total`` its exact decimal sum, ``count``
+    the number of values summed), rounded once, half away from zero, at the fen, as the
+    canonical MONEY type; null when ``count`` is 0.
+
+    At the fen because an average cost or payment is itself an amount: it is shown, compared
+    with cases' costs and subtracted from them, and the bureau's published averages
+    (``drg_weight.avg_cost``) are MONEY too, so derived and published norms are alike.
+    """
+    import ibis
+
+    from huiyan.audit.netting import MONEY_TYPE
+
+    q = half_up_quotient(fen(total), count)
+    yuan = q.cast("decimal(38, 2)") * ibis.literal(Decimal("0.01"), type="decimal(3, 2)")
+    return yuan.cast("decimal(38, 2)").cast(MONEY_TYPE)
+
+
+def yuan_text(value: ir.NumericValue) -> ir.StringValue:
+    """An amount as the case-level rules have always shown it: half-up at the fen, one
+    trailing zero cut (600.00 -> 600.0, 93.60 -> 93.6, 93.65 -> 93.65).
+
+    That was the text of the amounts when they were doubles (shortest form, at least one
+    decimal); kept so that the texts of findings already under review do not change. Through
+    a fixed-scale decimal, as ``num``: the same on every engine and never an exponent.
+    """
+    import ibis
+
+    s = value.cast("decimal(38, 6)").round(2).cast("decimal(38, 2)").cast("string")
+    return ibis.ifelse(s.endswith("0"), s.left(s.length() - 1), s)
 
 
 def yuan(value: ir.NumericValue) -> ir.DecimalValue:

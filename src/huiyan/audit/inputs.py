@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
-from huiyan.audit.netting import net_lines
+from huiyan.audit.netting import MONEY_TYPE, net_lines
 from huiyan.model.tables import HILIST
 
 if TYPE_CHECKING:
@@ -247,8 +247,9 @@ def bind(source: Source, config: dict[str, dict[str, Any]]) -> RuleInputs:
         adm_sec=sm.adm_time.epoch_seconds(),
         dscg_sec=sm.dscg_time.epoch_seconds(),
         los=ibis.greatest(dscg_day - adm_day, 1),
-        medfee=sm.medfee_sumamt.cast("float64"),
-        fund_pay=sm.fund_pay_sumamt.cast("float64"),
+        # Money stays the canonical MONEY decimal: thresholds, sums and texts are exact.
+        medfee=sm.medfee_sumamt.cast(MONEY_TYPE),
+        fund_pay=sm.fund_pay_sumamt.cast(MONEY_TYPE),
     )
     case = source.keep(case)
 
@@ -298,18 +299,44 @@ def bind(source: Source, config: dict[str, dict[str, Any]]) -> RuleInputs:
 
 
 def _norms(case: ir.Table, drg: ir.Table, weights: ir.Table, scheme: str) -> ir.Table:
-    """Per DRG: average cost and LOS — the region's published norms, else derived from the data."""
+    """Per DRG: average cost and LOS — the region's published norms, else derived from the data.
+
+    The average cost is money (MONEY, like the published ``avg_cost``): the exact mean of the
+    cases' costs rounded once at the fen (``mean_yuan``). The average LOS is kept twice: as a
+    double (``avg_los``, the published column's type) for the texts, and as the exact fraction
+    ``los_total / los_n`` (days summed over the cases, or the published average over 1) that
+    the ratio thresholds compare with, by cross-multiplying (``los × los_n < los_total ×
+    ratio``: no division, no rounding; as doubles 100 / 3 × 0.45 is 15.000000000000002, and a
+    stay of 15 days was "below 45 %" of an average of 33⅓).
+    """
+    import ibis
+
+    from huiyan.audit.helpers import mean_yuan
+
     g = drg.filter(drg.status == "SUCCESS").select(n_setl_id=drg.setl_id, n_drg=drg.drg)
     c = case.join(g, case.setl_id == g.n_setl_id)
     derived = c.group_by(drg=c.n_drg).aggregate(
-        d_cost=c.medfee.mean(), d_los=c.los.cast("float64").mean(), n_cases=c.setl_id.count()
+        d_cost_sum=c.medfee.sum(),
+        d_cost_n=c.medfee.count(),
+        d_los=c.los.cast("float64").mean(),
+        d_los_sum=c.los.sum(),
+        d_los_n=c.los.count(),
+        n_cases=c.setl_id.count(),
     )
+    derived = derived.mutate(d_cost=mean_yuan(derived.d_cost_sum, derived.d_cost_n))
     w = weights.filter(weights.scheme == scheme)
-    w = w.select(w_drg=w.drg, w_cost=w.avg_cost.cast("float64"), w_los=w.avg_los)
+    w = w.select(w_drg=w.drg, w_cost=w.avg_cost.cast(MONEY_TYPE), w_los=w.avg_los)
     j = derived.left_join(w, derived.drg == w.w_drg)
+    published = j.w_los.notnull()
     return j.select(
         "drg",
         "n_cases",
         avg_cost=j.w_cost.fill_null(j.d_cost),
         avg_los=j.w_los.fill_null(j.d_los),
+        # The published double read as the decimal it was written as (one correctly rounded
+        # cast at six decimals, as ``pricing.exact.factor``).
+        los_total=ibis.ifelse(
+            published, j.w_los.cast("decimal(38, 6)"), j.d_los_sum.cast("decimal(38, 6)")
+        ),
+        los_n=ibis.ifelse(published, 1, j.d_los_n).cast("int64"),
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from huiyan.audit.helpers import fen, fraction, half_up_quotient, yuan_zero
 from huiyan.audit.rules.drg.evidence import case_norms
 from huiyan.audit.spec import CASE_STAGES, SEVERITY_SUSPICIOUS, Params, preset
 from huiyan.model.domain import DSCG_ORDERED, DSCG_TRANSFERS, principal_diagnoses
@@ -87,7 +88,7 @@ def _split_hits(j: ir.Table, what: str) -> ir.Table:
     gap = (j.b_adm_day - j.a_dscg_day).cast("string")
     text = "出院" + gap + "天后" + what + ", 前次结算" + j.a_setl_id
     return j.select(
-        setl_id=j.b_setl_id, unit=j.a_setl_id, amount=j.b_fund_pay.fill_null(0.0), text=text
+        setl_id=j.b_setl_id, unit=j.a_setl_id, amount=j.b_fund_pay.fill_null(yuan_zero()), text=text
     )
 
 
@@ -139,7 +140,7 @@ def _short_cheap(t: RuleInputs, p: Params) -> ir.Table:
     return c.filter(
         (c.los <= int(p["max_los"]))
         & (c.dscg_way == DSCG_ORDERED)
-        & (c.medfee < c.avg_cost * float(p["max_cost_ratio"]))
+        & (c.medfee < fraction(c.avg_cost, p["max_cost_ratio"]))
     )
 
 
@@ -207,11 +208,16 @@ def exams_dominated_stay(t: RuleInputs, p: Params) -> ir.Table:
     exam = l.chrgitm_type.isin(tuple(p["exam_chrgitm_types"]))
     banned = l.chrgitm_type.isin(tuple(p["banned_chrgitm_types"]))
     s = l.group_by(s_setl=l.setl_id).aggregate(
-        total=l.amt.sum(), exam=exam.ifelse(l.amt, 0.0).sum(), banned=banned.cast("int32").sum()
+        total=l.amt.sum(),
+        exam=exam.ifelse(l.amt, yuan_zero()).sum(),
+        banned=banned.cast("int32").sum(),
     )
     j = c.join(s, c.setl_id == s.s_setl)
-    j = j.filter((j.banned == 0) & (j.total > 0) & (j.exam >= j.total * float(p["min_exam_share"])))
-    share = (j.exam / j.total * 100).round(0).cast("int64").cast("string")
+    j = j.filter(
+        (j.banned == 0) & (j.total > 0) & (j.exam >= fraction(j.total, p["min_exam_share"]))
+    )
+    # The whole percent, half up, exactly: the same text on every engine.
+    share = half_up_quotient(fen(j.exam) * 100, fen(j.total)).cast("string")
     text = "住院" + j.los.cast("string") + "天, 检查检验费用占" + share + "%, 无治疗"
     return j.select("setl_id", unit=ibis.null("string"), amount=j.medfee, text=text)
 
@@ -249,7 +255,7 @@ def exams_only_short_stay(t: RuleInputs, p: Params) -> ir.Table:
     s = ln.group_by(s_setl=ln.setl_id).aggregate(
         exam=exam.cast("int32").sum(),
         other=other.cast("int32").sum(),
-        exam_amt=exam.ifelse(ln.amt, 0.0).sum(),
+        exam_amt=exam.ifelse(ln.amt, yuan_zero()).sum(),
     )
     j = c.join(s, c.setl_id == s.s_setl)
     j = j.filter((j.exam > 0) & (j.other == 0))

@@ -30,9 +30,9 @@ dxcode_rule = preset(
 
 
 def _zero(table: ir.Table, unit: ir.Value, text: ir.Value) -> ir.Table:
-    import ibis
+    from huiyan.audit.helpers import yuan_zero
 
-    return table.select("setl_id", unit=unit, amount=ibis.literal(0.0), text=text)
+    return table.select("setl_id", unit=unit, amount=yuan_zero(), text=text)
 
 
 def _restricted(t: RuleInputs) -> ir.Table:

@@ -121,6 +121,8 @@ def unperformed_procedure_cases(t: RuleInputs) -> ir.Table:
         c.avg_cost,
         c.los,
         c.avg_los,
+        c.los_total,
+        c.los_n,
         c.dscg_way,
         c.std,
         c.coef,
@@ -140,13 +142,15 @@ def early_discharge(t: RuleInputs, j: ir.Table) -> ir.BooleanValue:
     """
     import ibis
 
+    from huiyan.audit.helpers import below_share_of_mean, fraction
+
     p = t.rule_params.get(EARLY_DISCHARGE_RULE)
     if p is None:
         return ibis.literal(False)
     return (
         (j.dscg_way == DSCG_ORDERED)
-        & (j.medfee < j.avg_cost * float(p["max_cost_ratio"]))
-        & (j.los.cast("float64") < j.avg_los * float(p["max_los_ratio"]))
+        & (j.medfee < fraction(j.avg_cost, p["max_cost_ratio"]))
+        & below_share_of_mean(j.los, j.los_total, j.los_n, p["max_los_ratio"])
     )
 
 
@@ -216,17 +220,20 @@ def decisive_unsupported_cc(t: RuleInputs) -> ir.Table:
 
 @shared
 def case_norms(t: RuleInputs) -> ir.Table:
-    """Per grouped case: DRG, ADRG, norms (average cost and LOS) and the standard payment."""
+    """Per grouped case: DRG, ADRG, norms (average cost and LOS) and the standard payment
+    (``std``, MONEY) with the case's coefficient (``coef``, an exact factor, 1 when unpriced)."""
+    from huiyan.pricing.exact import FACTOR, lit
+
     d = t.drg.filter(t.drg.status == "SUCCESS").select(
         "drg", "adrg", "has_mcc", "has_cc", g_setl="setl_id"
     )
     c = t.case.join(d, t.case.setl_id == d.g_setl)
-    n = t.norms.select(n_drg="drg", avg_cost="avg_cost", avg_los="avg_los", n_cases="n_cases")
+    n = t.norms.select("avg_cost", "avg_los", "los_total", "los_n", "n_cases", n_drg="drg")
     c = c.join(n, c.drg == n.n_drg)
     pay = t.payment.select(
         y_setl="setl_id",
-        std=t.payment.standard_payment.cast("float64"),
-        coef=t.payment.coefficient.cast("float64").fill_null(1.0),
+        std=t.payment.standard_payment,
+        coef=t.payment.coefficient.cast(FACTOR).fill_null(lit(1)),
     )
     c = c.left_join(pay, c.setl_id == pay.y_setl)
     return c.drop("g_setl", "n_drg", "y_setl")
@@ -241,16 +248,23 @@ def drg_prices(t: RuleInputs) -> ir.Table:
     p = t.payment
     p = p.filter(p.weight_or_score.notnull() & p.rate_or_point_value.notnull())
     return p.group_by(w_drg=p.group).aggregate(
-        w_weight=p.weight_or_score.cast("float64").max(),
-        w_rate=p.rate_or_point_value.cast("float64").max(),
+        w_weight=p.weight_or_score.max(), w_rate=p.rate_or_point_value.max()
     )
 
 
 def standard_in(t: RuleInputs, j: ir.Table, drg: ir.StringValue) -> ir.Table:
     """``j`` (with ``coef`` from ``case_norms``) plus ``drg_std``: the standard payment the
-    case would get as a normal case of ``drg`` (null when that DRG is not priced)."""
+    case would get as a normal case of ``drg`` (null when that DRG is not priced).
+
+    Priced as pricing prices a normal case (``pricing.exact``): the exact product of the
+    factors, rounded once at the fen, so the payment differences are differences of amounts
+    the bureau would actually pay.
+    """
+    from huiyan.pricing.exact import lit, money, product
+
     prices = drg_prices(t)
     j = j.left_join(prices, drg == prices.w_drg)
-    return j.mutate(drg_std=j.w_weight * j.w_rate * j.coef.fill_null(1.0)).drop(
+    coef = j.coef.fill_null(lit(1))
+    return j.mutate(drg_std=money(product(j.w_weight, j.w_rate, coef))).drop(
         "w_drg", "w_weight", "w_rate"
     )

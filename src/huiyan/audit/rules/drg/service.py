@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from huiyan.audit.helpers import below_share_of_mean, fraction, yuan_text, yuan_zero
 from huiyan.audit.rules.drg.evidence import (
     basis_text,
     case_norms,
@@ -42,7 +43,7 @@ def _amount(t: RuleInputs, j: ir.Table) -> ir.Table:
     import ibis
 
     j = standard_in(t, j, j.drg)
-    return j.mutate(amount=ibis.greatest(j.drg_std.fill_null(j.avg_cost) - j.medfee, 0.0))
+    return j.mutate(amount=ibis.greatest(j.drg_std.fill_null(j.avg_cost) - j.medfee, yuan_zero()))
 
 
 @undersvc_rule(
@@ -74,7 +75,7 @@ def surgery_not_done(t: RuleInputs, p: Params) -> ir.Table:
         + "天(组均"
         + j.avg_los.round(1).cast("string")
         + "天)即出院, 费用"
-        + j.medfee.round(2).cast("string")
+        + yuan_text(j.medfee)
         + "元远低于"
         + j.drg
         + "组均费用"
@@ -109,13 +110,13 @@ def far_below_norm(t: RuleInputs, p: Params) -> ir.Table:
         (c.dscg_way == DSCG_ORDERED)
         & surgical
         & (c.n_cases >= int(p["min_cases"]))
-        & (c.medfee < c.avg_cost * float(p["max_cost_ratio"]))
-        & (c.los.cast("float64") < c.avg_los * float(p["max_los_ratio"]))
+        & (c.medfee < fraction(c.avg_cost, p["max_cost_ratio"]))
+        & below_share_of_mean(c.los, c.los_total, c.los_n, p["max_los_ratio"])
     )
     text = (
         j.drg
         + "组: 费用"
-        + j.medfee.round(2).cast("string")
+        + yuan_text(j.medfee)
         + "元, 住院"
         + j.los.cast("string")
         + "天, 远低于组均水平"
@@ -160,9 +161,9 @@ def early_discharge_below_region_norm(t: RuleInputs, p: Params) -> ir.Table:
         & (c.flag31.fill_null("1") != "2")
         & (c.age.fill_null(1) >= 1)
         & (c.n_cases >= int(p["min_cases"]))
-        & (c.avg_los >= float(p["min_group_los"]))
-        & (c.medfee < c.avg_cost * float(p["max_cost_ratio"]))
-        & (c.los.cast("float64") < c.avg_los * float(p["max_los_ratio"]))
+        & (c.los_total >= fraction(c.los_n, p["min_group_los"]))
+        & (c.medfee < fraction(c.avg_cost, p["max_cost_ratio"]))
+        & below_share_of_mean(c.los, c.los_total, c.los_n, p["max_los_ratio"])
     )
     j = j.join(treated, j.setl_id == treated.x_setl)
     text = (
@@ -172,9 +173,9 @@ def early_discharge_below_region_norm(t: RuleInputs, p: Params) -> ir.Table:
         + "天(本地区组均"
         + j.avg_los.round(1).cast("string")
         + "天), 费用"
-        + j.medfee.round(2).cast("string")
+        + yuan_text(j.medfee)
         + "元(组均"
-        + j.avg_cost.round(2).cast("string")
+        + yuan_text(j.avg_cost)
         + "元), 提前出院"
     )
     j = _amount(t, j.mutate(text=text))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from huiyan.audit.helpers import mean_yuan, yuan_zero
 from huiyan.audit.rules.drg.evidence import (
     basis_text,
     case_norms,
@@ -54,7 +55,7 @@ def unsupported_mcc_cc(t: RuleInputs, p: Params) -> ir.Table:
     c = case_norms(t).select(c_setl="setl_id", std="std", coef="coef")
     j = d.join(c, d.setl_id == c.c_setl)
     j = standard_in(t, j, j.lighter)
-    diff = ibis.greatest((j.std - j.drg_std).fill_null(0.0), 0.0)
+    diff = ibis.greatest((j.std - j.drg_std).fill_null(yuan_zero()), yuan_zero())
     kind = j.cc_kind.substitute({"mcc": "严重并发症/合并症", "cc": "并发症/合并症"})
     text = "其他诊断" + j.diag_code + "(" + kind + ")无治疗证据, 入组" + j.drg
     return j.select("setl_id", unit=j.diag_code, amount=diff, text=text).distinct()
@@ -86,9 +87,9 @@ def unperformed_procedure_paid(t: RuleInputs, p: Params) -> ir.Table:
     r = t.regroup.select(r_setl="setl_id", r_code="removed_oprn_code", lighter="drg")
     j = j.left_join(r, (j.setl_id == r.r_setl) & (j.oprn_oprt_code == r.r_code))
     j = standard_in(t, j, j.lighter)
-    std = j.std.fill_null(0.0)
+    std = j.std.fill_null(yuan_zero())
     priced = j.drg_std.notnull()
-    amount = ibis.ifelse(priced, ibis.greatest(std - j.drg_std, 0.0), std)
+    amount = ibis.ifelse(priced, ibis.greatest(std - j.drg_std, yuan_zero()), std)
     without = ibis.ifelse(
         j.lighter.isnull(),
         "",
@@ -153,8 +154,9 @@ def unsupported_principal_dx(t: RuleInputs, p: Params) -> ir.Table:
     peer = c.join(pdx.select(q_setl="setl_id", q_code="diag_code"), c.setl_id == pdx.setl_id)
     peer = peer.filter(peer.std.notnull())
     peer = peer.group_by(p_cat=peer.q_code.substr(0, 3)).aggregate(
-        p_std=peer.std.mean(), p_n=peer.setl_id.count()
+        p_sum=peer.std.sum(), p_n=peer.setl_id.count()
     )
+    peer = peer.mutate(p_std=mean_yuan(peer.p_sum, peer.p_n)).drop("p_sum")
     peer = peer.filter(peer.p_n >= int(p["min_peer_cases"]))
     j = unproven.join(treated, unproven.setl_id == treated.s_setl)
     j = j.join(peer, j.s_cat == peer.p_cat)
@@ -165,7 +167,7 @@ def unsupported_principal_dx(t: RuleInputs, p: Params) -> ir.Table:
     # Heavier: the region pays cases of the claimed principal's category more than those of the
     # treated condition's (categories, not DRGs: a DRG filled by upcoded cases is priced by them).
     j = j.filter(j.k_std > j.p_std)
-    j = j.mutate(diff=ibis.greatest(j.std.fill_null(0.0) - j.p_std, 0.0))
+    j = j.mutate(diff=ibis.greatest(j.std.fill_null(yuan_zero()) - j.p_std, yuan_zero()))
     # One finding per case: the treated condition whose cases are paid least.
     w = ibis.window(group_by=j.setl_id, order_by=[j.p_std, j.s_code])
     j = j.mutate(rank=ibis.row_number().over(w))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from huiyan.audit.helpers import item_label, line_hits, with_case
+from huiyan.audit.helpers import item_label, line_hits, with_case, yuan_zero
 from huiyan.audit.spec import SEVERITY_SUSPICIOUS, SEVERITY_VIOLATION, Params, preset, rule
 
 if TYPE_CHECKING:
@@ -199,5 +199,5 @@ def overlapping_stays(t: RuleInputs, p: Params) -> ir.Table:
         + "), 两次住院时间重叠"
     )
     return j.select(
-        setl_id=j.b_setl_id, unit=j.a_setl_id, amount=j.b_fund_pay.fill_null(0.0), text=text
+        setl_id=j.b_setl_id, unit=j.a_setl_id, amount=j.b_fund_pay.fill_null(yuan_zero()), text=text
     )

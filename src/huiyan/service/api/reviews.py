@@ -179,7 +179,9 @@ def _decide(
 
 
 @router.post("/{item_id}/initial")
-def initial(item_id: int, body: Decision, request: Request, db: Db, user: Reviewer) -> JSONResponse:
+async def initial(
+    item_id: int, body: Decision, request: Request, db: Db, user: Reviewer
+) -> JSONResponse:
     item = _decide(workflow.initial_review, item_id, body, request, db, user)
     return JSONResponse(item_json(item, user, request))
 

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from huiyan.review.db import AuditEntry, AuditHead, utcnow
@@ -28,7 +28,7 @@ def _digest(
 
 
 def append(
-    session: Session,
+    session: Session | Connection,
     *,
     actor: str,
     action: str,
@@ -38,11 +38,16 @@ def append(
 ) -> int:
     """Append one entry inside the caller's transaction (it commits with the change it records).
 
+    ``session``: an ORM session, or a Core connection in its write transaction.
+
     Returns the entry's sequence number. Core statements on the session's connection: this
     runs inside every write, whose lock it holds, so it is kept to three short statements.
     """
-    session.flush()  # the change being recorded reaches the database first
-    conn = session.connection()
+    if isinstance(session, Session):
+        session.flush()  # the change being recorded reaches the database first
+        conn = session.connection()
+    else:
+        conn = session
     # UPDATE first: on PostgreSQL the row lock serialises concurrent appenders until commit;
     # SQLite write transactions are already serialised.
     head = conn.execute(_BUMP).first()

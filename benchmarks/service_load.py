@@ -260,7 +260,11 @@ def main() -> None:
         "--attachments",
         str(tmp / "att"),
     ]
-    server = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # The server's log goes to a file: a pipe nobody reads during the run fills up and then
+    # blocks the workers at their next log line.
+    server_log = tmp / "server.log"
+    log_file = server_log.open("wb")
+    server = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=log_file)
     try:
         for _ in range(600):
             try:
@@ -309,12 +313,14 @@ def main() -> None:
     finally:
         server.terminate()
         try:
-            _, err = server.communicate(timeout=20)
+            server.wait(timeout=20)
         except subprocess.TimeoutExpired:
             server.kill()
-            _, err = server.communicate()
-    if server.returncode not in (0, -15) and err:
-        print(err.decode()[-2000:])
+            server.wait()
+        log_file.close()
+        err = server_log.read_bytes()
+        if err and (server.returncode not in (0, -15) or b"Traceback" in err):
+            print(err.decode(errors="replace")[-3000:])
 
     all_lat = [x for v in stats["lat"].values() for x in v]
     n = len(all_lat)

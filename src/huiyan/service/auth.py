@@ -113,13 +113,18 @@ def login(
         user = src.scalars(select(User).where(User.username == username)).first()
         ok = verify_password(user.password_hash if user else DUMMY_HASH, password)
         ok = ok and user is not None and user.active
-        if read is not None:
-            read.rollback()  # ends the read transaction (``user`` stays loaded)
+    if read is not None:
+        user_id = user.id if user is not None else None
+        # Its connection back to the pool before the write session takes one: a rollback
+        # would expire ``user`` and its next use would take a second connection, and
+        # concurrent logins each holding one while waiting for another exhaust the pool.
+        read.close()
+        if by is None:
             by = _throttled_by(db, settings, username, client_ip)
-            if ok and by is None:
-                # The account as it is now (it may have been disabled meanwhile).
-                user = db.get(User, user.id)  # type: ignore[union-attr]
-                ok = user is not None and user.active
+        if ok and by is None:
+            # The account as it is now (it may have been disabled meanwhile).
+            user = db.get(User, user_id)
+            ok = user is not None and user.active
     if by is not None:
         auditlog.append(
             db,

@@ -168,3 +168,36 @@ def test_throttling_per_client_address_across_user_names(app, client) -> None:
         ("aud1", {"ip": "203.0.113.7", "by": "ip"}),
         ("admin", {"ip": "203.0.113.7", "by": "ip"}),
     ]
+
+
+def test_login_checks_the_password_before_the_write_and_holds_one_connection(
+    client, app, settings
+) -> None:
+    """``login(read=...)``: the read session's connection is back in the pool before the write
+    begins, so a login never holds two (concurrent logins holding one each and waiting for a
+    second exhausted the pool); the throttle still applies under the write transaction."""
+    from huiyan.review.db import LoginAttempt, make_engine, session_factory
+    from huiyan.service import auth
+
+    engine = make_engine(settings.state, pool_size=1, max_overflow=0, pool_timeout=2)
+    try:
+        Read, Write = session_factory(engine), session_factory(engine, write=True)
+        with Write() as db, Read() as read:
+            secret, _tok, user = auth.login(db, settings, "aud1", PASSWORD, read=read)
+            db.commit()
+        assert user.username == "aud1" and secret
+        with Write() as db:
+            for _ in range(settings.login_max_failures):
+                db.add(LoginAttempt(username="aud1", ok=False, ip=None))
+            db.commit()
+        with Write() as db, Read() as read:
+            try:
+                auth.login(db, settings, "aud1", PASSWORD, read=read)
+                raise AssertionError("not throttled")
+            except auth.Throttled:
+                db.commit()
+    finally:
+        engine.dispose()
+    with app.state.read_session() as s:
+        actions = s.scalars(select(AuditEntry.action).order_by(AuditEntry.seq)).all()
+    assert actions[-2:] == ["login", "login_throttled"]

@@ -412,3 +412,55 @@ def test_settlement_applies_passed_appeal_deadlines_itself(client, app, settings
     t = decided_table(settings.state, today=deadline + dt.timedelta(days=1))
     assert t.column("setl_id").to_pylist() == ["S4"]
     assert str(t.column("vola_amt")[0]) == "80.00"
+
+
+def test_prebuilt_reads_agree_with_visible(client, app) -> None:
+    """``list_items`` / ``find_item`` (statements built once, reader as bound parameters) return
+    exactly what ``visible`` admits, for every kind of reader and filter."""
+    with app.state.write_session() as s:
+        users = {u.username: u for u in s.scalars(select(User))}
+        items = s.scalars(select(ReviewItem).order_by(ReviewItem.id)).all()
+        first, second = items[0], items[3]  # an H1 and an H2 item
+        first.assignee_id = users["aud1"].id
+        s.add(CrossVote(item_id=second.id, expert_id=users["exp2"].id))
+        s.commit()
+    filters = [
+        {},
+        {"state": "pending"},
+        {"state": "reviewed"},
+        {"medins_code": "H2"},
+        {"rule_id": "R-B"},
+        {"assignee_id": users["aud1"].id},
+        {"overdue_on": dt.date(2100, 1, 1)},
+        {"after_id": first.id, "limit": 2},
+    ]
+    with app.state.read_session() as s, app.state.engine.connect() as conn:
+        for name in ("aud1", "hosp1", "hosp2", "exp2", "exp1"):
+            user = users[name]
+            for f in filters:
+                q = workflow.visible(select(ReviewItem.id), user)
+                if f.get("state"):
+                    q = q.where(ReviewItem.state == f["state"])
+                if f.get("medins_code"):
+                    q = q.where(ReviewItem.medins_code == f["medins_code"])
+                if f.get("rule_id"):
+                    q = q.where(ReviewItem.rule_id == f["rule_id"])
+                if f.get("assignee_id") is not None:
+                    q = q.where(ReviewItem.assignee_id == f["assignee_id"])
+                if f.get("overdue_on"):
+                    q = q.where(
+                        ReviewItem.state == "notified", ReviewItem.appeal_deadline < f["overdue_on"]
+                    )
+                q = q.where(ReviewItem.id > f.get("after_id", 0)).order_by(ReviewItem.id)
+                expected = list(s.scalars(q.limit(f.get("limit", 50))))
+                got = [r.id for r in workflow.list_items(conn, user, **f)]
+                assert got == expected, (name, f)
+            seen = set(s.scalars(workflow.visible(select(ReviewItem.id), user)))
+            for item in items:
+                if item.id in seen:
+                    assert workflow.find_item(conn, user, item.id).jr_id == item.jr_id
+                else:
+                    with pytest.raises(workflow.NotFound):
+                        workflow.find_item(conn, user, item.id)
+        assert [r.id for r in workflow.list_items(conn, users["exp2"])] == [second.id]
+        assert {r.medins_code for r in workflow.list_items(conn, users["hosp1"])} == {"H1"}

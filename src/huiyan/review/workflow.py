@@ -8,15 +8,28 @@ commits. Errors are ``WorkflowError`` subclasses the service maps to HTTP status
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
-from sqlalchemy import Select, and_, func, or_, select, update
+from sqlalchemy import (
+    Connection,
+    Row,
+    Select,
+    Table,
+    Update,
+    and_,
+    bindparam,
+    func,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -94,13 +107,102 @@ def visible(query: Select, user: Actor) -> Select:
 
 def get_item(session: Session, user: Actor, item_id: int, *, lock: bool = False) -> ReviewItem:
     """The item if ``user`` may see it; an invisible item is reported as missing (no IDOR oracle)."""
-    q = visible(select(ReviewItem).where(ReviewItem.id == item_id), user)
-    if lock:
-        q = q.with_for_update()
-    item = session.scalars(q).first()
+    kind, params = _reader(user)
+    item = session.scalars(_ITEM_BY_ID[kind, lock], {**params, "item_id": item_id}).first()
     if item is None:
         raise NotFound(f"复核事项 {item_id} 不存在")
     return item
+
+
+def find_item(conn: Connection, user: Actor, item_id: int) -> Row[Any]:
+    """``get_item`` as a plain row (attributes named as ``ReviewItem``'s), for reads that
+    change nothing: no ORM object, a fraction of the CPU. Same visibility rule."""
+    kind, params = _reader(user)
+    row = conn.execute(_ROW_BY_ID[kind], {**params, "item_id": item_id}).first()
+    if row is None:
+        raise NotFound(f"复核事项 {item_id} 不存在")
+    return row
+
+
+def list_items(
+    conn: Connection,
+    user: Actor,
+    *,
+    state: str | None = None,
+    medins_code: str | None = None,
+    rule_id: str | None = None,
+    assignee_id: int | None = None,
+    overdue_on: dt.date | None = None,
+    after_id: int = 0,
+    limit: int = 50,
+) -> Sequence[Row[Any]]:
+    """Items ``user`` may see (``visible``), in id order after ``after_id``, as plain rows.
+
+    ``overdue_on``: only notified items whose appeal deadline is before that day."""
+    kind, params = _reader(user)
+    filters = {
+        "state": state or None,
+        "medins_code": medins_code or None,
+        "rule_id": rule_id or None,
+        "assignee_id": assignee_id,
+        "overdue_on": overdue_on,
+    }
+    given = tuple(k for k, v in filters.items() if v is not None)
+    params.update({f"f_{k}": filters[k] for k in given}, after_id=after_id, limit=limit)
+    return conn.execute(_list_statement(kind, given), params).all()
+
+
+# Statements of the hot reads, built once per kind of reader (and filter set): building and
+# cache-keying a statement on every request cost more CPU than running it.
+_ITEMS = cast(Table, ReviewItem.__table__)
+
+
+def _reader(user: Actor) -> tuple[str, dict[str, Any]]:
+    """The kind of reader for ``_visible_to`` and its parameters."""
+    if user.role == "hospital":
+        return "hospital", {"reader_medins": user.medins_code or "\0"}
+    if user.role == "expert":
+        return "expert", {"reader_id": user.id}
+    return "all", {}
+
+
+def _visible_to(q: Select, kind: str) -> Select:
+    """``visible`` with the reader as bound parameters (the statement is reused)."""
+    if kind == "hospital":
+        return q.where(_ITEMS.c.medins_code == bindparam("reader_medins"))
+    if kind == "expert":
+        drawn = select(CrossVote.item_id).where(CrossVote.expert_id == bindparam("reader_id"))
+        return q.where(_ITEMS.c.id.in_(drawn))
+    return q
+
+
+def _item_by_id(q: Select, kind: str) -> Select:
+    return _visible_to(q.where(_ITEMS.c.id == bindparam("item_id")), kind)
+
+
+_KINDS = ("all", "hospital", "expert")
+_ITEM_BY_ID = {
+    (kind, lock): (
+        _item_by_id(select(ReviewItem), kind).with_for_update()
+        if lock
+        else _item_by_id(select(ReviewItem), kind)
+    )
+    for kind in _KINDS
+    for lock in (False, True)
+}
+_ROW_BY_ID = {kind: _item_by_id(select(_ITEMS), kind) for kind in _KINDS}
+
+
+@functools.cache
+def _list_statement(kind: str, filters: tuple[str, ...]) -> Select:
+    t = _ITEMS
+    q = _visible_to(select(t), kind)
+    for f in filters:
+        if f == "overdue_on":
+            q = q.where(t.c.state == "notified", t.c.appeal_deadline < bindparam("f_overdue_on"))
+        else:
+            q = q.where(t.c[f] == bindparam(f"f_{f}"))
+    return q.where(t.c.id > bindparam("after_id")).order_by(t.c.id).limit(bindparam("limit"))
 
 
 def _need(user: Actor, *roles: str) -> None:
@@ -114,10 +216,27 @@ def _state(item: ReviewItem, *states: str) -> None:
 
 
 def _decidable(
-    session: Session, user: Actor, item_id: int, version: int | None, state: str
+    session: Session | Connection,
+    user: Actor,
+    item_id: int,
+    version: int | None,
+    state: str,
+    read: Session | Connection | None,
 ) -> ReviewItem:
-    """The item a reviewer decides on: as they saw it (``version``) and in ``state``."""
-    item = get_item(session, user, item_id)
+    """The item a reviewer decides on: as they saw it (``version``) and in ``state``.
+
+    Read in ``read`` when given (outside the write transaction; its read transaction is ended
+    here): a ``Connection`` gives a detached copy of the row, without the ORM's loading."""
+    if isinstance(read, Connection):
+        item = ReviewItem(**find_item(read, user, item_id)._mapping)
+        read.close()  # back to the pool before the write transaction takes one
+    elif read is not None:
+        item = get_item(read, user, item_id)
+        read.commit()  # ends the read transaction (attributes stay loaded): no connection held
+    elif isinstance(session, Session):
+        item = get_item(session, user, item_id)
+    else:
+        raise TypeError("a decision written on a Connection needs ``read``")
     if version is not None and version != item.version:
         raise Conflict(f"复核事项 {item_id} 已被他人修改, 请刷新后重试")
     _state(item, state)
@@ -146,7 +265,9 @@ def _check_decision(
     return f
 
 
-def _log(session: Session, user: Actor | str, action: str, item: ReviewItem, **detail: Any) -> None:
+def _log(
+    session: Session | Connection, user: Actor | str, action: str, item: ReviewItem, **detail: Any
+) -> None:
     actor = user if isinstance(user, str) else user.username
     auditlog.append(
         session,
@@ -184,28 +305,48 @@ def _finalise(
         setattr(item, k, v)
 
 
-def _write_decision(session: Session, item: ReviewItem, values: dict[str, Any]) -> None:
+def _write_decision(
+    session: Session | Connection, item: ReviewItem, values: dict[str, Any]
+) -> None:
     """Apply a decision to ``item`` as it was read: one conditional UPDATE (same version and
     state), so the item may have been read and checked outside the write transaction.
 
     Someone else's change in between matches no row: ``Conflict``, nothing written. ``item``
     then carries the new values as committed state (no second UPDATE at flush).
     """
-    done = session.execute(
-        update(ReviewItem)
-        .where(
-            ReviewItem.id == item.id,
-            ReviewItem.version == item.version,
-            ReviewItem.state == item.state,
-        )
-        .values(**values, version=item.version + 1)
-        .execution_options(synchronize_session=False)
+    params = {f"new_{k}": v for k, v in values.items()}
+    params.update(
+        item_id=item.id,
+        old_version=item.version,
+        old_state=item.state,
+        new_version=item.version + 1,
     )
-    if done.rowcount != 1:  # type: ignore[attr-defined]
+    # A Core statement on the session's connection: the ORM's bulk-UPDATE path cost several
+    # times the statement itself, and this runs while the write lock is held.
+    conn = session.connection() if isinstance(session, Session) else session
+    done = conn.execute(_decision_update(tuple(sorted(values))), params)
+    if done.rowcount != 1:
         raise Conflict(f"复核事项 {item.id} 已被他人修改, 请刷新后重试")
     for k, v in values.items():
         set_committed_value(item, k, v)
     set_committed_value(item, "version", item.version + 1)
+
+
+@functools.cache
+def _decision_update(columns: tuple[str, ...]) -> Update:
+    """The conditional UPDATE of ``_write_decision`` for one set of columns, built once."""
+    t = _ITEMS
+    return (
+        update(t)
+        .where(
+            t.c.id == bindparam("item_id"),
+            t.c.version == bindparam("old_version"),
+            t.c.state == bindparam("old_state"),
+        )
+        .values(
+            {**{c: bindparam(f"new_{c}") for c in columns}, "version": bindparam("new_version")}
+        )
+    )
 
 
 # ---------------------------------------------------------------- import
@@ -304,7 +445,7 @@ def import_findings(
 
 # ---------------------------------------------------------------- 初审
 def initial_review(
-    session: Session,
+    session: Session | Connection,
     user: Actor,
     item_id: int,
     *,
@@ -313,14 +454,13 @@ def initial_review(
     reason: str | None = None,
     note: str | None = None,
     version: int | None = None,
-    read: Session | None = None,
+    read: Session | Connection | None = None,
 ) -> ReviewItem:
-    """``read``: a session to read and check the item in, outside ``session``'s write
-    transaction (which then holds SQLite's write lock for one UPDATE and the audit entry)."""
+    """``read``: a session or connection to read and check the item in, outside ``session``'s
+    write transaction (which then holds SQLite's write lock for one UPDATE and the audit
+    entry). With ``read``, ``session`` may be a ``Connection`` in a write transaction."""
     _need(user, "auditor", "admin")
-    item = _decidable(read or session, user, item_id, version, "pending")
-    if read is not None:
-        read.commit()  # ends the read transaction (attributes stay loaded): no connection held
+    item = _decidable(session, user, item_id, version, "pending", read)
     _write_decision(session, item, _initial_values(item, user, outcome, amount, reason, note))
     _log(
         session,
@@ -672,7 +812,7 @@ def vote(
 
 
 def final_decision(
-    session: Session,
+    session: Session | Connection,
     user: Actor,
     item_id: int,
     *,
@@ -681,13 +821,11 @@ def final_decision(
     reason: str | None = None,
     note: str | None = None,
     version: int | None = None,
-    read: Session | None = None,
+    read: Session | Connection | None = None,
 ) -> ReviewItem:
     """``read``: as for ``initial_review``."""
     _need(user, "auditor", "admin")
-    item = _decidable(read or session, user, item_id, version, "second_review")
-    if read is not None:
-        read.commit()  # ends the read transaction (attributes stay loaded): no connection held
+    item = _decidable(session, user, item_id, version, "second_review", read)
     if user.id == item.initial_by:
         raise Forbidden("复审须由初审以外的审核员进行")
     if (

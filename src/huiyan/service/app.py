@@ -168,6 +168,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.engine = engine
     app.state.read_session = session_factory(engine)
     app.state.write_session = session_factory(engine, write=True)
+    # Where a reviewer's decision runs. SQLite: on the event loop. Its statements never wait
+    # for I/O (WAL, no sync at commit), so the write lock is held for a few hundred
+    # microseconds of CPU; from the thread pool the lock holder waited for the GIL behind the
+    # loop at every statement and every writer of both workers queued behind it. PostgreSQL:
+    # in the thread pool, as the commit waits for the WAL flush (milliseconds) that would
+    # stall every request of the worker.
+    app.state.writes_on_loop = engine.dialect.name == "sqlite"
     app.state.base_policy = load_policy(settings)
     refresh_policy(app)
     app.state.token_cache = TokenCache(settings.token_cache_seconds)

@@ -71,6 +71,20 @@ def _failures(db: Session, since: dt.datetime, where: ColumnElement[bool]) -> in
     )
 
 
+def _throttled_by(
+    db: Session, settings: Settings, username: str, client_ip: str | None
+) -> str | None:
+    """``user`` or ``ip`` when that limit of failed logins in the window is reached."""
+    since = utcnow() - dt.timedelta(minutes=settings.login_window_minutes)
+    if _failures(db, since, LoginAttempt.username == username) >= settings.login_max_failures:
+        return "user"
+    if client_ip and (
+        _failures(db, since, LoginAttempt.ip == client_ip) >= settings.login_max_failures_per_ip
+    ):
+        return "ip"
+    return None
+
+
 def login(
     db: Session,
     settings: Settings,
@@ -79,30 +93,48 @@ def login(
     *,
     kind: str = "bearer",
     client_ip: str | None = None,
+    read: Session | None = None,
 ) -> tuple[str, Token, User]:
     """Check the password and issue a token. Caller commits.
 
     Throttled per user name (guessing one account's password) and per client address
-    (``client_ip``: one address trying many accounts, each below the per-name limit)."""
-    since = utcnow() - dt.timedelta(minutes=settings.login_window_minutes)
-    by_name = _failures(db, since, LoginAttempt.username == username)
-    by_ip = _failures(db, since, LoginAttempt.ip == client_ip) if client_ip else 0
-    if by_name >= settings.login_max_failures or by_ip >= settings.login_max_failures_per_ip:
+    (``client_ip``: one address trying many accounts, each below the per-name limit).
+
+    ``read``: a session to look the user up and check the password in, before ``db``'s write
+    transaction begins. The password hash costs tens of milliseconds of CPU on purpose; inside
+    the write transaction it held SQLite's one write lock (every reviewer's decision waited
+    behind each login). The limits are checked again under the write lock, where the attempt
+    is recorded, so concurrent guesses cannot get past them."""
+    src = read if read is not None else db
+    by = _throttled_by(src, settings, username, client_ip)
+    ok = False
+    user: User | None = None
+    if by is None:
+        user = src.scalars(select(User).where(User.username == username)).first()
+        ok = verify_password(user.password_hash if user else DUMMY_HASH, password)
+        ok = ok and user is not None and user.active
+    if read is not None:
+        user_id = user.id if user is not None else None
+        # Its connection back to the pool before the write session takes one: a rollback
+        # would expire ``user`` and its next use would take a second connection, and
+        # concurrent logins each holding one while waiting for another exhaust the pool.
+        read.close()
+        if by is None:
+            by = _throttled_by(db, settings, username, client_ip)
+        if ok and by is None:
+            # The account as it is now (it may have been disabled meanwhile).
+            user = db.get(User, user_id)
+            ok = user is not None and user.active
+    if by is not None:
         auditlog.append(
             db,
             actor=username,
             action="login_throttled",
             object_type="user",
             object_id=username,
-            detail={
-                "ip": client_ip,
-                "by": "user" if by_name >= settings.login_max_failures else "ip",
-            },
+            detail={"ip": client_ip, "by": by},
         )
         raise Throttled(f"登录失败次数过多, 请 {settings.login_window_minutes} 分钟后再试")
-    user = db.scalars(select(User).where(User.username == username)).first()
-    ok = verify_password(user.password_hash if user else DUMMY_HASH, password)
-    ok = ok and user is not None and user.active
     db.add(LoginAttempt(username=username, ok=ok, ip=client_ip))
     auditlog.append(
         db,

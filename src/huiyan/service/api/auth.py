@@ -21,14 +21,17 @@ class Credentials(BaseModel):
 
 def _login(request: Request, db: Db, body: Credentials, kind: str) -> tuple[str, Any, Any]:
     try:
-        secret, token, user = auth.login(
-            db,
-            request.app.state.settings,
-            body.username,
-            body.password,
-            kind=kind,
-            client_ip=auth.client_ip(request),
-        )
+        # The password is checked in a read session, before the write transaction begins.
+        with request.app.state.read_session() as read:
+            secret, token, user = auth.login(
+                db,
+                request.app.state.settings,
+                body.username,
+                body.password,
+                kind=kind,
+                client_ip=auth.client_ip(request),
+                read=read,
+            )
     except auth.Throttled as exc:
         db.commit()
         raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, str(exc)) from None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import Request
+from sqlalchemy import Row
 
 from huiyan.review.db import ReviewItem
 from huiyan.review.workflow import OUTCOMES, STATES, yuan
@@ -16,7 +17,8 @@ def sees_personal(user: Principal) -> bool:
     return user.can_see_personal and user.role in ("admin", "auditor")
 
 
-def item_json(item: ReviewItem, user: Principal, request: Request) -> dict[str, Any]:
+def item_json(item: ReviewItem | Row[Any], user: Principal, request: Request) -> dict[str, Any]:
+    """``item``: the ORM object or a plain row of ``review_item`` (same attribute names)."""
     row = {
         "id": item.id,
         "jr_id": item.jr_id,

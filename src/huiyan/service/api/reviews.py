@@ -16,8 +16,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Row, func, select
 
 from huiyan.review import workflow
 from huiyan.review.config import reasons
@@ -74,7 +73,6 @@ class Vote(BaseModel):
 @router.get("")
 async def list_items(
     request: Request,
-    db: Db,
     user: CurrentUser,
     state: str | None = None,
     medins_code: str | None = None,
@@ -85,25 +83,23 @@ async def list_items(
     after_id: Annotated[int, Query(ge=0)] = 0,
 ) -> JSONResponse:
     """Review items visible to the user (a hospital sees only its own), in id order."""
-    q = workflow.visible(select(ReviewItem), user)
-    if state:
-        q = q.where(ReviewItem.state == state)
-    if medins_code:
-        q = q.where(ReviewItem.medins_code == medins_code)
-    if rule_id:
-        q = q.where(ReviewItem.rule_id == rule_id)
-    if assignee_id is not None:
-        q = q.where(ReviewItem.assignee_id == assignee_id)
-    if overdue:
-        q = q.where(
-            ReviewItem.state == "notified", ReviewItem.appeal_deadline < request.app.state.today()
-        )
-    q = q.where(ReviewItem.id > after_id).order_by(ReviewItem.id).limit(limit)
-    rows = db.scalars(q).all()
-    if any(_expired(request, i) for i in rows) and not overdue:
-        await run_in_threadpool(expire_appeals, request.app)
-        db.rollback()  # a new read transaction sees the closed items
-        rows = db.scalars(q).all()
+    app_state = request.app.state
+    query: dict[str, Any] = {
+        "state": state,
+        "medins_code": medins_code,
+        "rule_id": rule_id,
+        "assignee_id": assignee_id,
+        "overdue_on": app_state.today() if overdue else None,
+        "after_id": after_id,
+        "limit": limit,
+    }
+    # A Core connection and plain rows, no ORM session: this is the reviewers' hottest read.
+    with app_state.engine.connect() as conn:
+        rows = workflow.list_items(conn, user, **query)
+        if any(_expired(request, i) for i in rows) and not overdue:
+            conn.rollback()
+            await run_in_threadpool(expire_appeals, request.app)
+            rows = workflow.list_items(conn, user, **query)  # a new read transaction
     return JSONResponse(
         {
             "items": [item_json(i, user, request) for i in rows],
@@ -131,16 +127,17 @@ def workload(db: Db, user: Reviewer) -> list[dict[str, Any]]:
 
 
 @router.get("/{item_id}")
-async def get_item(item_id: int, request: Request, db: Db, user: CurrentUser) -> JSONResponse:
-    item = workflow.get_item(db, user, item_id)
-    if _expired(request, item):
-        await run_in_threadpool(expire_appeals, request.app)
-        db.rollback()
-        item = workflow.get_item(db, user, item_id)
+async def get_item(item_id: int, request: Request, user: CurrentUser) -> JSONResponse:
+    with request.app.state.engine.connect() as conn:
+        item = workflow.find_item(conn, user, item_id)
+        if _expired(request, item):
+            conn.rollback()
+            await run_in_threadpool(expire_appeals, request.app)
+            item = workflow.find_item(conn, user, item_id)
     return JSONResponse(item_json(item, user, request))
 
 
-def _expired(request: Request, item: ReviewItem) -> bool:
+def _expired(request: Request, item: ReviewItem | Row[Any]) -> bool:
     """Notified, and its appeal deadline has passed: it is final, whether or not the
     background task got to it yet (closed on first sight)."""
     return (
@@ -155,14 +152,16 @@ def _decide(
     item_id: int,
     body: Decision,
     request: Request,
-    db: Session,
     user: Principal,
 ) -> ReviewItem:
     """An initial or final decision from its request body, committed.
 
-    The item is read and checked in a read session, so the write transaction (SQLite's one
-    write lock, shared by every worker) lasts one conditional UPDATE plus the audit entry."""
-    with request.app.state.read_session() as read:
+    The item is read and checked on a read connection (a Core connection: no ORM loading),
+    returned to the pool before the write session takes one, so the write transaction
+    (SQLite's one write lock, shared by every worker) lasts one conditional UPDATE plus the
+    audit entry."""
+    state = request.app.state
+    with state.write_session() as db, state.engine.connect() as read:
         item = step(
             db,
             user,
@@ -174,13 +173,18 @@ def _decide(
             version=body.version,
             read=read,
         )
-    db.commit()
+        db.commit()
     return item
 
 
 @router.post("/{item_id}/initial")
-def initial(item_id: int, body: Decision, request: Request, db: Db, user: Reviewer) -> JSONResponse:
-    item = _decide(workflow.initial_review, item_id, body, request, db, user)
+async def initial(item_id: int, body: Decision, request: Request, user: Reviewer) -> JSONResponse:
+    if request.app.state.writes_on_loop:
+        item = _decide(workflow.initial_review, item_id, body, request, user)
+    else:
+        item = await run_in_threadpool(
+            _decide, workflow.initial_review, item_id, body, request, user
+        )
     return JSONResponse(item_json(item, user, request))
 
 
@@ -260,6 +264,6 @@ def vote(item_id: int, body: Vote, request: Request, db: Db, user: Expert) -> di
 
 
 @router.post("/{item_id}/final")
-def final(item_id: int, body: Decision, request: Request, db: Db, user: Reviewer) -> dict[str, Any]:
-    item = _decide(workflow.final_decision, item_id, body, request, db, user)
+def final(item_id: int, body: Decision, request: Request, user: Reviewer) -> dict[str, Any]:
+    item = _decide(workflow.final_decision, item_id, body, request, user)
     return item_json(item, user, request)

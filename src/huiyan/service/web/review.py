@@ -82,9 +82,17 @@ def login_post(
 ) -> Response:
     settings = request.app.state.settings
     try:
-        secret, _token, _user = auth.login(
-            db, settings, username, password, kind="session", client_ip=auth.client_ip(request)
-        )
+        # The password is checked in a read session, before the write transaction begins.
+        with request.app.state.read_session() as read:
+            secret, _token, _user = auth.login(
+                db,
+                settings,
+                username,
+                password,
+                kind="session",
+                client_ip=auth.client_ip(request),
+                read=read,
+            )
     except (auth.LoginFailed, auth.Throttled) as exc:
         db.commit()  # the failed attempt counts towards throttling
         return templates.TemplateResponse(

@@ -34,6 +34,23 @@ def test_nested_transactions_roll_back_together(store: Store) -> None:
     assert store.count("medins") == 3
 
 
+def test_rows_appended_after_an_empty_replace_are_read_in_the_same_transaction(
+    store: Store,
+) -> None:
+    """QC's pattern at 1M settlements: replace with nothing, append more than a row group
+    (122,880 rows), count before commit. DuckDB 2.0.0 hid those rows until the commit when an
+    empty INSERT followed the DELETE (QC counted 0 issues)."""
+    store.write("medins", _rows(10))
+    big = _rows(130_000)
+    with store.transaction():
+        assert store.write("medins", _rows(0), mode="replace") == 0
+        store.write("medins", big)
+        assert store.count("medins") == 130_000
+        t = store.table("medins")
+        assert store.to_arrow(t.aggregate(n=t.count())).to_pylist() == [{"n": 130_000}]
+    assert store.count("medins") == 130_000
+
+
 def test_store_in_use_names_the_holding_process(tmp_path: Path) -> None:
     path = tmp_path / "busy.duckdb"
     holder = subprocess.Popen(

@@ -241,6 +241,13 @@ class Store(Engine):
         with self.transaction():
             if mode == "replace":
                 self.con.execute(f'DELETE FROM "{name}"')
+            if not data.num_rows:
+                # Not for speed: after a DELETE, an INSERT of no rows made the next INSERT of
+                # more than a row group (122,880 rows) invisible to the rest of the transaction
+                # (DuckDB 2.0.0; the rows appear at commit). QC replaces qc_issue with an empty
+                # table, appends each check's issues and counts them in one transaction: at 1M
+                # settlements it counted 0 issues and a 100 % pass rate.
+                return 0
             self.con.register("_huiyan_incoming", data)
             try:
                 self.con.execute(f'INSERT INTO "{name}" SELECT * FROM _huiyan_incoming')

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import queue
+import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from huiyan.review.workflow import WorkflowError
 log = logging.getLogger(__name__)
 
 BATCH = 32
+SWITCH_INTERVAL = 0.0005  # seconds
 # Taken first by every batch: writers (of both workers) then queue on the chain head before
 # they lock any item, so two batches cannot each hold an item the other needs.
 _LOCK_HEAD = text("SELECT seq FROM audit_head WHERE id = 1 FOR UPDATE")
@@ -77,6 +79,10 @@ class DecisionWriter:
         if self._thread is None:
             with self._start:
                 if self._thread is None:
+                    # The writer makes several round trips per decision and must win the GIL
+                    # back from the busy event loop after each; at the default 5 ms switch
+                    # interval it waited most of a batch's time for the GIL, not the database.
+                    sys.setswitchinterval(SWITCH_INTERVAL)
                     self._thread = threading.Thread(
                         target=self._run, name="decision-writer", daemon=True
                     )

@@ -226,10 +226,12 @@ def _decidable(
     """The item a reviewer decides on: as they saw it (``version``) and in ``state``.
 
     Read in ``read`` when given (outside the write transaction; its read transaction is ended
-    here): a ``Connection`` gives a detached copy of the row, without the ORM's loading."""
+    here): a ``Connection`` gives a detached copy of the row, without the ORM's loading.
+    ``read`` may be ``session`` itself (a batch of decisions reads in its write transaction)."""
     if isinstance(read, Connection):
         item = ReviewItem(**find_item(read, user, item_id)._mapping)
-        read.close()  # back to the pool before the write transaction takes one
+        if read is not session:
+            read.close()  # back to the pool before the write transaction takes one
     elif read is not None:
         item = get_item(read, user, item_id)
         read.commit()  # ends the read transaction (attributes stay loaded): no connection held

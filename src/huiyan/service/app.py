@@ -27,6 +27,7 @@ from huiyan.review.config import WorkflowPolicy, default_policy
 from huiyan.review.db import Setting, make_engine, session_factory
 from huiyan.review.migrate import upgrade
 from huiyan.service.auth import TokenCache
+from huiyan.service.decisions import CommitFailed, DecisionWriter
 from huiyan.service.settings import Settings
 from huiyan.service.snapshot import SnapshotStore
 
@@ -149,6 +150,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             yield
         finally:
             stop.set()
+            if app.state.decision_writer is not None:
+                app.state.decision_writer.close()
             app.state.store.close()
             app.state.engine.dispose()
 
@@ -175,6 +178,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # in the thread pool, as the commit waits for the WAL flush (milliseconds) that would
     # stall every request of the worker.
     app.state.writes_on_loop = engine.dialect.name == "sqlite"
+    # PostgreSQL: decisions are group-committed by the worker's one writer (see ``decisions``).
+    app.state.decision_writer = None if app.state.writes_on_loop else DecisionWriter(engine)
     app.state.base_policy = load_policy(settings)
     refresh_policy(app)
     app.state.token_cache = TokenCache(settings.token_cache_seconds)
@@ -196,6 +201,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return JSONResponse({"detail": "该事项已被他人修改, 请刷新后重试"}, status_code=409)
 
     app.add_exception_handler(StaleDataError, stale)
+
+    def not_saved(_req: Request, exc: Exception) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=503)
+
+    app.add_exception_handler(CommitFailed, not_saved)
 
     from huiyan.service.api import admin, appeals, auth, outputs, reviews
 

@@ -177,15 +177,35 @@ def _decide(
     return item
 
 
-@router.post("/{item_id}/initial")
-async def initial(item_id: int, body: Decision, request: Request, user: Reviewer) -> JSONResponse:
-    if request.app.state.writes_on_loop:
-        item = _decide(workflow.initial_review, item_id, body, request, user)
+async def _decision(
+    step: Callable[..., ReviewItem],
+    item_id: int,
+    body: Decision,
+    request: Request,
+    user: Principal,
+) -> JSONResponse:
+    """SQLite: on the loop (see ``app.writes_on_loop``). PostgreSQL: queued to the worker's
+    decision writer, answered once the batch holding it has committed."""
+    state = request.app.state
+    if state.writes_on_loop:
+        item = _decide(step, item_id, body, request, user)
     else:
-        item = await run_in_threadpool(
-            _decide, workflow.initial_review, item_id, body, request, user
+        item = await state.decision_writer.submit(
+            step,
+            user,
+            item_id,
+            outcome=body.outcome,
+            amount=body.amount,
+            reason=body.reason,
+            note=body.note,
+            version=body.version,
         )
     return JSONResponse(item_json(item, user, request))
+
+
+@router.post("/{item_id}/initial")
+async def initial(item_id: int, body: Decision, request: Request, user: Reviewer) -> JSONResponse:
+    return await _decision(workflow.initial_review, item_id, body, request, user)
 
 
 @router.post("/bulk")
@@ -264,6 +284,5 @@ def vote(item_id: int, body: Vote, request: Request, db: Db, user: Expert) -> di
 
 
 @router.post("/{item_id}/final")
-def final(item_id: int, body: Decision, request: Request, user: Reviewer) -> dict[str, Any]:
-    item = _decide(workflow.final_decision, item_id, body, request, user)
-    return item_json(item, user, request)
+async def final(item_id: int, body: Decision, request: Request, user: Reviewer) -> JSONResponse:
+    return await _decision(workflow.final_decision, item_id, body, request, user)

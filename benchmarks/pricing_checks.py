@@ -41,7 +41,7 @@ def _digest(store: Store) -> dict[str, str]:
 
 
 def _reproduce(w: Decimal | None, r: Decimal | None, c: Decimal, actual: Decimal) -> Decimal:
-    # Written independently of huiyan.pricing.exact on purpose.
+    # Written independently of huiyan.model.exact on purpose.
     x = actual * c if w is None or r is None else w * r * c
     return x.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 

@@ -6,10 +6,10 @@ from decimal import Decimal
 
 from huiyan.engine import Store
 from huiyan.kb import config as kb_config
+from huiyan.model.exact import amount
 from huiyan.pipeline.context import RunContext
 from huiyan.pipeline.steps import price
 from huiyan.pricing.drg import price_drg
-from huiyan.pricing.exact import amount
 from pricing import builders as b
 
 

@@ -127,7 +127,7 @@ def fraction(amount: ir.NumericValue, ratio: float | int | str) -> ir.DecimalVal
     avg_cost, 0.4)`` holds for 400.19 and not for 400.20 when the average is 1000.50 (as
     doubles, 1000.5 × 0.4 is 400.20000000000005 and 400.20 passes).
 
-    Both sides widened to DECIMAL(38, 6) first, as ``pricing.exact.product``: the local store
+    Both sides widened to DECIMAL(38, 6) first, as ``model.exact.product``: the local store
     types a product of narrower decimals in their width and overflows; the distributed engine
     keeps six decimals of the product, exact for ratios of up to four decimals.
     """

@@ -334,7 +334,7 @@ def _norms(case: ir.Table, drg: ir.Table, weights: ir.Table, scheme: str) -> ir.
         avg_cost=j.w_cost.fill_null(j.d_cost),
         avg_los=j.w_los.fill_null(j.d_los),
         # The published double read as the decimal it was written as (one correctly rounded
-        # cast at six decimals, as ``pricing.exact.factor``).
+        # cast at six decimals, as ``model.exact.factor``).
         los_total=ibis.ifelse(
             published, j.w_los.cast("decimal(38, 6)"), j.d_los_sum.cast("decimal(38, 6)")
         ),

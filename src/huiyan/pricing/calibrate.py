@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from huiyan.pricing.exact import q6
+from huiyan.model.exact import q6
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 import ibis
 
+from huiyan.model.exact import lit
 from huiyan.model.tables import CASE_SCOPE, MEDINS, SETL_LIST
-from huiyan.pricing.exact import lit
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir

@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING, Any
 
 import ibis
 
+from huiyan.model.exact import FACTOR, lit, money, product, q6
 from huiyan.model.payment_tables import DIP_CATALOG
 from huiyan.model.tables import DIP_RESULT
 from huiyan.pricing.cases import by_level, case_base
 from huiyan.pricing.dip_catalog import severity_state
-from huiyan.pricing.exact import FACTOR, lit, money, product, q6
 from huiyan.pricing.standards import Window
 
 if TYPE_CHECKING:

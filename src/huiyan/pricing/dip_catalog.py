@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
+from huiyan.model.exact import q6
 from huiyan.model.payment_tables import DIP_CATALOG
 from huiyan.model.tables import DIP_RESULT, DRG_RESULT
 from huiyan.pricing.calibrate import Cell, level_coefficients, shrink, weighted_mean
-from huiyan.pricing.exact import q6
 from huiyan.pricing.standards import Window, cells, per_year, pooled
 
 if TYPE_CHECKING:

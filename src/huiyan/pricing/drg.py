@@ -16,9 +16,9 @@ import ibis
 import pyarrow as pa
 
 from huiyan.errors import InputError
+from huiyan.model.exact import FACTOR, lit, money, product, q6
 from huiyan.model.tables import DRG_RESULT
 from huiyan.pricing.cases import by_level, case_base
-from huiyan.pricing.exact import FACTOR, lit, money, product, q6
 from huiyan.pricing.standards import (
     DrgStandards,
     Window,

@@ -22,9 +22,9 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 
 from huiyan.errors import InputError
+from huiyan.model.exact import fen_round, q6
 from huiyan.model.payment_tables import DIP_CATALOG, DRG_STANDARD, PAYMENT_RATE, PRICE_FREEZE
 from huiyan.model.tables import MEDINS, SETL_LIST
-from huiyan.pricing.exact import fen_round, q6
 
 if TYPE_CHECKING:
     import ibis.expr.types as ir

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 
 from huiyan.errors import InputError
+from huiyan.model.exact import fen_round, q6
 from huiyan.model.payment_tables import (
     DIP_CATALOG,
     DIP_REVIEW,
@@ -27,7 +28,6 @@ from huiyan.pricing.cases import case_base
 from huiyan.pricing.dip import price_dip
 from huiyan.pricing.dip_catalog import recalibrate
 from huiyan.pricing.drg import price_drg
-from huiyan.pricing.exact import fen_round, q6
 from huiyan.pricing.standards import calibration_window, warning_table
 
 if TYPE_CHECKING:

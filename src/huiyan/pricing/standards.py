@@ -16,6 +16,7 @@ import ibis
 import pyarrow as pa
 
 from huiyan.model.domain import year_weights
+from huiyan.model.exact import q6
 from huiyan.model.payment_tables import DRG_STANDARD, PRICING_WARNING
 from huiyan.model.tables import DRG_WEIGHT
 from huiyan.pricing.calibrate import (
@@ -27,7 +28,6 @@ from huiyan.pricing.calibrate import (
     shrink,
     weighted_mean,
 )
-from huiyan.pricing.exact import q6
 from huiyan.pricing.weights import trim
 
 if TYPE_CHECKING:
@@ -308,7 +308,7 @@ def warning_table(warnings: list[dict[str, Any]]) -> pa.Table:
 
 def level_case(lv: ir.StringValue, code: ir.StringValue, values: dict[str, Decimal]) -> ir.Value:
     """A per-level (or per-medins-code) factor column, DECIMAL(18,6); 1 where not listed."""
-    from huiyan.pricing.exact import lit
+    from huiyan.model.exact import lit
 
     branches = [(code == k, lit(v)) for k, v in values.items() if len(k) > 1]
     branches += [(lv == k, lit(v)) for k, v in values.items() if len(k) == 1]

@@ -222,7 +222,7 @@ def decisive_unsupported_cc(t: RuleInputs) -> ir.Table:
 def case_norms(t: RuleInputs) -> ir.Table:
     """Per grouped case: DRG, ADRG, norms (average cost and LOS) and the standard payment
     (``std``, MONEY) with the case's coefficient (``coef``, an exact factor, 1 when unpriced)."""
-    from huiyan.pricing.exact import FACTOR, lit
+    from huiyan.model.exact import FACTOR, lit
 
     d = t.drg.filter(t.drg.status == "SUCCESS").select(
         "drg", "adrg", "has_mcc", "has_cc", g_setl="setl_id"
@@ -256,11 +256,11 @@ def standard_in(t: RuleInputs, j: ir.Table, drg: ir.StringValue) -> ir.Table:
     """``j`` (with ``coef`` from ``case_norms``) plus ``drg_std``: the standard payment the
     case would get as a normal case of ``drg`` (null when that DRG is not priced).
 
-    Priced as pricing prices a normal case (``pricing.exact``): the exact product of the
+    Priced as pricing prices a normal case (``model.exact``): the exact product of the
     factors, rounded once at the fen, so the payment differences are differences of amounts
     the bureau would actually pay.
     """
-    from huiyan.pricing.exact import lit, money, product
+    from huiyan.model.exact import lit, money, product
 
     prices = drg_prices(t)
     j = j.left_join(prices, drg == prices.w_drg)

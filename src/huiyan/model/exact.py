@@ -1,5 +1,8 @@
 """Exact payment arithmetic: factors kept at six decimals, amounts rounded once, at the fen.
 
+In the base layer because pricing and the audit (which prices a case's standard as pricing does)
+must compute money the same way and may not import each other.
+
 Every stored ``payment`` row reproduces its amount from its own stored factors:
 
 - paid by a standard (weight/score present): ``standard_payment = round(w × r × c, 2)`` with

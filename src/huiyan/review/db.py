@@ -286,21 +286,11 @@ def make_engine(url: str, **kw: Any) -> Engine:
     kw.setdefault("pool_size", 10)
     kw.setdefault("max_overflow", 20)
     kw.setdefault("pool_pre_ping", True)
-    engine = create_engine(url, **kw)
-
-    @event.listens_for(engine, "begin")
-    def _lock_chain_first(conn: Any) -> None:
-        if conn.get_execution_options().get("huiyan_write", False):
-            # Every writer appends to the audit chain, so every writer takes the chain's head
-            # row first: one lock order for all (head, then items). The decision writer
-            # batches decisions under the head lock and then locks their items; a writer
-            # that locked items first (a bulk review) and the head last could deadlock it.
-            conn.exec_driver_sql(LOCK_CHAIN_HEAD)
-
-    return engine
+    return create_engine(url, **kw)
 
 
-# The row every append to the audit chain updates (``AuditHead``); see ``_lock_chain_first``.
+# The row every append to the audit chain updates (``AuditHead``), locked first by the decision
+# writer (``service.decisions``) before it locks any item.
 LOCK_CHAIN_HEAD = "SELECT seq FROM audit_head WHERE id = 1 FOR UPDATE"
 
 

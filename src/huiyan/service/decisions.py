@@ -30,9 +30,8 @@ log = logging.getLogger(__name__)
 
 BATCH = 32
 SWITCH_INTERVAL = 0.0005  # seconds
-# Taken first by every batch, as by every other writer (``review.db``): writers (of both
-# workers) queue on the chain head before they lock any item, so none can hold an item another
-# needs while waiting for the head.
+# Taken first by every batch: writers (of both workers) then queue on the chain head before
+# they lock any item, so two batches cannot each hold an item the other needs.
 _LOCK_HEAD = text(LOCK_CHAIN_HEAD)
 
 

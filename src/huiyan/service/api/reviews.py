@@ -162,19 +162,20 @@ def _decide(
     audit entry."""
     state = request.app.state
     with state.write_session() as db, state.engine.connect() as read:
-        item = step(
-            db,
-            user,
-            item_id,
-            outcome=body.outcome,
-            amount=body.amount,
-            reason=body.reason,
-            note=body.note,
-            version=body.version,
-            read=read,
-        )
+        item = step(db, user, item_id, **_fields(body), read=read)
         db.commit()
     return item
+
+
+def _fields(body: Decision) -> dict[str, Any]:
+    """The decision's own arguments of ``workflow.initial_review``/``final_review``."""
+    return {
+        "outcome": body.outcome,
+        "amount": body.amount,
+        "reason": body.reason,
+        "note": body.note,
+        "version": body.version,
+    }
 
 
 async def _decision(
@@ -190,16 +191,7 @@ async def _decision(
     if state.writes_on_loop:
         item = _decide(step, item_id, body, request, user)
     else:
-        item = await state.decision_writer.submit(
-            step,
-            user,
-            item_id,
-            outcome=body.outcome,
-            amount=body.amount,
-            reason=body.reason,
-            note=body.note,
-            version=body.version,
-        )
+        item = await state.decision_writer.submit(step, user, item_id, **_fields(body))
     return JSONResponse(item_json(item, user, request))
 
 

@@ -128,15 +128,19 @@ FINDINGS = [
 ]
 
 
-@pytest.fixture
-def store_path(tmp_path: Path) -> Path:
-    path = tmp_path / "store.duckdb"
+def make_store(path: Path, findings: list[dict[str, Any]]) -> Path:
+    """A store at ``path`` holding ``findings`` and a settlement for each."""
     with Store(path) as s:
-        write_table(s, "finding", FINDINGS)
+        write_table(s, "finding", findings)
         write_table(
-            s, "setl_list", [settlement_row(f["setl_id"], f["medins_code"]) for f in FINDINGS]
+            s, "setl_list", [settlement_row(f["setl_id"], f["medins_code"]) for f in findings]
         )
     return path
+
+
+@pytest.fixture
+def store_path(tmp_path: Path) -> Path:
+    return make_store(tmp_path / "store.duckdb", FINDINGS)
 
 
 @pytest.fixture

@@ -16,9 +16,8 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Connection, func, select, text
-from tests.service.conftest import finding, settlement_row, write_table
+from tests.service.conftest import finding, make_store
 
-from huiyan.engine import Store
 from huiyan.review import auditlog
 from huiyan.review.db import AuditEntry, ReviewItem
 
@@ -29,13 +28,7 @@ FINDINGS = [finding(f"J{i}", f"S{i}", "H1", amt="100.00") for i in range(N)]
 
 @pytest.fixture
 def store_path(tmp_path: Path) -> Path:
-    path = tmp_path / "store.duckdb"
-    with Store(path) as s:
-        write_table(s, "finding", FINDINGS)
-        write_table(
-            s, "setl_list", [settlement_row(f["setl_id"], f["medins_code"]) for f in FINDINGS]
-        )
-    return path
+    return make_store(tmp_path / "store.duckdb", FINDINGS)
 
 
 def _pending(client: Any) -> list[dict[str, Any]]:

@@ -23,6 +23,7 @@ still lets concurrent requests share one pass.
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -46,6 +47,7 @@ HISTORY_CLASSES = frozenset({"SPLIT"})
 HISTORY_RULES = frozenset({"FAKE-004"})
 LIMIT_COLUMNS = ("setl_id", "mdtrt_id", "psn_no", "medins_code", "unit", "amount", "text")
 
+log = logging.getLogger(__name__)
 Batch = Mapping[str, pa.Table]  # encounter table name -> rows (canonical columns)
 
 
@@ -69,6 +71,7 @@ class _Rule:
     op: Any  # the rule's hits (after hoisting), as an Ibis operation: what _Reach inspects
     encounter: frozenset[str]  # encounter tables it reads, directly or through derived ones
     derived: tuple[int, ...]  # derived tables it reads (with their own), in refill order
+    arrow: bool = False  # evaluated on Arrow (no statement planned per run), else on the engine
 
 
 @dataclass
@@ -107,7 +110,8 @@ class SingleAuditor:
         medins = stored("medins")
         if medins is not None:
             self._eng.write("medins", medins.select(table("medins").columns))
-        self._medins = set(self._eng.read("medins").column("medins_code").to_pylist())
+        self._medins_rows = self._eng.read("medins")
+        self._medins = set(self._medins_rows.column("medins_code").to_pylist())
         self.rules = engine.enabled_rules(config["audit"], stage=stage)
         self.needs_history = any(
             s.vola_bhvr_type in HISTORY_CLASSES or s.id in HISTORY_RULES for s in self.rules
@@ -115,6 +119,7 @@ class SingleAuditor:
         self._compiled = self._compile(stored)
         self.ran = 0  # rule statements run (all batches): how much pruning saves
         self.skipped = 0
+        self.on_engine = 0  # of those, run as statements of the small engine (not on Arrow)
 
     def close(self) -> None:
         self._eng.close()
@@ -170,6 +175,7 @@ class SingleAuditor:
                 enc |= closure[j][0]
                 ders |= closure[j][1]
             closure.append((enc, ders | {i}))
+        self._arrow = self._evaluator(names, exprs)
         rules = []
         for k, (spec, sev, _) in enumerate(parts):
             expr = exprs[len(names) + k]
@@ -183,7 +189,15 @@ class SingleAuditor:
             statement = f"_rt_rule_{k}"
             eng.prepare(statement, eng.compile(expr))
             rules.append(
-                _Rule(spec, sev, statement, expr.op(), frozenset(enc), tuple(sorted(used)))
+                _Rule(
+                    spec,
+                    sev,
+                    statement,
+                    expr.op(),
+                    frozenset(enc),
+                    tuple(sorted(used)),
+                    arrow=self._supported(expr),
+                )
             )
         self._reach = _Reach(
             eng, {name: exprs[i].op() for i, name in enumerate(names)}, ENCOUNTER_TABLES
@@ -191,6 +205,32 @@ class SingleAuditor:
         return _Compiled(
             rules=rules, keep=[exprs, inputs, derived, ibis], derived=names, hoisted=hoist.count
         )
+
+    def _evaluator(self, names: list[str], exprs: list[Any]) -> Any:
+        from huiyan.engine.arrow_eval import ArrowEvaluator
+
+        kb: dict[str, pa.Table] = {}
+
+        def constant(name: str) -> pa.Table | None:
+            if not name.startswith("_rt_kb_"):
+                return None
+            if name not in kb:
+                kb[name] = self._eng.read(name)
+            return kb[name]
+
+        return ArrowEvaluator(
+            constant=constant, derived={name: exprs[i].op() for i, name in enumerate(names)}
+        )
+
+    def _supported(self, expr: Any) -> bool:
+        from huiyan.engine.arrow_eval import Unsupported
+
+        try:
+            self._arrow.check(expr)
+        except Unsupported as exc:
+            log.info("real-time rule kept on the engine: %s", exc)
+            return False
+        return True
 
     # ------------------------------------------------------------------ audit
     def audit(self, batch: Batch) -> pa.Table:
@@ -210,8 +250,26 @@ class SingleAuditor:
         if not todo:
             return FINDING.empty().cast(FINDING.arrow_schema())
         with self._lock:
-            hits = self._run(todo, batch, extra, setl)
+            hits = self._run_arrow([r for r in todo if r.arrow], batch, extra, setl)
+            slow = [r for r in todo if not r.arrow]
+            if slow:
+                self.on_engine += len(slow)
+                hits += self._run(slow, batch, extra, setl)
         return self._assemble(hits, ids)
+
+    def _run_arrow(
+        self, todo: list[_Rule], batch: Batch, extra: dict[str, pa.Table], setl: pa.Table
+    ) -> list[tuple[_Rule, pa.Table]]:
+        if not todo:
+            return []
+        self._add_medins(setl)
+        tables: dict[str, pa.Table] = {"medins": self._medins_rows}
+        for name in ENCOUNTER_TABLES:
+            parts = [p for p in (batch.get(name), extra.get(name)) if p is not None]
+            if parts:
+                tables[name] = parts[0] if len(parts) == 1 else pa.concat_tables(parts)
+        memo: dict[Any, Any] = {}
+        return [(r, self._arrow.run(r.op, tables, memo)) for r in todo]
 
     def _run(
         self, todo: list[_Rule], batch: Batch, extra: dict[str, pa.Table], setl: pa.Table
@@ -238,6 +296,7 @@ class SingleAuditor:
         if new:
             self._eng.write("medins", pa.table({"medins_code": pa.array(new, pa.string())}))
             self._medins.update(new)
+            self._medins_rows = self._eng.read("medins")
 
     def _assemble(self, hits: list[tuple[_Rule, pa.Table]], ids: list[str]) -> pa.Table:
         wanted = pa.array(ids, pa.string())
@@ -375,13 +434,7 @@ class _Reach:
             return self.may(op.parent, env) and all(self._holds(p, env) for p in op.predicates)
         if isinstance(
             op,
-            ops.Project
-            | ops.Sort
-            | ops.Distinct
-            | ops.DropColumns
-            | ops.DropNull
-            | ops.FillNull
-            | ops.Reference,
+            (ops.Project, ops.Sort, ops.Distinct, ops.DropColumns, ops.DropNull, ops.FillNull, ops.Reference),
         ):
             return self.may(op.parent, env)
         if isinstance(op, ops.Limit):

@@ -434,7 +434,15 @@ class _Reach:
             return self.may(op.parent, env) and all(self._holds(p, env) for p in op.predicates)
         if isinstance(
             op,
-            (ops.Project, ops.Sort, ops.Distinct, ops.DropColumns, ops.DropNull, ops.FillNull, ops.Reference),
+            (
+                ops.Project,
+                ops.Sort,
+                ops.Distinct,
+                ops.DropColumns,
+                ops.DropNull,
+                ops.FillNull,
+                ops.Reference,
+            ),
         ):
             return self.may(op.parent, env)
         if isinstance(op, ops.Limit):

@@ -390,6 +390,7 @@ class _Reach:
         self._sources: dict[Any, tuple[str, str, str] | None] = {}
         self._kb: dict[tuple[str, str], frozenset[Any]] = {}
         self._kb_rows: dict[str, int] = {}
+        self._tests: dict[Any, Callable[[dict[Any, Any]], bool]] = {}
 
     # -------------------------------------------------------------- per batch
     def env(self, batch: Batch, extra: Mapping[str, pa.Table]) -> dict[Any, Any]:
@@ -408,30 +409,48 @@ class _Reach:
             for t in (env["batch"].get(name), env["extra"].get(name)):
                 if t is not None and column in t.column_names:
                     values.update(pc.unique(t.column(column)).to_pylist())
+            values.discard(None)
             env[key] = frozenset(values)
         return env[key]
 
     # -------------------------------------------------------------- relations
     def may(self, op: Any, env: dict[Any, Any]) -> bool:
         """False only when the relation ``op`` has no rows for the batch in ``env``."""
-        key = ("m", op)
-        if key not in env:
-            env[key] = self._may(op, env)
-        return env[key]
+        return self._test(op)(env)
 
-    def _may(self, op: Any, env: dict[Any, Any]) -> bool:
+    def _test(self, op: Any) -> Callable[[dict[Any, Any]], bool]:
+        """``op``'s test compiled once into a closure: the analysis of the operations is done
+        at start-up, a batch only evaluates it (memoized per batch, shared parts once)."""
+        got = self._tests.get(op)
+        if got is None:
+            inner = self._build(op)
+
+            def test(env: dict[Any, Any], key: Any = op) -> bool:
+                hit = env.get(key)
+                if hit is None:
+                    hit = env[key] = inner(env)
+                return hit
+
+            got = self._tests[op] = test
+        return got
+
+    def _build(self, op: Any) -> Callable[[dict[Any, Any]], bool]:  # noqa: C901 - one dispatch
         import ibis.expr.operations as ops
 
+        always: Callable[[dict[Any, Any]], bool] = lambda env: True  # noqa: E731
         if isinstance(op, ops.DatabaseTable):
-            if op.name in self._encounter:
-                return self._rows(op.name, env) > 0
-            if op.name in self._derived:
-                return self.may(self._derived[op.name], env)
-            if op.name.startswith("_rt_kb_"):
-                return self._kb_count(op.name) > 0
-            return True
+            name = op.name
+            if name in self._encounter:
+                return lambda env: self._rows(name, env) > 0
+            if name in self._derived:
+                return self._test(self._derived[name])
+            if name.startswith("_rt_kb_"):
+                nonempty = self._kb_count(name) > 0
+                return lambda env: nonempty
+            return always
         if isinstance(op, ops.Filter):
-            return self.may(op.parent, env) and all(self._holds(p, env) for p in op.predicates)
+            parts = [self._test(op.parent), *(self._holds(p) for p in op.predicates)]
+            return lambda env: all(t(env) for t in parts)
         if isinstance(
             op,
             (
@@ -444,77 +463,101 @@ class _Reach:
                 ops.Reference,
             ),
         ):
-            return self.may(op.parent, env)
+            return self._test(op.parent)
         if isinstance(op, ops.Limit):
-            return (op.n is None or not isinstance(op.n, int) or op.n > 0) and self.may(
-                op.parent, env
-            )
+            if isinstance(op.n, int) and op.n <= 0:
+                return lambda env: False
+            return self._test(op.parent)
         if isinstance(op, ops.Aggregate):
             # Without groups an aggregate has one row even over nothing.
-            return not op.groups or self.may(op.parent, env)
+            return self._test(op.parent) if op.groups else always
         if isinstance(op, ops.JoinChain):
-            cur = self.may(op.first, env)
+            steps: list[tuple[str, list[Callable[[dict[Any, Any]], bool]]]] = []
             for link in op.rest:
                 if link.how in ("inner", "semi", "any_inner", "cross"):
-                    cur = (
-                        cur
-                        and self.may(link.table, env)
-                        and all(self._holds(p, env) for p in link.predicates)
-                    )
+                    tests = [self._test(link.table), *(self._holds(p) for p in link.predicates)]
+                    steps.append(("and", tests))
                 elif link.how in ("left", "any_left", "anti"):
-                    pass
+                    continue
                 elif link.how == "right":
-                    cur = self.may(link.table, env)
+                    steps.append(("set", [self._test(link.table)]))
                 elif link.how == "outer":
-                    cur = cur or self.may(link.table, env)
+                    steps.append(("or", [self._test(link.table)]))
                 else:
-                    return True
-            return cur
+                    return always
+            first = self._test(op.first)
+
+            def join(env: dict[Any, Any]) -> bool:
+                cur = first(env)
+                for how, tests in steps:
+                    if how == "and":
+                        cur = cur and all(t(env) for t in tests)
+                    elif how == "set":
+                        cur = tests[0](env)
+                    else:
+                        cur = cur or tests[0](env)
+                return cur
+
+            return join
         if isinstance(op, ops.Union):
-            return self.may(op.left, env) or self.may(op.right, env)
+            left, right = self._test(op.left), self._test(op.right)
+            return lambda env: left(env) or right(env)
         if isinstance(op, ops.Difference):
-            return self.may(op.left, env)
+            return self._test(op.left)
         if isinstance(op, ops.Intersection):
-            return self.may(op.left, env) and self.may(op.right, env)
-        return True
+            left, right = self._test(op.left), self._test(op.right)
+            return lambda env: left(env) and right(env)
+        return always
 
     # -------------------------------------------------------------- predicates
-    def _holds(self, pred: Any, env: dict[Any, Any]) -> bool:
-        """False only when no row of the batch can satisfy ``pred``."""
+    def _holds(self, pred: Any) -> Callable[[dict[Any, Any]], bool]:
+        """A test false only when no row of the batch can satisfy ``pred``."""
         import ibis.expr.operations as ops
 
+        always: Callable[[dict[Any, Any]], bool] = lambda env: True  # noqa: E731
         if isinstance(pred, ops.And):
-            return self._holds(pred.left, env) and self._holds(pred.right, env)
+            left, right = self._holds(pred.left), self._holds(pred.right)
+            return lambda env: left(env) and right(env)
         if isinstance(pred, ops.InValues):
-            have = self._values(pred.value, env)
-            opts = [self._values(o, env) for o in pred.options]
+            have = self._values(pred.value)
+            opts = [self._values(o) for o in pred.options]
             if have is None or any(o is None for o in opts):
-                return True
-            return any(bool(have & o) for o in opts if o is not None)
+                return always
+            return lambda env: any(bool(have(env) & o(env)) for o in opts if o is not None)
         if isinstance(pred, ops.Equals):
-            left, right = self._values(pred.left, env), self._values(pred.right, env)
-            return left is None or right is None or bool(left & right)
+            lvalues, rvalues = self._values(pred.left), self._values(pred.right)
+            if lvalues is None or rvalues is None:
+                return always
+            return lambda env: bool(lvalues(env) & rvalues(env))
         if isinstance(pred, ops.StringContains):
-            have, needles = self._values(pred.haystack, env), self._values(pred.needle, env)
-            if have is None or needles is None:
-                return True
-            return any(n in v for v in have for n in needles)
+            hay, needles = self._values(pred.haystack), self._values(pred.needle)
+            if hay is None or needles is None:
+                return always
+            return lambda env: any(n in v for v in hay(env) for n in needles(env))
         if isinstance(pred, ops.StartsWith):
-            have, prefixes = self._values(pred.arg, env), self._values(pred.start, env)
-            if have is None or prefixes is None:
-                return True
-            lengths = {len(p) for p in prefixes}
-            return any(v[:n] in prefixes for v in have for n in lengths)
-        return True
+            codes, starts = self._values(pred.arg), self._values(pred.start)
+            if codes is None or starts is None:
+                return always
 
-    def _values(self, value: Any, env: dict[Any, Any]) -> _Values:
-        """The string values ``value`` can take on the batch (a superset), or None."""
+            def prefix(env: dict[Any, Any]) -> bool:
+                prefixes = starts(env)
+                lengths = {len(p) for p in prefixes}
+                return any(v[:n] in prefixes for v in codes(env) for n in lengths)
+
+            return prefix
+        return always
+
+    def _values(self, value: Any) -> Callable[[dict[Any, Any]], frozenset[Any]] | None:
+        """The string values ``value`` can take on a batch (a superset), or None: unknown."""
         import ibis.expr.operations as ops
 
         if not value.dtype.is_string():
             return None
         if isinstance(value, ops.Literal):
-            return frozenset([value.value]) if isinstance(value.value, str) else None
+            if not isinstance(value.value, str):
+                return None
+            fixed = frozenset([value.value])
+            return lambda env: fixed
         if not isinstance(value, ops.Field):
             return None
         src = self._source(value)
@@ -522,8 +565,9 @@ class _Reach:
             return None
         kind, name, column = src
         if kind == "kb":
-            return self._kb_values(name, column)
-        return frozenset(v for v in self._batch_values(name, column, env) if v is not None)
+            known = self._kb_values(name, column)
+            return lambda env: known
+        return lambda env: self._batch_values(name, column, env)
 
     def _source(self, field_: Any) -> tuple[str, str, str] | None:
         """Where a column comes from unchanged: (batch|kb, table, column), else None."""

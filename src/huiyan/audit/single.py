@@ -425,7 +425,7 @@ class _Reach:
         if got is None:
             inner = self._build(op)
 
-            def test(env: dict[Any, Any], key: Any = op) -> bool:
+            def test(env: dict[Any, Any], key: int = id(op)) -> bool:
                 hit = env.get(key)
                 if hit is None:
                     hit = env[key] = inner(env)

@@ -99,7 +99,7 @@ class _Frame:
         self.rels = rels
         self.n = n
         self.idx = idx or {}
-        self.memo: dict[Any, Value] = {}
+        self.memo: dict[int, Value] = {}  # by id(operation): alive while the frame is
 
     def column(self, rel: Any, name: str) -> pa.Array:
         r = self.rels.get(rel)
@@ -139,27 +139,29 @@ class ArrowEvaluator:
     ) -> None:
         self._constant_source = constant
         self._derived = dict(derived or {})
-        self._const: dict[Any, _Rel] = {}  # constant relations, kept across runs
-        self._is_const: dict[Any, bool] = {}
+        # Caches by id(operation) (ints hash in C, operations through Python), each entry
+        # holding its operation so that an id reused by a later object is not mistaken for it.
+        self._const: dict[int, tuple[Any, _Rel]] = {}  # constant relations, kept across runs
+        self._is_const: dict[int, tuple[Any, bool]] = {}
         self._index: dict[Any, _KeyIndex] = {}  # hash indexes of knowledge, kept
         self._prefix: dict[Any, tuple[list[int], dict[str, list[int]]]] = {}
-        self._schema: dict[Any, pa.Schema] = {}
-        self._empties: dict[Any, _Rel] = {}
-        self._fixed: dict[Any, Value | None] = {}  # values that read no field: computed once
+        self._schema: dict[int, tuple[Any, pa.Schema]] = {}
+        self._empties: dict[int, tuple[Any, _Rel]] = {}
+        self._fixed: dict[int, tuple[Any, Value | None]] = {}  # values reading no field: once
         self._links: dict[Any, tuple[list[Any], list[Any], list[Any], Any]] = {}
         self._reductions: dict[Any, list[Any]] = {}
 
     def _arrow_schema(self, op: Any) -> pa.Schema:
-        got = self._schema.get(op)
-        if got is None:
-            got = self._schema[op] = op.schema.to_pyarrow()
-        return got
+        got = self._schema.get(id(op))
+        if got is None or got[0] is not op:
+            got = self._schema[id(op)] = (op, op.schema.to_pyarrow())
+        return got[1]
 
     def _empty(self, op: Any) -> _Rel:
-        got = self._empties.get(op)
-        if got is None:
-            got = self._empties[op] = _Rel.of(self._arrow_schema(op).empty_table())
-        return got
+        got = self._empties.get(id(op))
+        if got is None or got[0] is not op:
+            got = self._empties[id(op)] = (op, _Rel.of(self._arrow_schema(op).empty_table()))
+        return got[1]
 
     # ------------------------------------------------------------------ checking
     def check(self, expr: Any) -> None:
@@ -196,30 +198,31 @@ class ArrowEvaluator:
 
     def _rel(self, op: Any, tables: Mapping[str, pa.Table], memo: dict[Any, Any]) -> _Rel:
         if self._constant(op):
-            hit = self._const.get(op)
-            if hit is None:
-                hit = self._const[op] = self._eval_rel(op, tables, {})
-            return hit
-        hit = memo.get(op)
+            kept = self._const.get(id(op))
+            if kept is None or kept[0] is not op:
+                kept = self._const[id(op)] = (op, self._eval_rel(op, tables, {}))
+            return kept[1]
+        hit = memo.get(id(op))
         if hit is None:
-            hit = memo[op] = self._eval_rel(op, tables, memo)
+            hit = memo[id(op)] = self._eval_rel(op, tables, memo)
         return hit
 
     def _constant(self, op: Any) -> bool:
-        got = self._is_const.get(op)
-        if got is None:
-            import ibis.expr.operations as ops
+        kept = self._is_const.get(id(op))
+        if kept is not None and kept[0] is op:
+            return kept[1]
+        import ibis.expr.operations as ops
 
-            if isinstance(op, ops.InMemoryTable):
-                got = True
-            elif isinstance(op, ops.DatabaseTable):
-                if op.name in self._derived:
-                    got = self._constant(self._derived[op.name])
-                else:
-                    got = self._constant_source(op.name) is not None
+        if isinstance(op, ops.InMemoryTable):
+            got = True
+        elif isinstance(op, ops.DatabaseTable):
+            if op.name in self._derived:
+                got = self._constant(self._derived[op.name])
             else:
-                got = all(self._constant(r) for r in _relations_below(op))
-            self._is_const[op] = got
+                got = self._constant_source(op.name) is not None
+        else:
+            got = all(self._constant(r) for r in _relations_below(op))
+        self._is_const[id(op)] = (op, got)
         return got
 
     def _eval_rel(  # noqa: C901 - one dispatch over the relation operations
@@ -326,8 +329,8 @@ class ArrowEvaluator:
             if name in grouped:
                 return grouped[name]
             for node in self._metric_reductions(op, name):
-                if node not in gframe.memo:
-                    gframe.memo[node] = self._reduce(node, frame, gid, ngroups)
+                if id(node) not in gframe.memo:
+                    gframe.memo[id(node)] = self._reduce(node, frame, gid, ngroups)
             return _broadcast(self._val(metrics[name], gframe), ngroups)
 
         return _Rel(ngroups, column)
@@ -520,12 +523,14 @@ class ArrowEvaluator:
 
     # ------------------------------------------------------------------ values
     def _val(self, op: Any, frame: _Frame) -> Value:
-        hit = frame.memo.get(op)
+        key = id(op)  # ints hash in C; operations hash through Python
+        hit = frame.memo.get(key)
         if hit is None:
-            fixed = self._fixed.get(op, False)
-            if fixed is False:
-                fixed = self._fixed[op] = self._fixed_value(op)
-            hit = frame.memo[op] = fixed if fixed is not None else self._eval_val(op, frame)
+            kept = self._fixed.get(key)
+            if kept is None or kept[0] is not op:
+                kept = self._fixed[key] = (op, self._fixed_value(op))
+            fixed = kept[1]
+            hit = frame.memo[key] = fixed if fixed is not None else self._eval_val(op, frame)
         return hit
 
     def _fixed_value(self, op: Any) -> Value | None:
@@ -915,8 +920,18 @@ def _cast_value(v: Value, t: pa.DataType) -> Value:
     if v.type == t:
         return v
     if isinstance(v, pa.Scalar):
-        return _cast_arrow(pa.array([v.as_py()], v.type), t)[0]
+        # Literals are the same objects on every run (computed once): so are their casts.
+        key = (id(v), t)
+        kept = _SCALAR_CASTS.get(key)
+        if kept is None or kept[0] is not v:
+            if len(_SCALAR_CASTS) > 10_000:
+                _SCALAR_CASTS.clear()
+            kept = _SCALAR_CASTS[key] = (v, _cast_arrow(pa.array([v.as_py()], v.type), t)[0])
+        return kept[1]
     return _cast_arrow(v, t)
+
+
+_SCALAR_CASTS: dict[tuple[int, pa.DataType], tuple[pa.Scalar, pa.Scalar]] = {}
 
 
 def _cast_arrow(arr: pa.Array, t: pa.DataType) -> pa.Array:  # noqa: C901 - one table of casts
@@ -1047,12 +1062,27 @@ def _dec_arith(name: str, a: Value, b: Value) -> Value:
         return _python2(lambda x, y: None if y == 0 else x % y, a, b, out)
     fn = {"Add": pc.add, "Subtract": pc.subtract, "Multiply": pc.multiply}[name]
     try:
+        # Arrow widens the result's precision (and refuses more than 38 digits) where the local
+        # store caps it: operands narrowed first (a checked cast: a value that does not fit
+        # raises and goes to the exact fallback) keep the result within 38 digits.
+        if name == "Multiply":
+            a, b = _narrow(a, 18 + sa), _narrow(b, 19 + sb)
+        else:
+            whole = 37 - scale
+            a, b = _narrow(a, whole + sa), _narrow(b, whole + sb)
         return _cast_value(fn(a, b), out)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         import operator
 
         py = {"Add": operator.add, "Subtract": operator.sub, "Multiply": operator.mul}[name]
         return _python2(py, a, b, out)
+
+
+def _narrow(v: Value, precision: int) -> Value:
+    t = v.type
+    if t.precision <= precision:
+        return v
+    return v.cast(pa.decimal128(max(precision, t.scale + 1), t.scale))
 
 
 def _python2(fn: Callable[[Any, Any], Any], a: Value, b: Value, out: pa.DataType) -> Value:

@@ -719,7 +719,11 @@ def _link_plan(link: Any, ref: Any) -> tuple[list[Any], list[Any], list[Any], An
 
 
 def _as_indices(ix: np.ndarray) -> pa.Array:
-    return pa.array(ix, mask=ix < 0, type=pa.int64())
+    """Row indices for ``take``; -1 (no row: the null side of an outer join) takes a null."""
+    missing = ix < 0
+    if missing.any():
+        return pa.array(ix, mask=missing, type=pa.int64())
+    return pa.array(ix, type=pa.int64())
 
 
 def _take_idx(current: pa.Array | None, rows: np.ndarray) -> pa.Array:

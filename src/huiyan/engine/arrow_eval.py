@@ -423,8 +423,9 @@ class ArrowEvaluator:
                 missing = np.flatnonzero(~hit)
                 li = np.concatenate([li, np.full(len(missing), -1, dtype=np.int64)])
                 ri = np.concatenate([ri, missing])
-            idx = {k: _take_idx(v, li) for k, v in idx.items()}
-            idx[ref] = _as_indices(ri)
+            if not _identity(li, n):
+                idx = {k: _take_idx(v, li) for k, v in idx.items()}
+            idx[ref] = None if _identity(ri, right.n) else _as_indices(ri)
             n = len(li)
         if n == 0:
             return self._empty(op)
@@ -724,6 +725,11 @@ def _as_indices(ix: np.ndarray) -> pa.Array:
     if missing.any():
         return pa.array(ix, mask=missing, type=pa.int64())
     return pa.array(ix, type=pa.int64())
+
+
+def _identity(rows: np.ndarray, n: int) -> bool:
+    """Whether ``rows`` takes every one of ``n`` rows once, in order (a take would copy)."""
+    return len(rows) == n and bool((rows == np.arange(n)).all())
 
 
 def _take_idx(current: pa.Array | None, rows: np.ndarray) -> pa.Array:

@@ -20,6 +20,7 @@ from huiyan.service.realtime.mapping import (
     MessageError,
     Problem,
     parse,
+    read,
     to_arrow,
     unknown_codes,
 )
@@ -109,13 +110,14 @@ def _result(findings: pa.Table, by_setl: dict[str, Any], task_id: str) -> list[d
 async def _audit(request: Request, user: Principal) -> JSONResponse:
     try:
         body = await _body(request)
-        req = parse(body)
+        # The fast path's tables come with the request (else built here, where they were).
+        req = read(body)
         _own(user, [e.medins_code for e in req.encounters])
         kb = request.app.state.realtime
-        unknown = unknown_codes(req.encounters, kb.current().codes)
+        unknown = unknown_codes(req.encounters, kb.current().codes, req.arrow)
         if unknown:
             raise MessageError(unknown, status=422)
-        tables = to_arrow(req.encounters)
+        tables = req.arrow if req.arrow is not None else to_arrow(req.encounters)
         findings = await kb.batcher.submit(tables)
     except MessageError as exc:
         return error(exc.problems, exc.status)

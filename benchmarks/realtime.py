@@ -1,7 +1,7 @@
 """Load test of the real-time audit (3101) and pre-grouping on loopback.
 
     .venv/bin/python benchmarks/realtime.py [--cases 2000] [--seconds 60] [--group-seconds 20]
-        [--rate 300] [--concurrency 32] [--workers 2] [--db region.duckdb]
+        [--rate 300] [--group-rate 100] [--concurrency 32] [--workers 2] [--db region.duckdb]
 
 Builds a synthetic region (grouped and priced; or uses ``--db``), starts ``huiyan serve`` on
 127.0.0.1 and sends its encounters with 30-150 fee lines as 3101 requests for ``--seconds``:
@@ -12,7 +12,8 @@ Builds a synthetic region (grouped and priced; or uses ``--db``), starts ``huiya
 - then at saturation (``--concurrency`` connections, each sending as soon as it is answered):
   the most the server answers per second, whose latency is only queueing at that load.
 
-Then pre-grouping requests (4 connections) for ``--group-seconds``. Prints p50/p95/p99,
+Then pre-grouping for ``--group-seconds`` at ``--group-rate`` (a hospital's pre-grouping calls,
+timed as above) and from 4 connections at saturation. Prints p50/p95/p99,
 throughput, errors and the server's CPU time per request. Targets (issue 17): 3101 at
 300 req/s with p99 <= 25 ms, pre-grouping p99 <= 10 ms, no errors.
 """
@@ -129,6 +130,7 @@ def main() -> None:
     ap.add_argument("--cases", type=int, default=2000)
     ap.add_argument("--seconds", type=float, default=60)
     ap.add_argument("--group-seconds", type=float, default=20)
+    ap.add_argument("--group-rate", type=float, default=100)
     ap.add_argument("--rate", type=float, default=300)
     ap.add_argument("--concurrency", type=int, default=32)
     ap.add_argument("--workers", type=int, default=2)
@@ -194,10 +196,27 @@ def main() -> None:
                 server_cpu(server.pid) - cpu0,
             )
             cpu0 = server_cpu(server.pid)
-            lat, errors, elapsed = await load(
-                port, token, "/api/v1/group", msgs, args.group_seconds, 4
+            lat, errors, elapsed = await paced(
+                port, token, "/api/v1/group", bodies, args.group_seconds, args.group_rate
             )
-            report("group", lat, errors, elapsed, server_cpu(server.pid) - cpu0)
+            report(
+                f"group at {args.group_rate:g} req/s",
+                lat,
+                errors,
+                elapsed,
+                server_cpu(server.pid) - cpu0,
+            )
+            cpu0 = server_cpu(server.pid)
+            lat, errors, elapsed = await load(
+                port, token, "/api/v1/group", bodies, args.group_seconds, 4
+            )
+            report(
+                "group saturated (4 connections)",
+                lat,
+                errors,
+                elapsed,
+                server_cpu(server.pid) - cpu0,
+            )
 
         asyncio.run(run())
     finally:

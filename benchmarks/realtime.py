@@ -29,7 +29,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections import defaultdict
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -39,7 +38,7 @@ from huiyan.engine import Store  # noqa: E402
 from huiyan.review.db import User, make_engine, session_factory  # noqa: E402
 from huiyan.review.migrate import upgrade  # noqa: E402
 from huiyan.review.passwords import hash_password  # noqa: E402
-from huiyan.service.realtime.mapping import to_message  # noqa: E402
+from huiyan.service.realtime.mapping import to_messages  # noqa: E402
 from service_load import Http, free_port, pct, server_cpu  # noqa: E402
 
 PASSWORD = "realtime-load-password"
@@ -47,19 +46,13 @@ PASSWORD = "realtime-load-password"
 
 def messages(db: Path) -> list[dict]:
     with Store(db, read_only=True) as store:
-        diags, oprns, fees = defaultdict(list), defaultdict(list), defaultdict(list)
-        for r in store.read("diseinfo").to_pylist():
-            diags[r["setl_id"]].append(r)
-        for r in store.read("oprninfo").to_pylist():
-            oprns[r["setl_id"]].append(r)
-        for r in store.read("feedetail").to_pylist():
-            fees[r["mdtrt_id"]].append(r)
-        setl = store.read("setl_list").to_pylist()
-    return [
-        to_message(s, diags[s["setl_id"]], oprns[s["setl_id"]], fees[s["mdtrt_id"]])
-        for s in setl
-        if 30 <= len(fees[s["mdtrt_id"]]) <= 150
-    ]
+        tables = {n: store.read(n) for n in ("setl_list", "diseinfo", "oprninfo", "feedetail")}
+    return [m for m in to_messages(tables) if 30 <= orders(m) <= 150]
+
+
+def orders(message: dict) -> int:
+    """The number of order lines of a one-encounter 3101 message."""
+    return len(message["data"]["patient_dtos"][0]["fsi_encounter_dtos"][0]["fsi_order_dtos"])
 
 
 async def load(port: int, token: str, path: str, msgs: list[dict], seconds: float, conc: int):

@@ -20,7 +20,6 @@ import statistics
 import sys
 import tempfile
 import time
-from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +28,7 @@ import pyarrow.parquet as pq
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from huiyan.model.tables import TABLES  # noqa: E402
-from huiyan.service.realtime.mapping import parse, read, to_arrow, to_message  # noqa: E402
+from huiyan.service.realtime.mapping import parse, read, to_arrow, to_messages  # noqa: E402
 from huiyan.synth.generate import generate  # noqa: E402
 
 NAMES = ("setl_list", "diseinfo", "oprninfo", "feedetail")
@@ -42,18 +41,8 @@ def messages(cases: int, seed: int) -> list[dict[str, Any]]:
         t = {
             n: TABLES[n].conform(pq.read_table(Path(tmp) / "data" / f"{n}.parquet")) for n in NAMES
         }
-    diags, oprns, fees = defaultdict(list), defaultdict(list), defaultdict(list)
-    for r in t["diseinfo"].to_pylist():
-        diags[r["setl_id"]].append(r)
-    for r in t["oprninfo"].to_pylist():
-        oprns[r["setl_id"]].append(r)
-    for r in t["feedetail"].to_pylist():
-        fees[r["mdtrt_id"]].append(r)
-    return [
-        to_message(s, diags[s["setl_id"]], oprns[s["setl_id"]], fees[s["mdtrt_id"]])
-        for s in t["setl_list"].to_pylist()
-        if 30 <= len(fees[s["mdtrt_id"]]) <= 150
-    ]
+    encounter = lambda m: m["data"]["patient_dtos"][0]["fsi_encounter_dtos"][0]  # noqa: E731
+    return [m for m in to_messages(t) if 30 <= len(encounter(m)["fsi_order_dtos"]) <= 150]
 
 
 def slow(body: dict[str, Any]) -> Any:

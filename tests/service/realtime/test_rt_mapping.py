@@ -15,7 +15,7 @@ import copy
 import itertools
 import math
 import random
-from collections import Counter, defaultdict
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +30,7 @@ from huiyan.service.realtime.mapping import (
     parse,
     read,
     to_arrow,
-    to_message,
+    to_messages,
     unknown_codes,
 )
 from huiyan.synth.generate import generate
@@ -44,17 +44,7 @@ def region(tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, Any]]:
     folder: Path = tmp_path_factory.mktemp("region")
     generate(folder / "data", cases=60, seed=17, fmt="parquet", labels_dir=folder / "labels")
     t = {n: TABLES[n].conform(pq.read_table(folder / "data" / f"{n}.parquet")) for n in NAMES}
-    diags, oprns, fees = defaultdict(list), defaultdict(list), defaultdict(list)
-    for r in t["diseinfo"].to_pylist():
-        diags[r["setl_id"]].append(r)
-    for r in t["oprninfo"].to_pylist():
-        oprns[r["setl_id"]].append(r)
-    for r in t["feedetail"].to_pylist():
-        fees[r["mdtrt_id"]].append(r)
-    return [
-        to_message(s, diags[s["setl_id"]], oprns[s["setl_id"]], fees[s["mdtrt_id"]])
-        for s in t["setl_list"].to_pylist()
-    ]
+    return to_messages(t)
 
 
 def _same(a: pa.Table, b: pa.Table) -> bool:

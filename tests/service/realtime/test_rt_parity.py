@@ -3,7 +3,6 @@ gets exactly the findings of ``huiyan audit --stage in`` for that encounter."""
 
 from __future__ import annotations
 
-from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
@@ -15,24 +14,15 @@ from tests.audit.region import build_region
 from huiyan.audit.api import audit_store
 from huiyan.engine import Store
 from huiyan.kb import config
-from huiyan.service.realtime.mapping import to_message
+from huiyan.service.realtime.mapping import to_messages
 
 
 def _messages(db: Path, n: int) -> tuple[list[dict[str, Any]], list[str], pa.Table]:
     with Store(db, read_only=True) as store:
         batch = audit_store(store, config.load(), stage="in").findings
         setl = store.read("setl_list").sort_by("setl_id").slice(0, n)
-        diags, oprns, fees = defaultdict(list), defaultdict(list), defaultdict(list)
-        for r in store.read("diseinfo").to_pylist():
-            diags[r["setl_id"]].append(r)
-        for r in store.read("oprninfo").to_pylist():
-            oprns[r["setl_id"]].append(r)
-        for r in store.read("feedetail").to_pylist():
-            fees[r["mdtrt_id"]].append(r)
-    msgs = [
-        to_message(s, diags[s["setl_id"]], oprns[s["setl_id"]], fees[s["mdtrt_id"]])
-        for s in setl.to_pylist()
-    ]
+        tables = {name: store.read(name) for name in ("diseinfo", "oprninfo", "feedetail")}
+    msgs = to_messages({"setl_list": setl, **tables})
     ids = setl.column("setl_id").to_pylist()
     return msgs, ids, batch.filter(pc.is_in(batch.column("setl_id"), pa.array(ids)))
 

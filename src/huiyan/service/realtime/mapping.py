@@ -16,7 +16,7 @@ message it is not sure to read exactly as they do.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -183,6 +183,20 @@ def _TYPE_LABEL(typ: pa.DataType) -> str:  # noqa: N802 - reads as a label table
     return "文本"
 
 
+def _known(kind: str, dto: dict[str, Any], into: str | None) -> Iterator[tuple[str, str, Any]]:
+    """(message key, column, value) of each key of ``dto`` that names a column of the table
+    (special keys by their marker column); unknown keys and child lists are skipped."""
+    names, types = _NAMES[kind], _TYPES[into or kind]
+    for key, v in dto.items():
+        if key in _SPECIAL:
+            yield key, _SPECIAL[key], v
+            continue
+        col = names.get(key)
+        if col is None or col not in types or isinstance(v, list) and key in CHILDREN:
+            continue
+        yield key, col, v
+
+
 def _record(
     kind: str, dto: Any, path: str, problems: list[Problem], into: str | None = None
 ) -> dict[str, Any]:
@@ -190,17 +204,13 @@ def _record(
     if not isinstance(dto, dict):
         problems.append(Problem(path, "应为对象"))
         return {}
-    names = _NAMES[kind]
     types = _TYPES[into or kind]
     row: dict[str, Any] = {}
-    for key, v in dto.items():
+    for key, col, v in _known(kind, dto, into):
         if key in _SPECIAL:
-            row[_SPECIAL[key]] = None if v is None else str(v)
-            continue
-        col = names.get(key)
-        if col is None or col not in types or isinstance(v, list) and key in CHILDREN:
-            continue
-        row[col] = _value(v, types[col], f"{path}.{key}", problems)
+            row[col] = None if v is None else str(v)
+        else:
+            row[col] = _value(v, types[col], f"{path}.{key}", problems)
     for col, msg_name in _REQUIRED_CANON[kind].items():
         if row.get(col) is None and not any(
             p.path.startswith(f"{path}.") and p.path.endswith(msg_name) for p in problems
@@ -402,6 +412,26 @@ def to_message(
     }
 
 
+def to_messages(tables: Mapping[str, pa.Table]) -> list[dict[str, Any]]:
+    """A 3101 request (``to_message``) for every settlement of canonical tables
+    (``setl_list``, ``diseinfo``, ``oprninfo``, ``feedetail``), in ``setl_list``'s order."""
+    children: dict[str, dict[Any, list[dict[str, Any]]]] = {}
+    for name, key in (("diseinfo", "setl_id"), ("oprninfo", "setl_id"), ("feedetail", "mdtrt_id")):
+        rows: dict[Any, list[dict[str, Any]]] = {}
+        for r in tables[name].to_pylist():
+            rows.setdefault(r[key], []).append(r)
+        children[name] = rows
+    return [
+        to_message(
+            s,
+            children["diseinfo"].get(s["setl_id"], []),
+            children["oprninfo"].get(s["setl_id"], []),
+            children["feedetail"].get(s["mdtrt_id"], []),
+        )
+        for s in tables["setl_list"].to_pylist()
+    ]
+
+
 def unknown_codes(
     encounters: list[Encounter],
     codes: dict[str, frozenset[str]],
@@ -545,17 +575,13 @@ def _typed(kind: str, dto: Any, into: str | None = None) -> dict[str, Any]:
     unchanged; ~10x faster), every other value goes through ``_value``."""
     if type(dto) is not dict:
         raise _Defer
-    names, types, kept = _NAMES[kind], _TYPES[into or kind], _KEPT[into or kind]
+    types, kept = _TYPES[into or kind], _KEPT[into or kind]
     problems: list[Problem] = []
     row: dict[str, Any] = {}
-    for key, v in dto.items():
+    for key, col, v in _known(kind, dto, into):
         if key in _SPECIAL:
-            row[_SPECIAL[key]] = None if v is None else str(v)
-            continue
-        col = names.get(key)
-        if col is None or col not in types or isinstance(v, list) and key in CHILDREN:
-            continue
-        if type(v) is kept[col] and v != "":
+            row[col] = None if v is None else str(v)
+        elif type(v) is kept[col] and v != "":
             row[col] = v
         else:
             row[col] = _value(v, types[col], key, problems)

@@ -244,6 +244,17 @@ class Encounter:
     tables: dict[str, list[dict[str, Any]]]
     spans: dict[str, tuple[int, int]] | None = None
 
+    @classmethod
+    def of(
+        cls,
+        setl: dict[str, Any],
+        tables: dict[str, list[dict[str, Any]]],
+        spans: dict[str, tuple[int, int]] | None = None,
+    ) -> Encounter:
+        """The encounter of settlement row ``setl`` (its ids as text, empty when missing)."""
+        ids = {k: str(setl.get(k) or "") for k in ("setl_id", "mdtrt_id", "psn_no", "medins_code")}
+        return cls(**ids, tables=tables, spans=spans)
+
 
 @dataclass
 class Request:
@@ -294,15 +305,7 @@ def parse(body: Any) -> Request:
                     for k, item in enumerate(items)
                 ]
             _fill(rows, setl)
-            encounters.append(
-                Encounter(
-                    setl_id=str(setl.get("setl_id") or ""),
-                    mdtrt_id=str(setl.get("mdtrt_id") or ""),
-                    psn_no=str(setl.get("psn_no") or ""),
-                    medins_code=str(setl.get("medins_code") or ""),
-                    tables=rows,
-                )
-            )
+            encounters.append(Encounter.of(setl, rows))
     if not encounters and not problems:
         problems.append(Problem("data.patient_dtos[].fsi_encounter_dtos", "缺少就诊信息"))
     if len(encounters) > MAX_ENCOUNTERS or lines > MAX_LINES:
@@ -550,16 +553,7 @@ def _fast(body: Any) -> Request:
                 rows[name] += enc_rows[name]
                 spans[name] = (start, len(rows[name]))
             orders.append((fees, setl.get("mdtrt_id"), setl.get("setl_id")))
-            encounters.append(
-                Encounter(
-                    setl_id=str(setl.get("setl_id") or ""),
-                    mdtrt_id=str(setl.get("mdtrt_id") or ""),
-                    psn_no=str(setl.get("psn_no") or ""),
-                    medins_code=str(setl.get("medins_code") or ""),
-                    tables={},
-                    spans=spans,
-                )
-            )
+            encounters.append(Encounter.of(setl, {}, spans))
     if not encounters:
         raise _Defer
     parts = [_Part(name, _columns(rows[name]), len(rows[name]), False) for name in rows]

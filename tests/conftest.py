@@ -33,7 +33,7 @@ def store(tmp_path: Path) -> Iterator[Store]:
 
 
 @pytest.fixture(scope="session")
-def shared_reference() -> Path:
+def reference_data() -> Path:
     """Reference data in the repository (``tests/data/reference``, same layout as
     the project's external reference collection; the product never reads it). Part of the
     checkout: missing means a broken clone, not an optional extra."""

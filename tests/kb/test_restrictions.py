@@ -38,13 +38,13 @@ def _kind(kind: str) -> pa.Table:
         ("b8_4_item_period_frequency_points.csv", "项目代码", "period_frequency"),
     ],
 )
-def test_every_published_code_has_its_restriction(shared_reference, file, column, kind):
-    expected = _codes(shared_reference, file, column)
+def test_every_published_code_has_its_restriction(reference_data, file, column, kind):
+    expected = _codes(reference_data, file, column)
     got = set(_kind(kind)["hilist_code"].to_pylist())
     assert expected <= got
 
 
-def test_row_counts_reconcile_with_the_raw_files(shared_reference):
+def test_row_counts_reconcile_with_the_raw_files(reference_data):
     t = restrictions.load("item_restriction")
     counts = dict(zip(*t.group_by("kind").aggregate([("kind", "count")]).columns, strict=True))
     counts = {k.as_py(): v.as_py() for k, v in counts.items()}

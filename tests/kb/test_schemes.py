@@ -198,14 +198,14 @@ def test_counts_follow_regional_md():
     assert counts(schemes.load_scheme("yinchuan-2023").logic).mdcs == 24
 
 
-def test_counts_equal_the_table_of_regional_md(shared_reference):
+def test_counts_equal_the_table_of_regional_md(reference_data):
     import re
 
     from huiyan.kb.scheme_info import counts
 
     pattern = re.compile(r"\| `([a-z0-9.-]+)/` \|[^|]*\|[^|]*\| (\d+) \| (\d+) \| ([\d,]+) \|")
     table = {}
-    for line in (shared_reference / "REGIONAL.md").read_text("utf-8").splitlines():
+    for line in (reference_data / "REGIONAL.md").read_text("utf-8").splitlines():
         if m := pattern.match(line):
             table[m.group(1)] = (int(m.group(2)), int(m.group(3)), int(m.group(4).replace(",", "")))
     assert set(table) == set(ALL)

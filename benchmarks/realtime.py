@@ -170,46 +170,30 @@ def main() -> None:
             for m in msgs[: 4 * args.workers]:
                 await http.request("POST", "/api/v1/3101", token, m)
             bodies = [json.dumps(m).encode() for m in msgs]
-            cpu0 = server_cpu(server.pid)
-            lat, errors, elapsed = await paced(
-                port, token, "/api/v1/3101", bodies, args.seconds, args.rate
+            phases = (
+                (f"3101 at {args.rate:g} req/s", paced, "3101", args.seconds, args.rate),
+                (
+                    f"3101 saturated ({args.concurrency} connections)",
+                    load,
+                    "3101",
+                    args.seconds,
+                    args.concurrency,
+                ),
+                (
+                    f"group at {args.group_rate:g} req/s",
+                    paced,
+                    "group",
+                    args.group_seconds,
+                    args.group_rate,
+                ),
+                ("group saturated (4 connections)", load, "group", args.group_seconds, 4),
             )
-            report(
-                f"3101 at {args.rate:g} req/s", lat, errors, elapsed, server_cpu(server.pid) - cpu0
-            )
-            cpu0 = server_cpu(server.pid)
-            lat, errors, elapsed = await load(
-                port, token, "/api/v1/3101", bodies, args.seconds, args.concurrency
-            )
-            report(
-                f"3101 saturated ({args.concurrency} connections)",
-                lat,
-                errors,
-                elapsed,
-                server_cpu(server.pid) - cpu0,
-            )
-            cpu0 = server_cpu(server.pid)
-            lat, errors, elapsed = await paced(
-                port, token, "/api/v1/group", bodies, args.group_seconds, args.group_rate
-            )
-            report(
-                f"group at {args.group_rate:g} req/s",
-                lat,
-                errors,
-                elapsed,
-                server_cpu(server.pid) - cpu0,
-            )
-            cpu0 = server_cpu(server.pid)
-            lat, errors, elapsed = await load(
-                port, token, "/api/v1/group", bodies, args.group_seconds, 4
-            )
-            report(
-                "group saturated (4 connections)",
-                lat,
-                errors,
-                elapsed,
-                server_cpu(server.pid) - cpu0,
-            )
+            for name, send, path, seconds, how in phases:
+                cpu0 = server_cpu(server.pid)
+                lat, errors, elapsed = await send(
+                    port, token, f"/api/v1/{path}", bodies, seconds, how
+                )
+                report(name, lat, errors, elapsed, server_cpu(server.pid) - cpu0)
 
         asyncio.run(run())
     finally:

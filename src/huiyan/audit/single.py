@@ -117,6 +117,7 @@ class SingleAuditor:
         self.needs_history = any(
             s.vola_bhvr_type in HISTORY_CLASSES or s.id in HISTORY_RULES for s in self.rules
         )
+        self._prepared: set[str] = set()
         self._compiled = self._compile(stored)
         self.ran = 0  # rule statements run (all batches): how much pruning saves
         self.skipped = 0
@@ -158,8 +159,7 @@ class SingleAuditor:
         hoist = _Hoister(lambda name, expr: eng.create(name, expr))
         exprs = hoist([expr for _, expr in derived] + [h for _, _, h in parts])
         names = [name for name, _ in derived]
-        for i, name in enumerate(names):
-            eng.prepare(f"_rt_refresh_{i}", f'INSERT INTO "{name}" {eng.compile(exprs[i])}')
+        self._derived_ops = {name: exprs[i].op() for i, name in enumerate(names)}
 
         def reads(op: Any) -> set[str]:
             import ibis.expr.operations as ops
@@ -176,7 +176,7 @@ class SingleAuditor:
                 enc |= closure[j][0]
                 ders |= closure[j][1]
             closure.append((enc, ders | {i}))
-        self._arrow = self._evaluator(names, exprs)
+        self._arrow = self._evaluator()
         rules = []
         for k, (spec, sev, _) in enumerate(parts):
             expr = exprs[len(names) + k]
@@ -187,27 +187,23 @@ class SingleAuditor:
                 if name in direct:
                     enc |= closure[j][0]
                     used |= closure[j][1]
-            statement = f"_rt_rule_{k}"
-            eng.prepare(statement, eng.compile(expr))
             rules.append(
                 _Rule(
                     spec,
                     sev,
-                    statement,
+                    f"_rt_rule_{k}",
                     expr.op(),
                     frozenset(enc),
                     tuple(sorted(used)),
                     arrow=self._supported(expr),
                 )
             )
-        self._reach = _Reach(
-            eng, {name: exprs[i].op() for i, name in enumerate(names)}, ENCOUNTER_TABLES
-        )
+        self._reach = _Reach(eng, self._derived_ops, ENCOUNTER_TABLES)
         return _Compiled(
             rules=rules, keep=[exprs, inputs, derived, ibis], derived=names, hoisted=hoist.count
         )
 
-    def _evaluator(self, names: list[str], exprs: list[Any]) -> Any:
+    def _evaluator(self) -> Any:
         from huiyan.engine.arrow_eval import ArrowEvaluator
 
         kb: dict[str, pa.Table] = {}
@@ -219,9 +215,7 @@ class SingleAuditor:
                 kb[name] = self._eng.read(name)
             return kb[name]
 
-        return ArrowEvaluator(
-            constant=constant, derived={name: exprs[i].op() for i, name in enumerate(names)}
-        )
+        return ArrowEvaluator(constant=constant, derived=self._derived_ops)
 
     def _supported(self, expr: Any) -> bool:
         from huiyan.engine.arrow_eval import Unsupported
@@ -280,6 +274,11 @@ class SingleAuditor:
         # which no statement run now reads.
         tables = set().union(*(r.encounter for r in todo))
         derived = sorted(set().union(*(r.derived for r in todo)))
+        names = self._compiled.derived
+        for i in derived:
+            self._prepare(f"_rt_refresh_{i}", self._derived_ops[names[i]], into=names[i])
+        for r in todo:
+            self._prepare(r.statement, r.op)
         with eng.transaction():
             for name in ENCOUNTER_TABLES:
                 if name in tables:
@@ -290,6 +289,15 @@ class SingleAuditor:
                 eng.clear(self._compiled.derived[i])
                 eng.run(f"_rt_refresh_{i}")
         return [(r, eng.query(r.statement)) for r in todo]
+
+    def _prepare(self, statement: str, op: Any, into: str | None = None) -> None:
+        """Keep ``op`` as a statement of the small engine on first use (only rules the Arrow
+        evaluator cannot run need one: preparing every rule cost start-up and reload time)."""
+        if statement in self._prepared:
+            return
+        sql = self._eng.compile(op.to_expr())
+        self._eng.prepare(statement, sql if into is None else f'INSERT INTO "{into}" {sql}')
+        self._prepared.add(statement)
 
     def _add_medins(self, setl: pa.Table) -> None:
         """Institutions unknown to the store (level unknown, as in the batch) get a bare row."""

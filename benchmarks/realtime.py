@@ -39,7 +39,7 @@ from huiyan.review.db import User, make_engine, session_factory  # noqa: E402
 from huiyan.review.migrate import upgrade  # noqa: E402
 from huiyan.review.passwords import hash_password  # noqa: E402
 from huiyan.service.realtime.mapping import to_messages  # noqa: E402
-from service_load import Http, free_port, pct, server_cpu  # noqa: E402
+from service_load import Http, free_port, pct, server_cpu, wait_idle  # noqa: E402
 
 PASSWORD = "realtime-load-password"
 
@@ -106,12 +106,38 @@ async def paced(port: int, token: str, path: str, bodies: list[bytes], seconds: 
     return lat, errors, time.perf_counter() - t0
 
 
-def report(name: str, lat: list[float], errors: list[str], elapsed: float, cpu: float) -> None:
+def worker_cpu(pid: int) -> dict[int, float]:
+    """CPU seconds of each worker process so far: how evenly the kernel spread the connections
+    (each keep-alive connection stays with the worker that accepted it)."""
+    import psutil
+
+    out = {}
+    for p in psutil.Process(pid).children(recursive=True):
+        try:
+            if "resource_tracker" not in " ".join(p.cmdline()):
+                t = p.cpu_times()
+                out[p.pid] = t.user + t.system
+        except psutil.NoSuchProcess:
+            continue
+    return out
+
+
+def report(
+    name: str,
+    lat: list[float],
+    errors: list[str],
+    elapsed: float,
+    cpu: float,
+    client: float,
+    workers: list[float],
+) -> None:
     n = len(lat)
     print(
         f"{name}: requests {n:,}  throughput {n / elapsed:.1f} req/s  errors {len(errors)}  "
         f"p50 {pct(lat, 50):.1f} ms  p95 {pct(lat, 95):.1f} ms  p99 {pct(lat, 99):.1f} ms  "
-        f"server CPU {cpu / max(n, 1) * 1000:.2f} ms/request  "
+        f"server CPU {cpu / max(n, 1) * 1000:.2f} ms/request "
+        f"(by worker {' / '.join(f'{w / elapsed * 100:.0f}%' for w in workers)} of a core)  "
+        f"client CPU {client / max(n, 1) * 1000:.2f} ms/request  "
         f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}"
     )
     for e in errors[:3]:
@@ -169,6 +195,8 @@ def main() -> None:
             # Warm-up: the first request compiles the rule library (once per worker).
             for m in msgs[: 4 * args.workers]:
                 await http.request("POST", "/api/v1/3101", token, m)
+            # Each worker loads its knowledge in the background: wait until both are done.
+            await asyncio.to_thread(wait_idle, server.pid)
             bodies = [json.dumps(m).encode() for m in msgs]
             phases = (
                 (f"3101 at {args.rate:g} req/s", paced, "3101", args.seconds, args.rate),
@@ -189,11 +217,14 @@ def main() -> None:
                 ("group saturated (4 connections)", load, "group", args.group_seconds, 4),
             )
             for name, send, path, seconds, how in phases:
-                cpu0 = server_cpu(server.pid)
+                cpu0, client0 = server_cpu(server.pid), time.process_time()
+                by_worker0 = worker_cpu(server.pid)
                 lat, errors, elapsed = await send(
                     port, token, f"/api/v1/{path}", bodies, seconds, how
                 )
-                report(name, lat, errors, elapsed, server_cpu(server.pid) - cpu0)
+                by_worker = [t - by_worker0.get(p, 0.0) for p, t in worker_cpu(server.pid).items()]
+                cpu, client = server_cpu(server.pid) - cpu0, time.process_time() - client0
+                report(name, lat, errors, elapsed, cpu, client, by_worker)
 
         asyncio.run(run())
     finally:

@@ -80,17 +80,19 @@ def test_skipping_rules_that_cannot_fire_changes_no_finding(tmp_path: Path) -> N
     for r in planned._compiled.rules:
         r.arrow = False
     setl = tables["setl_list"].sort_by("setl_id").slice(0, 40)
+    # Warmed at load on other stays (as the server does): knowledge relations and indexes are
+    # computed before the first request, and change no finding.
+    warmed = SingleAuditor(cfg, stage="in", stored=stored.get)
+    assert not warmed._arrow._const and not warmed._arrow._index
+    warmed.warm(_encounters(tables, tables["setl_list"].sort_by("setl_id").slice(40, 8)))
+    assert warmed._arrow._const and warmed._arrow._index
     got: list[dict[str, object]] = []
     for row in setl.to_pylist():
-        batch = {
-            "setl_list": setl.filter(pc.equal(setl.column("setl_id"), row["setl_id"])),
-            "diseinfo": _rows(tables["diseinfo"], "setl_id", row["setl_id"]),
-            "oprninfo": _rows(tables["oprninfo"], "setl_id", row["setl_id"]),
-            "feedetail": _rows(tables["feedetail"], "mdtrt_id", row["mdtrt_id"]),
-        }
+        batch = _encounters(tables, setl.filter(pc.equal(setl.column("setl_id"), row["setl_id"])))
         pruned = auditor.audit(batch).to_pylist()
         assert pruned == forced.audit(batch).to_pylist()
         assert pruned == planned.audit(batch).to_pylist()
+        assert pruned == warmed.audit(batch).to_pylist()
         got += pruned
     ids = pa.array(setl.column("setl_id").to_pylist())
     expected = want.filter(pc.is_in(want.column("setl_id"), ids))
@@ -103,8 +105,19 @@ def test_skipping_rules_that_cannot_fire_changes_no_finding(tmp_path: Path) -> N
     assert auditor.on_engine == 0 and planned.on_engine > 0
 
 
-def _rows(t: pa.Table, column: str, value: str) -> pa.Table:
-    return t.filter(pc.equal(t.column(column), value))
+def _encounters(tables: dict[str, pa.Table], setl: pa.Table) -> dict[str, pa.Table]:
+    """The encounter tables' rows of the settlements in ``setl``."""
+
+    def rows(name: str, column: str, key: str) -> pa.Table:
+        t = tables[name]
+        return t.filter(pc.is_in(t.column(column), setl.column(key)))
+
+    return {
+        "setl_list": setl,
+        "diseinfo": rows("diseinfo", "setl_id", "setl_id"),
+        "oprninfo": rows("oprninfo", "setl_id", "setl_id"),
+        "feedetail": rows("feedetail", "mdtrt_id", "mdtrt_id"),
+    }
 
 
 def test_reach_skips_only_what_cannot_give_rows() -> None:

@@ -227,6 +227,24 @@ class SingleAuditor:
             return False
         return True
 
+    def warm(self, sample: Batch | None = None) -> None:
+        """Compute at load what the first batches would otherwise pay for (seconds of latency
+        over each worker's first requests): the knowledge-only relations every rule reads,
+        and, run on ``sample`` (a few stored encounters) with every rule, the knowledge
+        indexes the joins probe and the reach tests. Findings are not kept."""
+        rules = self._compiled.rules
+        with self._lock:
+            for r in rules:
+                if r.arrow:
+                    self._arrow.prepare(r.op)
+            setl = None if sample is None else sample.get("setl_list")
+            if sample is None or setl is None or setl.num_rows == 0:
+                return
+            env = self._reach.env(sample, {})
+            for r in rules:
+                self._reach.may(r.op, env)
+            self._run_arrow([r for r in rules if r.arrow], sample, {}, setl)
+
     # ------------------------------------------------------------------ audit
     def audit(self, batch: Batch) -> pa.Table:
         """Findings (``finding`` rows of the stage) of the settlements in ``batch``."""

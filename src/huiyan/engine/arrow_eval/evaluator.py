@@ -96,6 +96,27 @@ class ArrowEvaluator:
                 if isinstance(node, ops.JoinLink) and node.how not in _JOINS:
                     raise Unsupported(f"{node.how} join")
 
+    def prepare(self, expr: Any) -> None:
+        """Compute now the knowledge-only relations ``expr`` reads (all their columns), which a
+        run would otherwise compute on first use: the first requests after a start or a
+        reload would pay for them."""
+        import ibis.expr.operations as ops
+        from ibis.common.graph import Graph
+
+        todo = [expr.op() if hasattr(expr, "op") else expr]
+        seen: set[Any] = set()
+        while todo:
+            for node in Graph.from_bfs(todo.pop()):
+                if node in seen or not isinstance(node, ops.Relation):
+                    continue
+                seen.add(node)
+                if isinstance(node, ops.DatabaseTable) and node.name in self._derived:
+                    todo.append(self._derived[node.name])
+                elif self._constant(node):
+                    rel = self._rel(node, {}, {})
+                    for name in node.schema.names:
+                        rel.column(name)
+
     # ------------------------------------------------------------------ running
     def run(self, expr: Any, tables: Mapping[str, pa.Table], memo: dict[Any, Any]) -> pa.Table:
         """The rows of table expression ``expr`` given the run's ``tables``; ``memo`` is

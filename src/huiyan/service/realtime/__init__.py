@@ -39,16 +39,17 @@ def register(app: Any) -> None:
 
     @asynccontextmanager
     async def lifespan(a: Any) -> AsyncIterator[Any]:
-        warm = None
+        loading = None
         if os.environ.get(WARM_ENV) == "1":
-            warm = threading.Thread(target=_warm, args=(state.realtime,), daemon=True)
-            warm.start()
+            state.realtime.warm = True  # every load ends ready: rules warmed, collector settled
+            loading = threading.Thread(target=_warm, args=(state.realtime,), daemon=True)
+            loading.start()
         async with inner(a) as value:
             try:
                 yield value
             finally:
-                if warm is not None:
-                    await asyncio.to_thread(warm.join, 120)
+                if loading is not None:
+                    await asyncio.to_thread(loading.join, 120)
 
     app.router.lifespan_context = lifespan
 

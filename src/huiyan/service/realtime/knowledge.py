@@ -8,6 +8,7 @@ keep using the old one until it is ready (the swap is one assignment).
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import threading
@@ -48,11 +49,19 @@ class Loaded:
 
 class Knowledge:
     def __init__(
-        self, snapshot_path: Any, config_file: Path | None = None, check_seconds: float = 2.0
+        self,
+        snapshot_path: Any,
+        config_file: Path | None = None,
+        check_seconds: float = 2.0,
+        *,
+        warm: bool = False,
     ) -> None:
         self._snapshot_path = snapshot_path  # callable -> Path | None (published snapshot)
         self.config_file = config_file
         self.check_seconds = check_seconds
+        # In the server: each load ends ready for requests (``SingleAuditor.warm``, the
+        # collector settled); not in tests, which build many knowledge holders.
+        self.warm = warm
         self._loaded: Loaded | None = None
         self._checked = 0.0
         self._lock = threading.Lock()
@@ -133,9 +142,46 @@ class Knowledge:
                 auditor = SingleAuditor(
                     cfg, stage="in", stored=read, history=History(_history_reader(snap))
                 )
+                if self.warm:
+                    auditor.warm(_sample(store, names))
         else:
             auditor = SingleAuditor(cfg, stage="in")
+            if self.warm:
+                auditor.warm()
+        if self.warm:
+            _settle_gc()
         return Loaded(fp, cfg, auditor, tables, _codes(cfg, tables.get("hilist")))
+
+
+def _sample(store: Any, names: set[str], n: int = 16) -> dict[str, pa.Table] | None:
+    """A few stored encounters (their settlement, diagnoses, operations and fee lines): what
+    ``SingleAuditor.warm`` runs the rules on."""
+    from huiyan.audit.single import ENCOUNTER_TABLES
+    from huiyan.engine import rows_where
+
+    if not set(ENCOUNTER_TABLES) <= names:
+        return None
+    setl = store.to_arrow(store.table("setl_list").limit(n))
+    ids = setl.column("setl_id").to_pylist()
+    return {
+        "setl_list": setl,
+        "diseinfo": rows_where(store, "diseinfo", "setl_id", ids),
+        "oprninfo": rows_where(store, "oprninfo", "setl_id", ids),
+        "feedetail": rows_where(
+            store, "feedetail", "mdtrt_id", setl.column("mdtrt_id").to_pylist()
+        ),
+    }
+
+
+def _settle_gc() -> None:
+    """Move what is alive after a load (the rule graphs, knowledge: ~10^5-10^6 objects) out
+    of the collector's reach. A full collection otherwise walks them all every few seconds
+    under load, a stall of 100-300 ms that a request waiting on it sees (measured under
+    ``benchmarks/realtime.py``). Unfrozen first, so that a reload's discarded auditor (its
+    reference cycles) is collected rather than kept for good."""
+    gc.unfreeze()
+    gc.collect()
+    gc.freeze()
 
 
 def _codes(

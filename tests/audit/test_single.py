@@ -175,3 +175,48 @@ def test_every_real_time_rule_runs_on_arrow() -> None:
             assert on_engine == [], f"{stage}: {on_engine}"
         finally:
             auditor.close()
+
+
+def test_micro_batcher_one_pass_on_the_loop_first_load_in_a_thread() -> None:
+    """Concurrent requests share one pass, run on the event loop's thread (no contention for
+    the interpreter lock with the loop); each gets only its own findings. Before the knowledge
+    is loaded, getting the auditor (a load: seconds) happens in a thread."""
+    import asyncio
+    import threading
+
+    from huiyan.audit.single import ENCOUNTER_TABLES, MicroBatcher
+    from huiyan.model.tables import table
+
+    passes: list[tuple[int, list[str]]] = []
+    made_in: list[int] = []
+
+    class Auditor:
+        def audit(self, batch: dict[str, pa.Table]) -> pa.Table:
+            ids = batch["setl_list"].column("setl_id").to_pylist()
+            passes.append((threading.get_ident(), ids))
+            return pa.table({"setl_id": ids, "rule_id": [f"R-{s}" for s in ids]})
+
+    def auditor() -> Auditor:
+        made_in.append(threading.get_ident())
+        return Auditor()
+
+    def encounter(setl_id: str) -> dict[str, pa.Table]:
+        out = {n: table(n).arrow_schema().empty_table() for n in ENCOUNTER_TABLES}
+        out["setl_list"] = table("setl_list").conform(pa.table({"setl_id": [setl_id]}))
+        return out
+
+    loaded = False
+
+    async def run() -> tuple[pa.Table, list[pa.Table], int]:
+        nonlocal loaded
+        batcher = MicroBatcher(auditor, ready=lambda: loaded, window=0.01)  # type: ignore[arg-type]
+        first = await batcher.submit(encounter("S0"))
+        loaded = True
+        rest = await asyncio.gather(*(batcher.submit(encounter(f"S{i}")) for i in (1, 2, 3)))
+        return first, list(rest), threading.get_ident()
+
+    first, rest, loop_thread = asyncio.run(run())
+    assert made_in[0] != loop_thread and made_in[1] == loop_thread
+    assert passes == [(loop_thread, ["S0"]), (loop_thread, ["S1", "S2", "S3"])]
+    assert first.column("rule_id").to_pylist() == ["R-S0"]
+    assert [t.column("rule_id").to_pylist() for t in rest] == [["R-S1"], ["R-S2"], ["R-S3"]]

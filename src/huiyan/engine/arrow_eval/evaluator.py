@@ -10,7 +10,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from huiyan.engine.arrow_eval.base import Unsupported, Value
-from huiyan.engine.arrow_eval.casts import _cast_arrow, _coerce, _literal
+from huiyan.engine.arrow_eval.casts import _arrow_type, _cast_arrow, _coerce, _literal
 from huiyan.engine.arrow_eval.frames import (
     _as_indices,
     _bool_true,
@@ -540,7 +540,7 @@ class ArrowEvaluator:
                         j = pos - offset if isinstance(func, ops.Lag) else pos + offset
                         out[r] = values[rows[j]] if 0 <= j < len(rows) else default
                 start = end
-            return pa.array(out, type=op.dtype.to_pyarrow())
+            return pa.array(out, type=_arrow_type(op.dtype))
         if isinstance(func, ops.Reduction):
             per_group = self._reduce(func, frame, gid, ngroups)
             return per_group.take(pa.array(gid))

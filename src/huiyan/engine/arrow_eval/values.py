@@ -13,6 +13,7 @@ import pyarrow.compute as pc
 
 from huiyan.engine.arrow_eval.base import Unsupported, Value
 from huiyan.engine.arrow_eval.casts import (
+    _arrow_type,
     _cast_value,
     _coerce,
     _dec_of,
@@ -115,7 +116,7 @@ def _arith_op(name: str) -> Callable[[Any, Any, _Frame], Value]:
 
 
 def _typed(op: Any, value: Value) -> Value:
-    return _cast_value(value, op.dtype.to_pyarrow())
+    return _cast_value(value, _arrow_type(op.dtype))
 
 
 def _concat(op: Any, v: Callable[[Any], Value], frame: _Frame) -> Value:
@@ -200,7 +201,7 @@ def _in_values(op: Any, v: Callable[[Any], Value], frame: _Frame) -> Value:
 
 def _case(op: Any, v: Callable[[Any], Value], frame: _Frame, base: Any = None) -> Value:
     n = frame.n
-    out_type = op.dtype.to_pyarrow()
+    out_type = _arrow_type(op.dtype)
     result = _broadcast(
         _cast_value(v(op.default), out_type)
         if op.default is not None
@@ -220,7 +221,7 @@ def _case(op: Any, v: Callable[[Any], Value], frame: _Frame, base: Any = None) -
 
 
 def _if_else(op: Any, v: Callable[[Any], Value], frame: _Frame) -> Value:
-    out_type = op.dtype.to_pyarrow()
+    out_type = _arrow_type(op.dtype)
     test = _bool_true(_broadcast(v(op.bool_expr), frame.n, pa.bool_()))
     yes = _broadcast(_cast_value(v(op.true_expr), out_type), frame.n, out_type)
     no = _broadcast(_cast_value(v(op.false_null_expr), out_type), frame.n, out_type)
@@ -241,7 +242,7 @@ def _extreme(fn: Callable[..., Value]) -> Callable[[Any, Any, _Frame], Value]:
 
 
 def _coalesce(op: Any, v: Callable[[Any], Value], frame: _Frame) -> Value:
-    out_type = op.dtype.to_pyarrow()
+    out_type = _arrow_type(op.dtype)
     args = [_broadcast(_cast_value(v(a), out_type), frame.n, out_type) for a in op.arg]
     return pc.coalesce(*args)
 
@@ -261,7 +262,7 @@ def _round(op: Any, v: Callable[[Any], Value], frame: _Frame) -> Value:
         return _typed(op, a)
     mode = "half_towards_infinity"
     rounded = pc.round(_broadcast(a, frame.n), ndigits=digits, round_mode=mode)
-    return _cast_value(rounded, op.dtype.to_pyarrow())
+    return _cast_value(rounded, _arrow_type(op.dtype))
 
 
 def _date(op: Any, v: Callable[[Any], Value], frame: _Frame) -> Value:
@@ -304,7 +305,7 @@ def _logic(fn: Callable[[Value, Value], Value]) -> Callable[[Any, Any, _Frame], 
 
 
 def _cast(op: Any, v: Callable[[Any], Value], frame: _Frame) -> Value:
-    return _cast_value(v(op.arg), op.to.to_pyarrow())
+    return _cast_value(v(op.arg), _arrow_type(op.to))
 
 
 def _negate(a: Value) -> Value:

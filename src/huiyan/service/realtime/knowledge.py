@@ -67,7 +67,9 @@ class Knowledge:
         self._lock = threading.Lock()
         self._building: threading.Thread | None = None
         self._failed: tuple[Any, ...] | None = None
-        self.batcher = MicroBatcher(lambda: self.current().auditor)
+        self.batcher = MicroBatcher(
+            lambda: self.current().auditor, ready=lambda: self._loaded is not None
+        )
         self.reloads = 0
 
     def fingerprint(self) -> tuple[Any, ...]:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import errno
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
+from huiyan.cli import supervisor
 from huiyan.cli.console import console
 from huiyan.engine import DEFAULT_STORE
 
@@ -50,12 +52,16 @@ def serve(
     os.environ["HUIYAN_STATE"] = state
     os.environ["HUIYAN_ATTACHMENT_DIR"] = str(attachments.resolve())
     console.print(f"慧眼复核服务: http://{host}:{port}/api/v1/docs  (数据: {db}, 工作库: {state})")
-    uvicorn.run(
-        "huiyan.service.app:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level="warning",
-        access_log=False,
-    )
+    options: dict[str, Any] = {"log_level": "warning", "access_log": False}
+    if workers > 1 and supervisor.supported():
+        try:
+            started = supervisor.run(host, port, workers, options)
+        except OSError as exc:
+            why = "端口已被占用" if exc.errno == errno.EADDRINUSE else exc.strerror or str(exc)
+            console.print(f"[red]无法监听 {host}:{port}: {why}[/]")
+            raise typer.Exit(1) from None
+        if not started:
+            console.print("[red]服务启动失败, 见上方错误[/]")
+            raise typer.Exit(1)
+        return
+    uvicorn.run(supervisor.APP, factory=True, host=host, port=port, workers=workers, **options)

@@ -89,6 +89,7 @@ class Knowledge:
                     self._checked = time.monotonic()
                     self._loaded = self._load(self.fingerprint())
                     self.reloads += 1
+                    self._settle()
                 return self._loaded
         if time.monotonic() - self._checked < self.check_seconds:
             return loaded
@@ -117,7 +118,12 @@ class Knowledge:
             return
         self._loaded = new  # one assignment: a request sees the old or the new, never a mix
         self.reloads += 1
+        self._settle()
         log.info("realtime knowledge reloaded (%s)", fp)
+
+    def _settle(self) -> None:
+        if self.warm:
+            _settle_gc()
 
     def _load(self, fp: tuple[Any, ...]) -> Loaded:
         from huiyan.kb import config
@@ -150,8 +156,6 @@ class Knowledge:
             auditor = SingleAuditor(cfg, stage="in")
             if self.warm:
                 auditor.warm()
-        if self.warm:
-            _settle_gc()
         return Loaded(fp, cfg, auditor, tables, _codes(cfg, tables.get("hilist")))
 
 
@@ -179,8 +183,9 @@ def _settle_gc() -> None:
     """Move what is alive after a load (the rule graphs, knowledge: ~10^5-10^6 objects) out
     of the collector's reach. A full collection otherwise walks them all every few seconds
     under load, a stall of 100-300 ms that a request waiting on it sees (measured under
-    ``benchmarks/realtime.py``). Unfrozen first, so that a reload's discarded auditor (its
-    reference cycles) is collected rather than kept for good."""
+    ``benchmarks/realtime.py``). Called once the new knowledge is in force, and unfrozen
+    first, so that a reload's discarded auditor (its reference cycles) is collected here
+    rather than kept for good: one such stall per reload."""
     gc.unfreeze()
     gc.collect()
     gc.freeze()

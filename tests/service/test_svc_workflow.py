@@ -31,6 +31,11 @@ def test_findings_open_review_items_and_violations_are_auto_confirmed(client) ->
 def test_full_loop_appeal_with_attachment_cross_review_final(client, app) -> None:
     ids = item_ids(client)
     aud1, aud2, hosp1 = client.as_("aud1"), client.as_("aud2"), client.as_("hosp1")
+    # The service's clock on the latest Wednesday: the deadline does not depend on the weekday
+    # the suite runs on (from a Saturday, 10 working days are 13 calendar days).
+    today = dt.date.today()
+    wednesday = today - dt.timedelta(days=(today.weekday() - 2) % 7)
+    app.state.today = lambda: wednesday
 
     # 初审: J1 confirmed, J2 partially confirmed, J4 dismissed
     r = client.post(
@@ -81,7 +86,7 @@ def test_full_loop_appeal_with_attachment_cross_review_final(client, app) -> Non
     j1 = client.get(f"{API}/reviews/{ids['J1']}", headers=hosp1).json()
     assert j1["state"] == "notified"
     deadline = dt.date.fromisoformat(j1["appeal_deadline"])
-    assert (deadline - dt.date.today()).days >= 14  # 10 working days span two weekends
+    assert deadline == wednesday + dt.timedelta(days=14)  # 10 working days: two weekends
 
     # 医院申诉 with an attachment on J1; J2 accepted
     r = client.post(

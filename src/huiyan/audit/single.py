@@ -676,7 +676,7 @@ class MicroBatcher:
     CPU-bound Python (~10 ms for a few encounters), and in a worker thread it competed with
     the loop for the interpreter lock on every read and write of the loop's connections:
     measured under ``benchmarks/realtime.py`` at 300 requests/s, p99 88-128 ms in a thread
-    against 64-70 ms on the loop. Requests arriving during a pass wait in the sockets and
+    against 64-81 ms on the loop. Requests arriving during a pass wait in the sockets and
     form the next one. Only the first load of the knowledge (seconds), when ``ready()`` is
     false, is waited for in a thread, so the loop keeps answering other endpoints meanwhile.
     """

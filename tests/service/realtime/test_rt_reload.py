@@ -10,6 +10,7 @@ import os
 import time
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 from tests.audit.region import build_region
 from tests.service.realtime.test_rt_parity import _messages
@@ -100,3 +101,44 @@ def test_server_start_compiles_the_rules_before_any_request(
         assert gc.get_freeze_count() > 0
     finally:
         gc.unfreeze()
+
+
+def test_stored_encounters_read_for_warm_up_and_history(tmp_path: Path) -> None:
+    """The warm-up sample and a person's earlier stays come with exactly their diagnoses,
+    operations and fee lines, read from the snapshot."""
+    import pyarrow.compute as pc
+
+    from huiyan.engine import Store
+    from huiyan.service.realtime.knowledge import _history_reader, _sample
+
+    db, _labels = build_region(tmp_path / "region", cases=60, seed=5)
+    with Store(db, read_only=True) as store:
+        every = {n: store.read(n) for n in ("setl_list", "diseinfo", "oprninfo", "feedetail")}
+        sample = _sample(store, set(store.tables()))
+        assert _sample(store, {"setl_list"}) is None  # no encounters stored: nothing to warm on
+
+    def expected(setl_ids: list[str]) -> dict[str, int]:
+        s = every["setl_list"].filter(pc.is_in(every["setl_list"]["setl_id"], pa.array(setl_ids)))
+        return {
+            "setl_list": s.num_rows,
+            "diseinfo": pc.sum(pc.is_in(every["diseinfo"]["setl_id"], s["setl_id"])).as_py(),
+            "oprninfo": pc.sum(pc.is_in(every["oprninfo"]["setl_id"], s["setl_id"])).as_py(),
+            "feedetail": pc.sum(pc.is_in(every["feedetail"]["mdtrt_id"], s["mdtrt_id"])).as_py(),
+        }
+
+    assert sample is not None
+    ids = sample["setl_list"]["setl_id"].to_pylist()
+    assert len(ids) == 16
+    assert {n: t.num_rows for n, t in sample.items()} == expected(ids)
+    assert sample["feedetail"].num_rows > 0
+
+    # The person with the most stays: the others than the one being audited.
+    persons = every["setl_list"]["psn_no"].value_counts().to_pylist()
+    psn = max(persons, key=lambda v: v["counts"])["values"]
+    stays = every["setl_list"].filter(pc.equal(every["setl_list"]["psn_no"], psn))
+    current = stays["setl_id"][0].as_py()
+    earlier = _history_reader(db)([psn], [current])
+    others = [s for s in stays["setl_id"].to_pylist() if s != current]
+    assert others
+    assert sorted(earlier["setl_list"]["setl_id"].to_pylist()) == sorted(others)
+    assert {n: t.num_rows for n, t in earlier.items()} == expected(others)

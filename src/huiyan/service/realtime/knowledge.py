@@ -160,22 +160,25 @@ class Knowledge:
 
 
 def _sample(store: Any, names: set[str], n: int = 16) -> dict[str, pa.Table] | None:
-    """A few stored encounters (their settlement, diagnoses, operations and fee lines): what
-    ``SingleAuditor.warm`` runs the rules on."""
+    """A few stored encounters: what ``SingleAuditor.warm`` runs the rules on."""
     from huiyan.audit.single import ENCOUNTER_TABLES
-    from huiyan.engine import rows_where
 
     if not set(ENCOUNTER_TABLES) <= names:
         return None
-    setl = store.to_arrow(store.table("setl_list").limit(n))
+    return _encounters(store, store.to_arrow(store.table("setl_list").limit(n)))
+
+
+def _encounters(store: Any, setl: pa.Table) -> dict[str, pa.Table]:
+    """The settlements ``setl`` with their stored diagnoses, operations and fee lines."""
+    from huiyan.engine import rows_where
+
     ids = setl.column("setl_id").to_pylist()
+    mids = setl.column("mdtrt_id").to_pylist()
     return {
         "setl_list": setl,
         "diseinfo": rows_where(store, "diseinfo", "setl_id", ids),
         "oprninfo": rows_where(store, "oprninfo", "setl_id", ids),
-        "feedetail": rows_where(
-            store, "feedetail", "mdtrt_id", setl.column("mdtrt_id").to_pylist()
-        ),
+        "feedetail": rows_where(store, "feedetail", "mdtrt_id", mids),
     }
 
 
@@ -214,15 +217,6 @@ def _history_reader(snap: Path) -> Any:
 
         with Store(snap, read_only=True) as store:
             s = rows_where(store, "setl_list", "psn_no", psn_nos, unless=("setl_id", exclude))
-            ids = s.column("setl_id").to_pylist()
-            mids = s.column("mdtrt_id").to_pylist()
-            out = {"setl_list": s}
-            for name, key, keys in (
-                ("diseinfo", "setl_id", ids),
-                ("oprninfo", "setl_id", ids),
-                ("feedetail", "mdtrt_id", mids),
-            ):
-                out[name] = rows_where(store, name, key, keys)
-            return out
+            return _encounters(store, s)
 
     return read

@@ -58,3 +58,20 @@ def test_normalize_oprn_and_asterisk() -> None:
     assert normalize_oprn(" 00.6600X004 ") == "00.6600x004"
     assert is_asterisk_only("G63.2*")
     assert not is_asterisk_only("E11.400x024+G63.2*")
+
+
+def test_schemas_and_empty_tables_are_built_once_and_shared() -> None:
+    # The real-time audit asks for them on every request (an empty settlement table costs
+    # ~1.8 ms to build): kept per table, and immutable, so sharing is safe.
+    setl = table("setl_list")
+    assert setl.schema is setl.schema
+    assert setl.arrow_schema() is setl.arrow_schema()
+    assert setl.empty() is setl.empty()
+    assert setl.empty_result() is setl.empty_result()
+    assert setl.empty().schema.equals(setl.schema) and setl.empty().num_rows == 0
+    # Results use the all-nullable schema; the canonical one keeps the required fields.
+    result = setl.empty_result()
+    assert result.num_rows == 0 and result.schema.equals(setl.arrow_schema())
+    assert all(f.nullable for f in result.schema)
+    assert not all(f.nullable for f in setl.schema)
+    assert result.schema.names == setl.columns

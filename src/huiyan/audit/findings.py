@@ -156,7 +156,7 @@ def assemble(
     """Finding rows of ``spec`` from ``hits`` (columns HIT_COLUMNS plus the case ids)."""
     hits = hits.filter(pc.is_valid(hits.column("setl_id")))
     if hits.num_rows == 0:
-        return FINDING.empty().cast(FINDING.arrow_schema())
+        return FINDING.empty_result()
     hits = hits.set_column(
         hits.column_names.index("unit"), "unit", _canonical_units(hits.column("unit"))
     )

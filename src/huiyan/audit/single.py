@@ -250,7 +250,7 @@ class SingleAuditor:
         """Findings (``finding`` rows of the stage) of the settlements in ``batch``."""
         setl = batch.get("setl_list")
         if setl is None or setl.num_rows == 0 or not self._compiled.rules:
-            return FINDING.empty().cast(FINDING.arrow_schema())
+            return FINDING.empty_result()
         ids = setl.column("setl_id").to_pylist()
         extra: dict[str, pa.Table] = {}
         if self.needs_history:
@@ -261,7 +261,7 @@ class SingleAuditor:
         self.ran += len(todo)
         self.skipped += len(self._compiled.rules) - len(todo)
         if not todo:
-            return FINDING.empty().cast(FINDING.arrow_schema())
+            return FINDING.empty_result()
         with self._lock:
             hits = self._run_arrow([r for r in todo if r.arrow], batch, extra, setl)
             slow = [r for r in todo if not r.arrow]
@@ -330,6 +330,8 @@ class SingleAuditor:
         limit = int(self.config["audit"].get("text_limit", 10))
         parts = []
         for rule, rows in sorted(hits, key=lambda h: h[0].spec.id):
+            if not rows.num_rows:
+                continue
             rows = rows.filter(pc.is_in(rows.column("setl_id"), wanted))
             if rows.num_rows:
                 parts.append(
@@ -338,7 +340,7 @@ class SingleAuditor:
                     )
                 )
         if not parts:
-            return FINDING.empty().cast(FINDING.arrow_schema())
+            return FINDING.empty_result()
         return pa.concat_tables(parts).sort_by(
             [("rule_id", "ascending"), ("setl_id", "ascending"), ("jr_id", "ascending")]
         )
@@ -665,7 +667,7 @@ def concat_batches(batches: Iterable[Batch]) -> dict[str, pa.Table]:
             for b in batches
             if b.get(name) is not None
         ]
-        out[name] = pa.concat_tables(tables) if tables else spec.arrow_schema().empty_table()
+        out[name] = pa.concat_tables(tables) if tables else spec.empty_result()
     return out
 
 

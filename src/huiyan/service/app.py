@@ -209,6 +209,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     from huiyan.service.api import admin, appeals, auth, outputs, reviews
 
+    # The real-time endpoints first: routes are matched in order, and they are the ones
+    # called hundreds of times a second.
+    _mount_realtime(app)
     for module in (auth, reviews, appeals, admin, outputs):
         app.include_router(module.router, prefix=API)
 
@@ -219,13 +222,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             s.execute(select(1))
         return {"status": "ok", "snapshot": snap.name if snap else None}
 
-    _mount_optional(app)
+    _mount_web(app)
     return app
 
 
-def _mount_optional(app: FastAPI) -> None:
+def _mount_web(app: FastAPI) -> None:
     """The dashboard (``service.web``: a ``router`` reading ``app.state.store_path`` and
-    ``app.state.web_viewer``) and the real-time endpoint (``service.realtime.register``)."""
+    ``app.state.web_viewer``), when installed."""
     import importlib
     import importlib.util
 
@@ -233,6 +236,13 @@ def _mount_optional(app: FastAPI) -> None:
         web = importlib.import_module("huiyan.service.web")
         app.state.web_viewer = _web_viewer
         app.include_router(web.router)
+
+
+def _mount_realtime(app: FastAPI) -> None:
+    """The real-time endpoints (``service.realtime.register``), when installed."""
+    import importlib
+    import importlib.util
+
     if importlib.util.find_spec("huiyan.service.realtime") is not None:
         rt = importlib.import_module("huiyan.service.realtime")
         register = getattr(rt, "register", None)

@@ -108,6 +108,18 @@ async def paced(port: int, token: str, path: str, bodies: list[bytes], seconds: 
     return lat, errors, time.perf_counter() - t0
 
 
+def cpu_reference() -> float:
+    """Milliseconds of a fixed pure-Python loop: how fast this machine's cores are now.
+    The same loop took 0.94 s and 1.52 s (x5) on one machine an hour apart (2026-12-05),
+    and saturated throughput differed ~1.5x between two sessions' machines: figures of two
+    runs compare only with their references beside them."""
+    t = time.perf_counter()
+    s = 0
+    for i in range(2_000_000):
+        s += i
+    return (time.perf_counter() - t) * 1000
+
+
 def worker_cpu(pid: int) -> dict[int, float]:
     """CPU seconds of each worker process so far: how evenly the kernel spread the connections
     (each keep-alive connection stays with the worker that accepted it)."""
@@ -166,6 +178,7 @@ def main() -> None:
         db, _ = build_region(tmp / "region", cases=args.cases, seed=3)
     msgs = messages(db)
     print(f"encounters with 30-150 orders: {len(msgs)}")
+    print(f"CPU reference before: {cpu_reference():.0f} ms (a 2M-iteration Python loop)")
     state = str(tmp / "state.sqlite")
     engine = make_engine(state)
     upgrade(engine)
@@ -235,6 +248,7 @@ def main() -> None:
                 report(name, lat, errors, elapsed, cpu, client, by_worker)
 
         asyncio.run(run())
+        print(f"CPU reference after: {cpu_reference():.0f} ms")
     finally:
         server.terminate()
         try:

@@ -148,6 +148,11 @@ CASES = {
         dr=t.code.dense_rank().over(ibis.window(group_by=t.setl_id, order_by=t.code)),
         prev=t.sn.lag().over(ibis.window(group_by=t.setl_id, order_by=t.at)),
         top=t.qty.max().over(ibis.window(group_by=t.setl_id)),
+        # Ties (S1 has A1 twice), a null partition and a null code, two order keys, and a
+        # shift past the partition's end with a default.
+        mr=t.code.rank().over(ibis.window(group_by=t.setl_id, order_by=t.code)),
+        dr2=ibis.dense_rank().over(ibis.window(order_by=[t.setl_id, t.code])),
+        nxt=t.sn.lead(2, "none").over(ibis.window(group_by=t.setl_id, order_by=t.sn)),
     ),
     "inner join with a residual predicate": lambda t, kb: t.join(
         kb, (t.code == kb.k_code) & (t.amt.cast("decimal(38, 6)") > kb.lim)

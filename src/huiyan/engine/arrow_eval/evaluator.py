@@ -491,60 +491,90 @@ class ArrowEvaluator:
         raise Unsupported(name)
 
     def _window(self, op: Any, frame: _Frame) -> pa.Array:
+        """A window function, ranks and shifts computed in NumPy over the rows in window order
+        (a loop over the rows in Python cost ~0.2 ms a window on a batch of 100 lines)."""
         import ibis.expr.operations as ops
 
         n = frame.n
         keys = [_broadcast(self._val(g, frame), n) for g in op.group_by]
         gid, _, ngroups = _group_ids(keys, n) if keys else (np.zeros(n, np.int64), None, 1)
-        if op.order_by:
-            order = np.asarray(self._order(op.order_by, frame))
-            sortkeys = [_broadcast(self._val(k.arg, frame), n).to_pylist() for k in op.order_by]
-        else:
-            order, sortkeys = np.arange(n), []
-        # Rows by partition, keeping the window order inside each (a stable sort by group).
-        order = order[np.argsort(gid[order], kind="stable")]
         func = op.func
-        if isinstance(func, (ops.RowNumber, ops.DenseRank, ops.MinRank, ops.Lag, ops.Lead)):
-            out: list[Any] = [None] * n
-            values = (
-                _broadcast(self._val(func.arg, frame), n).to_pylist()
-                if isinstance(func, (ops.Lag, ops.Lead))
-                else None
-            )
-            offset = 1
-            if isinstance(func, (ops.Lag, ops.Lead)) and func.offset is not None:
-                offset = int(self._val(func.offset, _Frame({}, 1)).as_py())
-            default = None
-            if isinstance(func, (ops.Lag, ops.Lead)) and func.default is not None:
-                default = self._val(func.default, frame)
-                default = default.as_py() if isinstance(default, pa.Scalar) else None
-            start = 0
-            while start < n:
-                g = gid[order[start]]
-                end = start
-                while end < n and gid[order[end]] == g:
-                    end += 1
-                rows = order[start:end]
-                rank, prev = -1, object()
-                for pos, r in enumerate(rows):
-                    if isinstance(func, ops.RowNumber):
-                        out[r] = pos
-                    elif isinstance(func, (ops.DenseRank, ops.MinRank)):
-                        key = tuple(s[r] for s in sortkeys)
-                        if key != prev:
-                            rank = rank + 1 if isinstance(func, ops.DenseRank) else pos
-                            prev = key
-                        out[r] = rank
-                    else:
-                        assert values is not None
-                        j = pos - offset if isinstance(func, ops.Lag) else pos + offset
-                        out[r] = values[rows[j]] if 0 <= j < len(rows) else default
-                start = end
-            return pa.array(out, type=_arrow_type(op.dtype))
+        if n == 0:
+            return pa.array([], type=_arrow_type(op.dtype))
         if isinstance(func, ops.Reduction):
             per_group = self._reduce(func, frame, gid, ngroups)
             return per_group.take(pa.array(gid))
-        raise Unsupported(f"window {type(func).__name__}")
+        if not isinstance(func, (ops.RowNumber, ops.DenseRank, ops.MinRank, ops.Lag, ops.Lead)):
+            raise Unsupported(f"window {type(func).__name__}")
+        order = np.asarray(self._order(op.order_by, frame)) if op.order_by else np.arange(n)
+        # Rows by partition, keeping the window order inside each (a stable sort by group);
+        # then, per position in that order, where its partition starts.
+        order = order[np.argsort(gid[order], kind="stable")]
+        part = gid[order]
+        first = np.ones(n, dtype=bool)
+        first[1:] = part[1:] != part[:-1]
+        at = np.arange(n)
+        start = np.maximum.accumulate(np.where(first, at, 0))
+        if isinstance(func, (ops.Lag, ops.Lead)):
+            return self._shifted(func, frame, order, first, start)
+        if isinstance(func, ops.RowNumber):
+            ranked = at - start
+        else:
+            # A new rank where the partition starts or the sort key changes (ties share one).
+            new = first.copy()
+            for k in op.order_by:
+                v = _broadcast(self._val(k.arg, frame), n).take(pa.array(order))
+                new[1:] |= _changed(v)
+            if isinstance(func, ops.DenseRank):
+                seen = np.cumsum(new)
+                ranked = seen - seen[start]
+            else:
+                ranked = np.maximum.accumulate(np.where(new, at, 0)) - start
+        out = np.empty(n, dtype=np.int64)
+        out[order] = ranked
+        arr, want = pa.array(out), _arrow_type(op.dtype)
+        return arr if arr.type == want else _cast_arrow(arr, want)
+
+    def _shifted(
+        self, func: Any, frame: _Frame, order: np.ndarray, first: np.ndarray, start: np.ndarray
+    ) -> pa.Array:
+        """LAG/LEAD: the value ``offset`` rows before/after in the partition, else the default."""
+        import ibis.expr.operations as ops
+
+        n = frame.n
+        values = _broadcast(self._val(func.arg, frame), n)
+        offset = 1
+        if func.offset is not None:
+            offset = int(self._val(func.offset, _Frame({}, 1)).as_py())
+        at = np.arange(n)
+        ends = np.flatnonzero(np.append(first[1:], True))
+        last = np.repeat(ends, np.diff(np.append(-1, ends)))  # where each partition ends
+        src = at - offset if isinstance(func, ops.Lag) else at + offset
+        inside = (src >= start) & (src <= last)
+        rows = np.full(n, -1, dtype=np.int64)
+        rows[order[inside]] = order[src[inside]]
+        out = values.take(_as_indices(rows))
+        want = _arrow_type(func.dtype)
+        if out.type != want:
+            out = _cast_arrow(out, want)
+        # A literal default only, as before: any other default reads as null.
+        default = None if func.default is None else self._val(func.default, frame)
+        if isinstance(default, pa.Scalar) and default.is_valid and not bool(inside.all()):
+            out = pc.if_else(
+                pa.array(rows >= 0),
+                out,
+                _cast_arrow(pa.array([default.as_py()], default.type), want)[0],
+            )
+        return out
+
+
+def _changed(v: pa.Array) -> np.ndarray:
+    """Per position from the second, whether its value differs from the one before (SQL
+    ordering equality: two nulls are equal, a null and a value are not)."""
+    a, b = v.slice(1), v.slice(0, len(v) - 1)
+    differ = np.asarray(pc.fill_null(pc.not_equal(a, b), False))
+    null_a, null_b = np.asarray(pc.is_null(a)), np.asarray(pc.is_null(b))
+    return differ | (null_a != null_b)
 
 
 _JOINS = frozenset({"inner", "left", "right", "outer", "semi", "anti", "cross"})

@@ -54,6 +54,7 @@ class ArrowEvaluator:
         self._prefix: dict[Any, tuple[list[int], dict[str, list[int]]]] = {}
         self._schema: dict[int, tuple[Any, pa.Schema]] = {}
         self._empties: dict[int, tuple[Any, _Rel]] = {}
+        self._empty_tables: dict[int, tuple[Any, pa.Table]] = {}
         self._fixed: dict[int, tuple[Any, Value | None]] = {}  # values reading no field: once
         self._links: dict[Any, tuple[list[Any], list[Any], list[Any], Any]] = {}
         self._reductions: dict[Any, list[Any]] = {}
@@ -122,7 +123,13 @@ class ArrowEvaluator:
         """The rows of table expression ``expr`` given the run's ``tables``; ``memo`` is
         shared by the expressions of one run (a relation several read is evaluated once)."""
         op = expr.op() if hasattr(expr, "op") else expr
-        return self._rel(op, tables, memo).table(self._arrow_schema(op))
+        rel = self._rel(op, tables, memo)
+        if rel.n == 0:  # most rules find nothing in a batch: their empty result is kept
+            got = self._empty_tables.get(id(op))
+            if got is None or got[0] is not op:
+                got = self._empty_tables[id(op)] = (op, self._arrow_schema(op).empty_table())
+            return got[1]
+        return rel.table(self._arrow_schema(op))
 
     def _rel(self, op: Any, tables: Mapping[str, pa.Table], memo: dict[Any, Any]) -> _Rel:
         if self._constant(op):

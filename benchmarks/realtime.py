@@ -13,10 +13,11 @@ Builds a synthetic region (grouped and priced; or uses ``--db``), starts ``huiya
   the most the server answers per second, whose latency is only queueing at that load.
 
 Then pre-grouping for ``--group-seconds`` at ``--group-rate`` (a hospital's pre-grouping calls,
-timed as above) and from 4 connections at saturation. Prints p50/p95/p99,
-throughput, errors, the server's CPU time per request, each worker's share of a core (how
-evenly the connections were spread) and the client's own CPU per request (it shares the cores). Targets (issue 17): 3101 at
-300 req/s with p99 <= 25 ms, pre-grouping p99 <= 10 ms, no errors.
+timed as above) and from 4 connections at saturation. Prints p50/p95/p99, throughput, errors,
+the server's CPU time per request, each worker's share of a core (how evenly the connections
+were spread), the client's own CPU per request (it shares the cores) and a CPU reference
+before and after. Targets (issue 17): 3101 at 300 req/s with p99 <= 25 ms, pre-grouping
+p99 <= 10 ms, no errors.
 """
 
 from __future__ import annotations
@@ -110,9 +111,9 @@ async def paced(port: int, token: str, path: str, bodies: list[bytes], seconds: 
 
 def cpu_reference() -> float:
     """Milliseconds of a fixed pure-Python loop: how fast this machine's cores are now.
-    The same loop took 0.94 s and 1.52 s (x5) on one machine an hour apart (2026-12-05),
-    and saturated throughput differed ~1.5x between two sessions' machines: figures of two
-    runs compare only with their references beside them."""
+    Such a loop (10M iterations) took 0.94 s and 1.52 s on one idle machine an hour apart
+    (2026-12-05), and saturated throughput differed ~1.5x between two sessions' machines:
+    figures of two runs compare only with their references beside them."""
     t = time.perf_counter()
     s = 0
     for i in range(2_000_000):

@@ -53,8 +53,8 @@ class ArrowEvaluator:
         self._index: dict[Any, _KeyIndex] = {}  # hash indexes of knowledge, kept
         self._prefix: dict[Any, tuple[list[int], dict[str, list[int]]]] = {}
         self._schema: dict[int, tuple[Any, pa.Schema]] = {}
-        self._empties: dict[int, tuple[Any, _Rel]] = {}
-        self._empty_tables: dict[int, tuple[Any, pa.Table]] = {}
+        # An operation's empty result, as a relation and as a table (most rules find nothing).
+        self._empties: dict[int, tuple[Any, _Rel, pa.Table]] = {}
         self._fixed: dict[int, tuple[Any, Value | None]] = {}  # values reading no field: once
         self._links: dict[Any, tuple[list[Any], list[Any], list[Any], Any]] = {}
         self._reductions: dict[Any, list[Any]] = {}
@@ -66,10 +66,17 @@ class ArrowEvaluator:
         return got[1]
 
     def _empty(self, op: Any) -> _Rel:
+        return self._empty_entry(op)[1]
+
+    def _empty_table(self, op: Any) -> pa.Table:
+        return self._empty_entry(op)[2]
+
+    def _empty_entry(self, op: Any) -> tuple[Any, _Rel, pa.Table]:
         got = self._empties.get(id(op))
         if got is None or got[0] is not op:
-            got = self._empties[id(op)] = (op, _Rel.of(self._arrow_schema(op).empty_table()))
-        return got[1]
+            table = self._arrow_schema(op).empty_table()
+            got = self._empties[id(op)] = (op, _Rel.of(table), table)
+        return got
 
     # ------------------------------------------------------------------ checking
     def check(self, expr: Any) -> None:
@@ -124,11 +131,8 @@ class ArrowEvaluator:
         shared by the expressions of one run (a relation several read is evaluated once)."""
         op = expr.op() if hasattr(expr, "op") else expr
         rel = self._rel(op, tables, memo)
-        if rel.n == 0:  # most rules find nothing in a batch: their empty result is kept
-            got = self._empty_tables.get(id(op))
-            if got is None or got[0] is not op:
-                got = self._empty_tables[id(op)] = (op, self._arrow_schema(op).empty_table())
-            return got[1]
+        if rel.n == 0:
+            return self._empty_table(op)
         return rel.table(self._arrow_schema(op))
 
     def _rel(self, op: Any, tables: Mapping[str, pa.Table], memo: dict[Any, Any]) -> _Rel:

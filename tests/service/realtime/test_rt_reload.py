@@ -85,22 +85,50 @@ def test_server_start_compiles_the_rules_before_any_request(
 ) -> None:
     from fastapi.testclient import TestClient
 
-    from huiyan.service.realtime import WARM_ENV
+    from huiyan.grouping.compiled import compile_scheme
+    from huiyan.service.realtime import WARM_ENV, pregroup
 
     monkeypatch.setenv(WARM_ENV, "1")
     kb = app.state.realtime
     assert kb.reloads == 0
+    # What earlier tests of this process loaded is forgotten: start-up alone must load it.
+    compile_scheme.cache_clear()
+    pregroup.drg_names.cache_clear()
+    pregroup._ROWS.clear()
     with TestClient(app):
         pass  # start-up and shut-down only: shut-down waits for the warm-up to finish
     assert kb.reloads == 1
     try:
-        auditor = kb.current().auditor
+        loaded = kb.current()
+        auditor = loaded.auditor
         assert auditor.rules  # the compiled library, ready for the first request
         assert auditor._arrow._const  # its knowledge relations computed ahead
+        # Pre-grouping's scheme, group names and published tables too (~60 ms otherwise).
+        scheme, _, _ = pregroup.settings(loaded.config)
+        before = compile_scheme.cache_info()
+        compile_scheme(scheme)
+        assert compile_scheme.cache_info().hits == before.hits + 1
+        assert pregroup.drg_names.cache_info().currsize == 1
         # The collector settled on what the load left alive (no full-collection stalls).
         assert gc.get_freeze_count() > 0
     finally:
         gc.unfreeze()
+
+
+def test_pregroup_warm_converts_the_published_tables_once() -> None:
+    from huiyan.service.realtime import pregroup
+
+    rate = pa.table({"method": ["DRG"], "kind": ["rate"], "value": [12000.0]})
+    other = pa.table({"x": [1]})
+    pregroup._ROWS.clear()
+    pregroup.warm(
+        {"grouping": {"payment_scheme": "chs-drg-1.1"}}, {"payment_rate": rate, "x": other}
+    )
+    assert set(pregroup._ROWS) == {id(rate)}  # only what pre-grouping reads
+    kept = pregroup._ROWS[id(rate)][1]
+    assert kept == rate.to_pylist()
+    assert pregroup._rate({"payment_rate": rate}, "DRG", "rate") == 12000.0
+    assert pregroup._ROWS[id(rate)][1] is kept  # the request reads the rows converted at load
 
 
 def test_stored_encounters_read_for_warm_up_and_history(tmp_path: Path) -> None:

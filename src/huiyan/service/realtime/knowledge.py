@@ -20,6 +20,7 @@ from typing import Any
 import pyarrow as pa
 
 from huiyan.audit.single import History, MicroBatcher, SingleAuditor
+from huiyan.service.realtime import pregroup
 
 log = logging.getLogger(__name__)
 SMALL_TABLES = ("medins", "hilist", "drg_standard", "dip_catalog", "payment_rate")
@@ -156,6 +157,8 @@ class Knowledge:
             auditor = SingleAuditor(cfg, stage="in")
             if self.warm:
                 auditor.warm()
+        if self.warm:
+            pregroup.warm(cfg, tables)
         return Loaded(fp, cfg, auditor, tables, _codes(cfg, tables.get("hilist")))
 
 

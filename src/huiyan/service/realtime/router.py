@@ -263,16 +263,14 @@ async def feedback_list(request: Request, user: CurrentUser) -> JSONResponse:
 
 @router.post("/group", summary="预分组 (DRG/DIP)")
 async def pre_group(request: Request, user: CurrentUser) -> JSONResponse:
-    from huiyan.service.realtime.pregroup import pregroup
+    from huiyan.service.realtime.pregroup import pregroup, settings
 
     try:
         body = await _body(request)
         req = parse(body)
         _own(user, [e.medins_code for e in req.encounters])
         loaded = request.app.state.realtime.current()
-        grouping = loaded.config.get("grouping", {})
-        scheme = str(grouping.get("payment_scheme", "chs-drg-1.1"))
-        mode, checked = str(grouping.get("mode", "raw")), bool(grouping.get("checked", False))
+        scheme, mode, checked = settings(loaded.config)
         result = [
             pregroup(e, scheme, loaded.tables, mode=mode, checked=checked) for e in req.encounters
         ]

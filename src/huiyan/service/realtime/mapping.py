@@ -135,8 +135,12 @@ def _value(v: Any, typ: pa.DataType, path: str, problems: list[Problem]) -> Any:
     try:
         return _converter(typ)(v)
     except (TypeError, ValueError, InvalidOperation):
-        problems.append(Problem(path, f"类型或格式错误: {v!r} 不是有效的{_TYPE_LABEL(typ)}"))
+        problems.append(_type_problem(path, v, _TYPE_LABEL(typ)))
         return None
+
+
+def _type_problem(path: str, v: Any, label: str) -> Problem:
+    return Problem(path, f"类型或格式错误: {v!r} 不是有效的{label}")
 
 
 def _as_text(v: Any) -> str:
@@ -288,9 +292,7 @@ def _record(
             try:
                 row[col] = convert(v)
             except (TypeError, ValueError, InvalidOperation):
-                problems.append(
-                    Problem(f"{path}.{key}", f"类型或格式错误: {v!r} 不是有效的{slot.label}")
-                )
+                problems.append(_type_problem(f"{path}.{key}", v, slot.label))
                 row[col] = None
     for col, msg_name in _REQUIRED_CANON[kind].items():
         if row.get(col) is None and not any(

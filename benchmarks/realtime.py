@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/realtime.py [--cases 2000] [--seconds 60] [--group-seconds 20]
         [--rate 300] [--group-rate 100] [--concurrency 32] [--workers 2] [--db region.duckdb]
+        [--split]
 
 Builds a synthetic region (grouped and priced; or uses ``--db``), starts ``huiyan serve`` on
 127.0.0.1 and sends its encounters with 30-150 fee lines as 3101 requests for ``--seconds``:
@@ -16,8 +17,9 @@ Then pre-grouping for ``--group-seconds`` at ``--group-rate`` (a hospital's pre-
 timed as above) and from 4 connections at saturation. Prints p50/p95/p99, throughput, errors,
 the server's CPU time per request, each worker's share of a core (how evenly the connections
 were spread), the client's own CPU per request (it shares the cores) and a CPU reference
-before and after. Targets (issue 17): 3101 at 300 req/s with p99 <= 25 ms, pre-grouping
-p99 <= 10 ms, no errors.
+before and after. With ``--split``, for the 3101 phases, where each worker's CPU went: audit
+passes, encounters a pass, and the CPU a request of each stage (``realtime_split``).
+Targets (issue 17): 3101 at 300 req/s with p99 <= 25 ms, pre-grouping p99 <= 10 ms, no errors.
 """
 
 from __future__ import annotations
@@ -159,6 +161,41 @@ def report(
         print("  error:", e)
 
 
+async def split_stages(folder: Path) -> dict[str, dict[str, list[float]]]:
+    """Each worker's stage sums (``realtime_split``), once they are written after the last
+    requests (the workers write them every half second)."""
+    await asyncio.sleep(1.2)
+    out = {}
+    for f in folder.glob("*.json"):
+        stages = json.loads(f.read_text(encoding="utf-8"))
+        if stages:
+            out[f.stem] = stages
+    return out
+
+
+def split_report(before: dict, after: dict) -> None:
+    """Per worker over the phase: audit passes, encounters a pass, CPU a pass, and CPU per
+    request of each stage."""
+    for pid, stages in sorted(after.items()):
+        old = before.get(pid, {})
+        d = {
+            k: [a - b for a, b in zip(v, old.get(k, [0, 0.0, 0]), strict=True)]
+            for k, v in stages.items()
+        }
+        requests = d.get("read", [0, 0.0, 0])[0]
+        passes, audit_cpu, encounters = d.get("audit", [0, 0.0, 0])
+        if not requests or not passes:
+            continue
+        per_request = "  ".join(
+            f"{k} {v[1] / requests * 1000:.2f}" for k, v in d.items() if k != "audit"
+        )
+        print(
+            f"  worker {pid}: {passes:.0f} audit passes, {encounters / passes:.1f} encounters "
+            f"and {audit_cpu / passes * 1000:.1f} ms of CPU a pass; ms of CPU a request: "
+            f"audit {audit_cpu / requests * 1000:.2f}  {per_request}"
+        )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--cases", type=int, default=2000)
@@ -169,6 +206,11 @@ def main() -> None:
     ap.add_argument("--concurrency", type=int, default=32)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--db", type=Path, default=None)
+    ap.add_argument(
+        "--split",
+        action="store_true",
+        help="also print where the workers' CPU goes (realtime_split/sitecustomize.py)",
+    )
     args = ap.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="huiyan-rt-"))
@@ -191,9 +233,14 @@ def main() -> None:
         sys.executable, "-m", "huiyan.cli.main", "serve", "--db", str(db), "--state", state,
         "--port", str(port), "--workers", str(args.workers), "--attachments", str(tmp / "att"),
     ]  # fmt: skip
-    server = subprocess.Popen(
-        cmd, env=dict(os.environ), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    )
+    env = dict(os.environ)
+    split_dir = tmp / "split"
+    if args.split:
+        split_dir.mkdir()
+        probe = str(Path(__file__).resolve().parent / "realtime_split")
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [probe, env.get("PYTHONPATH")]))
+        env["HUIYAN_SPLIT_DIR"] = str(split_dir)
+    server = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         for _ in range(600):
             try:
@@ -241,12 +288,15 @@ def main() -> None:
             for name, send, path, seconds, how in phases:
                 cpu0, client0 = server_cpu(server.pid), time.process_time()
                 by_worker0 = worker_cpu(server.pid)
+                split0 = await split_stages(split_dir) if args.split else {}
                 lat, errors, elapsed = await send(
                     port, token, f"/api/v1/{path}", bodies, seconds, how
                 )
                 by_worker = [t - by_worker0.get(p, 0.0) for p, t in worker_cpu(server.pid).items()]
                 cpu, client = server_cpu(server.pid) - cpu0, time.process_time() - client0
                 report(name, lat, errors, elapsed, cpu, client, by_worker)
+                if args.split and path == "3101":
+                    split_report(split0, await split_stages(split_dir))
 
         asyncio.run(run())
         print(f"CPU reference after: {cpu_reference():.0f} ms")

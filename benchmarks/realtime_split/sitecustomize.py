@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -35,10 +36,15 @@ def _timed(stage: str, fn: Callable[..., Any], rows: Callable[[Any], int] | None
     return timed
 
 
-def _install() -> None:
-    import huiyan.audit.single as single
-    import huiyan.service.realtime.router as router
-
+def _install() -> bool:
+    """Wraps the stages once the worker has imported their modules. Never imports them
+    itself: importing from this thread while the worker's main thread imports the app could
+    leave it a partly initialized module (seen: a worker that failed to start)."""
+    router = sys.modules.get("huiyan.service.realtime.router")
+    single = sys.modules.get("huiyan.audit.single")
+    # The last names each module defines: present once it is fully imported.
+    if not (hasattr(router, "pre_group") and hasattr(single, "MicroBatcher")):
+        return False
     router.read = _timed("read", router.read)
     router.unknown_codes = _timed("codes", router.unknown_codes)
     router._result = _timed("answer", router._result)
@@ -46,17 +52,12 @@ def _install() -> None:
     single.SingleAuditor.audit = _timed(
         "audit", single.SingleAuditor.audit, rows=lambda args: args[1]["setl_list"].num_rows
     )
+    return True
 
 
 def _report() -> None:
-    # The app imports its modules when the worker starts; patched once they exist.
-    while True:
-        time.sleep(0.5)
-        try:
-            _install()
-            break
-        except ImportError:
-            continue
+    while not _install():
+        time.sleep(0.2)
     path = os.path.join(str(OUT), f"{os.getpid()}.json")
     while True:
         time.sleep(0.5)

@@ -286,9 +286,9 @@ def main() -> None:
                 ("group saturated (4 connections)", load, "group", args.group_seconds, 4),
             )
             for name, send, path, seconds, how in phases:
+                split0 = await split_stages(split_dir) if args.split else {}
                 cpu0, client0 = server_cpu(server.pid), time.process_time()
                 by_worker0 = worker_cpu(server.pid)
-                split0 = await split_stages(split_dir) if args.split else {}
                 lat, errors, elapsed = await send(
                     port, token, f"/api/v1/{path}", bodies, seconds, how
                 )

@@ -23,7 +23,8 @@ from huiyan.audit.single import History, MicroBatcher, SingleAuditor
 from huiyan.service.realtime import pregroup
 
 log = logging.getLogger(__name__)
-SMALL_TABLES = ("medins", "hilist", "drg_standard", "dip_catalog", "payment_rate")
+# The stored tables read at load: the catalog and institutions, and what pre-grouping reads.
+SMALL_TABLES = ("medins", "hilist", *pregroup.PUBLISHED)
 
 
 def _kb_stamp() -> float:
